@@ -1,0 +1,52 @@
+#pragma once
+
+#include "crypto/RegistrationToken.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+
+#include <functional>
+#include <map>
+
+namespace keyhole::util {
+class Clock;
+}
+
+namespace keyhole::crypto {
+
+// Proxy side of registration: signature, audience (always our own public URL, never a Host a
+// request claims), time window with 60 s of skew, and a jti seen only once. The replay cache is
+// bounded; a full cache refuses new tokens instead of forgetting ones that could still be replayed.
+class RegistrationVerifier
+{
+public:
+    static constexpr qint64 kClockSkewSecs = 60;
+    static constexpr qsizetype kMaxRememberedTokens = 200000;
+
+    enum class Outcome { Accepted, Malformed, BadSignature, WrongAudience, Expired, NotYetValid, Replayed, Busy };
+
+    struct Result {
+        Outcome outcome = Outcome::Malformed;
+        QString label;         // the hostname label (name applied), when accepted
+        QByteArray thumbprint; // raw 32 bytes, when the signature was good
+        QString name;
+        QString error;         // human-readable reason when refused
+
+        bool accepted() const { return outcome == Outcome::Accepted; }
+    };
+
+    RegistrationVerifier(QString expectedAudience, const util::Clock *clock);
+
+    Result verify(const QByteArray &token);
+
+private:
+    void forgetExpired(qint64 nowSecs);
+
+    QString m_audience;
+    const util::Clock *m_clock;
+    QHash<QByteArray, qint64> m_seenJti;         // jti -> time after which it cannot be replayed
+    std::multimap<qint64, QByteArray> m_expiries; // for pruning in time order
+};
+
+} // namespace keyhole::crypto

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "protocol/Messages.h"
+
+#include <QString>
+
+#include <optional>
+
+namespace keyhole::protocol {
+
+// Bounds for decoding untrusted frames. The frame itself is bounded by the WebSocket's maximum
+// message size; these bound what is inside it.
+struct DecodeLimits {
+    qsizetype maxHeaders = 256;          // entries in one header list
+    qsizetype maxHeaderBytes = 256 * 1024; // names + values of one header list
+    qsizetype maxStringBytes = 64 * 1024;  // any text or id field other than bodies/payloads/tokens
+    qsizetype maxBodyBytes = 64 * 1024 * 1024; // bodies and WebSocket payloads
+};
+
+struct DecodeResult {
+    std::optional<Message> message;
+    QString error; // empty when message is set; otherwise a one-line reason for logs and Goodbye
+
+    explicit operator bool() const { return message.has_value(); }
+};
+
+// The wire format: one binary WebSocket frame holds one CBOR map (RFC 8949)
+//   { "v": kProtocolVersion, "t": <MessageType id>, <fields of the message> }
+// with bodies as CBOR byte strings and headers as an array of [name, value] byte-string pairs.
+// docs/PROTOCOL.md lists every field. Stateless and thread-safe.
+class Codec
+{
+public:
+    static QByteArray encode(const Message &message);
+
+    // Strict: wrong version, unknown type, missing or mistyped field, trailing bytes or anything
+    // over the limits gives an error, never a crash or a partial message.
+    static DecodeResult decode(const QByteArray &frame, const DecodeLimits &limits = {});
+};
+
+} // namespace keyhole::protocol

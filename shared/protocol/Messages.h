@@ -1,0 +1,123 @@
+#pragma once
+
+#include "protocol/HeaderList.h"
+#include "protocol/MessageType.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QtGlobal>
+
+#include <variant>
+
+namespace keyhole::protocol {
+
+constexpr int kProtocolVersion = 1;
+
+// Client -> proxy, first message on the control channel. `token` is a compact JWS (see
+// crypto/RegistrationToken.h) that proves possession of the key and names the proxy it is for.
+struct RegistrationRequest {
+    QByteArray token;
+};
+
+// Proxy -> client. On success: the hostname and public URL of the tunnel and the limits the proxy
+// enforces, so the client can refuse oversize responses itself. On refusal: a reason for humans
+// and a machine code (see Goodbye::Code* for the shared vocabulary).
+struct RegistrationResponse {
+    bool accepted = false;
+    QString hostname;
+    QString publicUrl;
+    QString label;
+    qint64 maxBodyBytes = 0;
+    qint64 requestTimeoutMs = 0;
+    QString reason;
+    QByteArray code;
+};
+
+// Proxy -> client: one visitor request. `path` is the raw path (percent-encoding untouched),
+// `query` the raw query without '?'. Ids are unique across proxy instances.
+struct HttpRequest {
+    QByteArray id;
+    QByteArray method;
+    QByteArray path;
+    QByteArray query;
+    HeaderList headers;
+    QByteArray body;
+    QString remoteAddress;
+};
+
+// Client -> proxy: the answer to the HttpRequest with the same id.
+struct HttpResponse {
+    QByteArray id;
+    int status = 0;
+    HeaderList headers;
+    QByteArray body;
+};
+
+// Proxy -> client: a visitor asks to open a WebSocket. Headers are the ones the local service
+// needs (Origin, Cookie, Sec-WebSocket-Protocol, Authorization...), not the handshake-only ones.
+struct WsRequest {
+    QByteArray id;
+    QByteArray path;
+    QByteArray query;
+    HeaderList headers;
+    QString remoteAddress;
+};
+
+// Client -> proxy: accepted (with the subprotocol the service chose) or refused with the
+// service's HTTP status, headers and body.
+struct WsResponse {
+    QByteArray id;
+    bool accepted = false;
+    QByteArray subprotocol;
+    int status = 0;
+    HeaderList headers;
+    QByteArray body;
+};
+
+// Either way: one WebSocket message of the WebSocket `id`.
+struct WsMessage {
+    QByteArray id;
+    bool binary = false;
+    QByteArray payload;
+};
+
+// Either way: the WebSocket `id` closed, with the close code and reason to pass on.
+struct WsTeardown {
+    QByteArray id;
+    int code = 1000;
+    QString reason;
+};
+
+// Liveness probes; either side answers a Ping with a Pong carrying the same nonce.
+struct Ping {
+    quint64 nonce = 0;
+};
+
+struct Pong {
+    quint64 nonce = 0;
+};
+
+// Either way, just before a deliberate close: why. A client told `replaced` must not reconnect
+// by itself; `shutdown` means the proxy is going away and the client should come back later.
+struct Goodbye {
+    QByteArray code;
+    QString reason;
+
+    static constexpr const char *CodeReplaced = "replaced";
+    static constexpr const char *CodeShutdown = "shutdown";
+    static constexpr const char *CodeProtocolError = "protocol-error";
+    static constexpr const char *CodeUnauthorized = "unauthorized";
+    static constexpr const char *CodeBadToken = "bad-token";
+    static constexpr const char *CodeClockSkew = "clock-skew";
+    static constexpr const char *CodeRegistrationTimeout = "registration-timeout";
+    static constexpr const char *CodeIdle = "idle";
+    static constexpr const char *CodeClientExit = "client-exit";
+};
+
+// Alternatives in the order of MessageType ids.
+using Message = std::variant<RegistrationRequest, RegistrationResponse, HttpRequest, HttpResponse, WsRequest,
+                             WsResponse, WsMessage, WsTeardown, Ping, Pong, Goodbye>;
+
+MessageType messageType(const Message &message);
+
+} // namespace keyhole::protocol
