@@ -1,0 +1,188 @@
+#include "ProxyCommandLine.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <functional>
+
+namespace keyhole::proxy {
+
+namespace {
+
+struct Flags {
+    QCommandLineOption listen{"listen", "Address and port to listen on for visitors and clients.", "ADDR:PORT",
+                              "0.0.0.0:8080"};
+    QCommandLineOption domain{"domain", "Domain whose subdomains are tunnels (<label>.<domain>).", "DOMAIN",
+                              "localhost"};
+    QCommandLineOption publicUrl{"public-url",
+                                 "URL clients dial and sign for (default: http[s]://<domain>[:<port>]).", "URL"};
+    QCommandLineOption tlsCert{"tls-cert", "PEM certificate chain (wildcard for *.<domain>); enables https/wss.",
+                               "FILE"};
+    QCommandLineOption tlsKey{"tls-key", "PEM private key of --tls-cert.", "FILE"};
+    QCommandLineOption authorizedKeys{"authorized-keys",
+                                      "File of key labels allowed to register, one per line, # comments. "
+                                      "Without it anyone may register.",
+                                      "FILE"};
+    QCommandLineOption trustedProxy{"trusted-proxy",
+                                    "Address or subnet (10.0.0.0/8) of a proxy in front of us whose "
+                                    "X-Forwarded-* headers are kept. Repeatable.",
+                                    "ADDR"};
+    QCommandLineOption requestTimeout{"request-timeout", "Seconds to wait for a tunnel's answer before 504.",
+                                      "SECONDS", "30"};
+    QCommandLineOption maxBody{"max-body", "Largest request or response body in bytes (413 / 502 beyond).",
+                               "BYTES", "512000"};
+    QCommandLineOption maxHead{"max-head-bytes", "Largest request line + headers in bytes (431 beyond).", "BYTES",
+                               "32768"};
+    QCommandLineOption headTimeout{"head-timeout", "Seconds a visitor has to send a request's headers.",
+                                   "SECONDS", "10"};
+    QCommandLineOption maxHeaders{"max-headers", "Most header fields in one request (431 beyond).", "N", "100"};
+    QCommandLineOption maxUrl{"max-url-bytes", "Longest request target in bytes (414 beyond).", "BYTES", "8192"};
+    QCommandLineOption idleTimeout{"idle-timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS",
+                                   "60"};
+    QCommandLineOption maxConnections{"max-connections", "Most visitor connections at once.", "N", "10000"};
+    QCommandLineOption maxPending{"max-pending", "Most unanswered requests per tunnel (503 beyond).", "N", "1000"};
+    QCommandLineOption rateLimit{"rate-limit", "Messages per second a tunnel may receive on average (429 beyond).",
+                                 "N", "200"};
+    QCommandLineOption rateBurst{"rate-burst", "Messages a tunnel may receive at once.", "N", "1000"};
+    QCommandLineOption pingInterval{"ping-interval", "Seconds without traffic before the proxy pings a client.",
+                                    "SECONDS", "10"};
+    QCommandLineOption tunnelTimeout{"tunnel-timeout", "Seconds of silence after which a tunnel is dropped.",
+                                     "SECONDS", "30"};
+    QCommandLineOption registrationTimeout{"registration-timeout",
+                                           "Seconds a new control connection has to register.", "SECONDS", "10"};
+    QCommandLineOption logFormat{"log-format", "Log lines as text or json (on stderr).", "FORMAT", "text"};
+};
+
+bool parseNumber(const QString &text, double min, double max, double *out)
+{
+    bool ok = false;
+    const double value = text.toDouble(&ok);
+    if (!ok || value < min || value > max)
+        return false;
+    *out = value;
+    return true;
+}
+
+} // namespace
+
+ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Keyhole proxy: publishes clients' local services as https://<label>.<domain>.\n"
+                       "Clients connect to <public-url>/proxy/subscribe; GET /healthz reports health."));
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
+    Flags f;
+    parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
+                       f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
+                       f.maxConnections, f.maxPending, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
+                       f.registrationTimeout, f.logFormat});
+
+    ParsedCommandLine result;
+    auto fail = [&result](const QString &error) {
+        result.error = error;
+        result.exitCode = 2;
+        result.config.reset();
+        return result;
+    };
+
+    if (!parser.parse(arguments))
+        return fail(parser.errorText());
+    if (parser.isSet(help)) {
+        QTextStream(stdout) << parser.helpText();
+        return result;
+    }
+    if (parser.isSet(version)) {
+        QTextStream(stdout) << QCoreApplication::applicationName() << ' '
+                            << QCoreApplication::applicationVersion() << '\n';
+        return result;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return fail(QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
+
+    ProxyConfig config;
+
+    const QString listen = parser.value(f.listen);
+    const qsizetype colon = listen.lastIndexOf(u':');
+    bool portOk = false;
+    const uint port = colon < 0 ? 0 : listen.mid(colon + 1).toUInt(&portOk);
+    QString host = colon < 0 ? QString() : listen.left(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1, host.size() - 2);
+    if (!portOk || port > 65535 || !config.listenAddress.setAddress(host.isEmpty() ? "0.0.0.0" : host))
+        return fail(QStringLiteral("--listen: expected ADDR:PORT such as 0.0.0.0:8080, got '%1'").arg(listen));
+    config.listenPort = quint16(port);
+
+    config.domain = parser.value(f.domain).toLower();
+    if (config.domain.isEmpty() || config.domain.startsWith(u'.') || config.domain.contains(u'/'))
+        return fail(QStringLiteral("--domain: '%1' is not a domain name").arg(parser.value(f.domain)));
+
+    if (parser.isSet(f.publicUrl)) {
+        const QUrl url(parser.value(f.publicUrl), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty()
+            || (!url.path().isEmpty() && url.path() != u"/"))
+            return fail(QStringLiteral("--public-url: expected http(s)://host[:port], got '%1'")
+                            .arg(parser.value(f.publicUrl)));
+        config.publicUrl = url.adjusted(QUrl::StripTrailingSlash);
+    }
+
+    config.tlsCertFile = parser.value(f.tlsCert);
+    config.tlsKeyFile = parser.value(f.tlsKey);
+    if (config.tlsCertFile.isEmpty() != config.tlsKeyFile.isEmpty())
+        return fail(QStringLiteral("--tls-cert and --tls-key go together"));
+    config.authorizedKeysFile = parser.value(f.authorizedKeys);
+
+    for (const QString &value : parser.values(f.trustedProxy)) {
+        auto subnet = QHostAddress::parseSubnet(value.contains(u'/') ? value
+                                                : value + (value.contains(u':') ? "/128" : "/32"));
+        if (subnet.first.isNull())
+            return fail(QStringLiteral("--trusted-proxy: '%1' is not an address or subnet").arg(value));
+        config.trustedProxies.append(subnet);
+    }
+
+    struct NumberFlag {
+        const QCommandLineOption &option;
+        double min, max, scale;
+        std::function<void(double)> store;
+    };
+    const NumberFlag numbers[] = {
+        {f.requestTimeout, 1, 3600, 1000, [&](double v) { config.requestTimeoutMs = int(v); }},
+        {f.maxBody, 0, 1 << 30, 1, [&](double v) { config.maxBodyBytes = qint64(v); }},
+        {f.maxHead, 1024, 1 << 20, 1, [&](double v) { config.maxHeadBytes = qsizetype(v); }},
+        {f.headTimeout, 1, 600, 1000, [&](double v) { config.headTimeoutMs = int(v); }},
+        {f.maxHeaders, 1, 10000, 1, [&](double v) { config.maxHeaders = int(v); }},
+        {f.maxUrl, 64, 1 << 20, 1, [&](double v) { config.maxUrlBytes = qsizetype(v); }},
+        {f.idleTimeout, 1, 3600, 1000, [&](double v) { config.idleTimeoutMs = int(v); }},
+        {f.maxConnections, 1, 1'000'000, 1, [&](double v) { config.maxConnections = int(v); }},
+        {f.maxPending, 1, 1'000'000, 1, [&](double v) { config.maxPendingPerTunnel = int(v); }},
+        {f.rateLimit, 0.001, 1e9, 1, [&](double v) { config.rateLimitPerSec = v; }},
+        {f.rateBurst, 1, 1e9, 1, [&](double v) { config.rateBurst = v; }},
+        {f.pingInterval, 1, 3600, 1000, [&](double v) { config.pingIntervalMs = int(v); }},
+        {f.tunnelTimeout, 2, 7200, 1000, [&](double v) { config.tunnelTimeoutMs = int(v); }},
+        {f.registrationTimeout, 1, 600, 1000, [&](double v) { config.registrationTimeoutMs = int(v); }},
+    };
+    for (const NumberFlag &flag : numbers) {
+        double value = 0;
+        if (!parseNumber(parser.value(flag.option), flag.min, flag.max, &value))
+            return fail(QStringLiteral("--%1: expected a number from %2 to %3, got '%4'")
+                            .arg(flag.option.names().first())
+                            .arg(flag.min)
+                            .arg(flag.max)
+                            .arg(parser.value(flag.option)));
+        flag.store(value * flag.scale);
+    }
+    if (config.tunnelTimeoutMs <= config.pingIntervalMs)
+        return fail(QStringLiteral("--tunnel-timeout must be longer than --ping-interval"));
+
+    const QString format = parser.value(f.logFormat);
+    if (format != u"text" && format != u"json")
+        return fail(QStringLiteral("--log-format: expected text or json, got '%1'").arg(format));
+    config.jsonLogs = format == u"json";
+
+    result.config = config;
+    return result;
+}
+
+} // namespace keyhole::proxy

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <QHostAddress>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QUrl>
+
+namespace keyhole::proxy {
+
+// Everything the proxy can be told, with the defaults a public server should start with.
+struct ProxyConfig {
+    QHostAddress listenAddress = QHostAddress::Any;
+    quint16 listenPort = 8080;
+    QString domain = QStringLiteral("localhost");
+    QUrl publicUrl;           // empty: derived from domain, TLS and the port actually bound
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    QString authorizedKeysFile;
+    QList<QPair<QHostAddress, int>> trustedProxies; // subnets whose X-Forwarded-* we keep
+
+    int requestTimeoutMs = 30'000;
+    qint64 maxBodyBytes = 512'000;
+    qsizetype maxHeadBytes = 32 * 1024;
+    int headTimeoutMs = 10'000;
+    int maxHeaders = 100;
+    qsizetype maxUrlBytes = 8 * 1024;
+    int idleTimeoutMs = 60'000;
+    int maxConnections = 10'000;
+    int maxPendingPerTunnel = 1'000;
+    double rateLimitPerSec = 200;  // messages a tunnel may receive per second, on average...
+    double rateBurst = 1'000;      // ...and at once: a page with a hundred assets loads in one go
+    int pingIntervalMs = 10'000;
+    int tunnelTimeoutMs = 30'000;
+    int registrationTimeoutMs = 10'000;
+    int shutdownGraceMs = 5'000;
+    bool jsonLogs = false;
+
+    bool tlsEnabled() const { return !tlsCertFile.isEmpty(); }
+    // The public URL with the port actually bound filled in when it was derived.
+    QUrl effectivePublicUrl(quint16 boundPort) const;
+    bool isTrustedProxy(const QHostAddress &address) const;
+};
+
+} // namespace keyhole::proxy

@@ -1,0 +1,148 @@
+#include "ProxyServer.h"
+
+#include "bus/InMemoryBus.h"
+#include "crypto/RegistrationVerifier.h"
+#include "http/VisitorGateway.h"
+#include "tunnel/AuthorizedKeys.h"
+#include "tunnel/ControlEndpoint.h"
+#include "tunnel/TunnelRegistry.h"
+#include "util/Clock.h"
+#include "util/Logging.h"
+
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
+#include <QTcpServer>
+#include <QTimer>
+
+namespace keyhole::proxy {
+
+ProxyServer::ProxyServer(ProxyConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+{
+}
+
+ProxyServer::~ProxyServer() = default;
+
+bool ProxyServer::start(QString *error)
+{
+    if (!m_config.authorizedKeysFile.isEmpty()) {
+        auto keys = AuthorizedKeys::load(m_config.authorizedKeysFile, error);
+        if (!keys)
+            return false;
+        m_authorizedKeys = std::make_unique<AuthorizedKeys>(std::move(*keys));
+        qCInfo(lcProxy) << "registration limited to" << m_authorizedKeys->size() << "authorized keys";
+    } else {
+        qCWarning(lcProxy) << "registration is open: any key may register a tunnel (use --authorized-keys to limit it)";
+    }
+
+    if (m_config.tlsEnabled()) {
+        if (!setUpTls(error))
+            return false;
+    } else {
+        m_listener = new QTcpServer(this);
+    }
+    m_listener->setMaxPendingConnections(1024);
+    if (!m_listener->listen(m_config.listenAddress, m_config.listenPort)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(m_config.listenAddress.toString())
+                     .arg(m_config.listenPort)
+                     .arg(m_listener->errorString());
+        return false;
+    }
+    m_publicUrl = m_config.effectivePublicUrl(m_listener->serverPort());
+
+    m_bus = new InMemoryBus(this);
+    m_registry = new TunnelRegistry(m_bus, this);
+    m_verifier = std::make_unique<crypto::RegistrationVerifier>(m_publicUrl.toString(), util::Clock::system());
+    m_visitors = new VisitorGateway(m_config, m_publicUrl, m_bus, this);
+
+    TunnelContext context;
+    context.config = &m_config;
+    context.publicUrl = m_publicUrl;
+    context.verifier = m_verifier.get();
+    context.authorizedKeys = m_authorizedKeys.get();
+    context.registry = m_registry;
+    context.bus = m_bus;
+    context.clock = util::Clock::system();
+    m_control = new ControlEndpoint(context, this);
+
+    connect(m_visitors, &VisitorGateway::controlChannelRequested, m_control, &ControlEndpoint::adopt);
+    connect(m_listener, &QTcpServer::pendingConnectionAvailable, this, &ProxyServer::onNewConnection);
+    return true;
+}
+
+bool ProxyServer::setUpTls(QString *error)
+{
+    QFile certFile(m_config.tlsCertFile);
+    QFile keyFile(m_config.tlsKeyFile);
+    if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read the TLS certificate or key: %1")
+                     .arg(certFile.isOpen() ? keyFile.errorString() : certFile.errorString());
+        return false;
+    }
+    const QList<QSslCertificate> chain = QSslCertificate::fromDevice(&certFile, QSsl::Pem);
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (chain.isEmpty() || key.isNull()) {
+        *error = QStringLiteral("%1 holds no PEM certificate or %2 no PEM EC/RSA key")
+                     .arg(m_config.tlsCertFile, m_config.tlsKeyFile);
+        return false;
+    }
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(key);
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone); // visitors and clients don't present certificates
+    auto *server = new QSslServer(this);
+    server->setSslConfiguration(tls);
+    connect(server, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
+        qCDebug(lcProxy) << "TLS handshake with" << socket->peerAddress().toString()
+                         << "failed:" << socket->errorString();
+    });
+    m_listener = server;
+    return true;
+}
+
+quint16 ProxyServer::port() const
+{
+    return m_listener ? m_listener->serverPort() : 0;
+}
+
+int ProxyServer::tunnelCount() const
+{
+    return m_registry ? m_registry->count() : 0;
+}
+
+void ProxyServer::onNewConnection()
+{
+    while (QTcpSocket *socket = m_listener->nextPendingConnection())
+        m_visitors->acceptConnection(socket, m_config.tlsEnabled());
+}
+
+void ProxyServer::shutdown()
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    qCInfo(lcProxy) << "shutting down: finishing" << m_visitors->pendingCount() << "requests in flight";
+    m_listener->close();
+    connect(m_visitors, &VisitorGateway::idle, this, &ProxyServer::finishShutdown, Qt::QueuedConnection);
+    QTimer::singleShot(m_config.shutdownGraceMs, this, &ProxyServer::finishShutdown);
+    m_visitors->beginShutdown();
+}
+
+void ProxyServer::finishShutdown()
+{
+    if (!m_control)
+        return;
+    m_control->shutdownSessions();
+    m_control = nullptr; // sessions close asynchronously; give the close frames a moment to leave
+    QTimer::singleShot(200, this, &ProxyServer::stopped);
+}
+
+} // namespace keyhole::proxy

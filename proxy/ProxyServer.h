@@ -1,0 +1,65 @@
+#pragma once
+
+#include "ProxyConfig.h"
+
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+#include <optional>
+
+class QTcpServer;
+
+namespace keyhole::crypto {
+class RegistrationVerifier;
+}
+
+namespace keyhole::proxy {
+
+class AuthorizedKeys;
+class ControlEndpoint;
+class MessageBus;
+class TunnelRegistry;
+class VisitorGateway;
+
+// One proxy instance: the listener (plain or TLS), the visitor side, the tunnel side and the bus
+// between them. Everything is a child or member; nothing outlives it.
+class ProxyServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit ProxyServer(ProxyConfig config, QObject *parent = nullptr);
+    ~ProxyServer() override;
+
+    // Loads keys and certificates and starts listening. False with *error set when it cannot.
+    bool start(QString *error);
+    quint16 port() const;
+    QUrl publicUrl() const { return m_publicUrl; }
+    int tunnelCount() const;
+
+    // Stops accepting, lets in-flight requests finish for the grace period, then closes every
+    // tunnel with a reason. Emits stopped() when done.
+    void shutdown();
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void onNewConnection();
+    bool setUpTls(QString *error);
+    void finishShutdown();
+
+    ProxyConfig m_config;
+    QUrl m_publicUrl;
+    QTcpServer *m_listener = nullptr;
+    MessageBus *m_bus = nullptr;
+    TunnelRegistry *m_registry = nullptr;
+    VisitorGateway *m_visitors = nullptr;
+    ControlEndpoint *m_control = nullptr;
+    std::unique_ptr<crypto::RegistrationVerifier> m_verifier;
+    std::unique_ptr<AuthorizedKeys> m_authorizedKeys;
+    bool m_stopping = false;
+};
+
+} // namespace keyhole::proxy

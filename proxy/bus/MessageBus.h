@@ -1,0 +1,66 @@
+#pragma once
+
+#include "protocol/Messages.h"
+
+#include <QObject>
+#include <QString>
+
+namespace keyhole::proxy {
+
+// Where a request for a tunnel goes: the session holding the client's control channel.
+class TunnelSink
+{
+public:
+    virtual ~TunnelSink() = default;
+    // A message for the client (HttpRequest, later WsRequest/WsMessage/WsTeardown).
+    virtual void deliverToTunnel(const protocol::Message &message) = 0;
+};
+
+// A visitor-side exchange that could not be answered by the client.
+struct ExchangeFailure {
+    QByteArray id;
+    int status = 502;
+    QString reason;
+    int retryAfterSecs = 0; // for 429/503; 0 = no Retry-After
+};
+
+// Where answers go: the visitor side of the instance that asked (found by the request id).
+class VisitorSink
+{
+public:
+    virtual ~VisitorSink() = default;
+    virtual void deliverToVisitor(const protocol::Message &message) = 0;
+    virtual void failExchange(const ExchangeFailure &failure) = 0;
+};
+
+// The only way the visitor side and the tunnel side talk. The in-memory bus calls straight through
+// on one host; a Redis bus can carry the same calls between instances. Request ids start with the
+// id of the instance that made them, so answers find their way back without a lookup table.
+// All calls happen on the proxy's main thread.
+class MessageBus : public QObject
+{
+    Q_OBJECT
+
+public:
+    using QObject::QObject;
+
+    // The instance's own id: a prefix of every request id it makes.
+    virtual QByteArray instanceId() const = 0;
+
+    // Tunnel side: this instance now holds `label` (replacing whatever held it here before).
+    virtual void attachTunnel(const QString &label, TunnelSink *sink) = 0;
+    virtual void detachTunnel(const QString &label, TunnelSink *sink) = 0;
+
+    // Visitor side: the one receiver of answers on this instance.
+    virtual void setVisitorSink(VisitorSink *sink) = 0;
+
+    // Visitor side → tunnel. False when no instance holds the tunnel (the visitor gets 404).
+    virtual bool publishToTunnel(const QString &label, const protocol::Message &message) = 0;
+    // Tunnel side → the visitor side that made `id`.
+    virtual void replyToVisitor(const QByteArray &id, const protocol::Message &message) = 0;
+    virtual void failVisitorExchange(const ExchangeFailure &failure) = 0;
+
+    virtual int localTunnelCount() const = 0;
+};
+
+} // namespace keyhole::proxy

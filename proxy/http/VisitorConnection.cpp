@@ -1,0 +1,411 @@
+#include "http/VisitorConnection.h"
+
+#include "http/ErrorPage.h"
+#include "http/HeaderRules.h"
+#include "http/HttpWriter.h"
+#include "http/VisitorGateway.h"
+#include "util/Logging.h"
+
+#include <QHostAddress>
+#include <QTcpSocket>
+
+namespace keyhole::proxy {
+
+namespace {
+constexpr qint64 kMaxUnsentBytes = 1 << 20; // a visitor that does not read its answers is not given more
+constexpr qint64 kSocketReadBuffer = 256 * 1024;
+constexpr int kDrainMs = 2000;
+const QByteArray kControlPath = QByteArrayLiteral("/proxy/subscribe");
+const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
+
+http::HttpParser::Limits parserLimits(const ProxyConfig &config)
+{
+    http::HttpParser::Limits limits;
+    limits.maxHeadBytes = config.maxHeadBytes;
+    limits.maxHeaders = config.maxHeaders;
+    limits.maxUrlBytes = config.maxUrlBytes;
+    limits.maxBodyBytes = config.maxBodyBytes;
+    return limits;
+}
+
+QString peerName(const QTcpSocket *socket)
+{
+    bool isV4 = false;
+    const quint32 v4 = socket->peerAddress().toIPv4Address(&isV4);
+    return isV4 ? QHostAddress(v4).toString() : socket->peerAddress().toString();
+}
+} // namespace
+
+VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway)
+    : QObject(gateway)
+    , m_socket(socket)
+    , m_gateway(gateway)
+    , m_tls(tls)
+    , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->config()))
+    , m_peer(peerName(socket))
+{
+    m_socket->setParent(this);
+    m_socket->setReadBufferSize(kSocketReadBuffer);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &VisitorConnection::onTimeout);
+    connect(m_socket, &QTcpSocket::readyRead, this, &VisitorConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &VisitorConnection::onDisconnected);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_phase == Phase::Idle && m_socket->bytesToWrite() < kMaxUnsentBytes)
+            processInput();
+    });
+    arm(TimerPurpose::Idle, gateway->config().headTimeoutMs);
+    if (m_socket->bytesAvailable() > 0)
+        onReadyRead();
+}
+
+VisitorConnection::~VisitorConnection()
+{
+    if (m_pendingOnBus)
+        m_gateway->unregisterPending(m_requestId);
+    m_gateway->connectionClosed(this);
+}
+
+void VisitorConnection::onReadyRead()
+{
+    // While a request waits for its answer, further bytes stay in the (bounded) socket buffer.
+    if (m_phase == Phase::AwaitingTunnel || m_phase == Phase::Closing)
+        return;
+    if (m_phase == Phase::Draining) {
+        m_socket->readAll();
+        return;
+    }
+    m_in.append(m_socket->readAll());
+    processInput();
+}
+
+void VisitorConnection::processInput()
+{
+    if (m_processing)
+        return; // re-entered from an answer given synchronously; the loop below continues
+    m_processing = true;
+    bool bodyMayBeEmpty = false; // after the head, feed once more even with no bytes: it may be complete
+    while (m_inPos < m_in.size() || bodyMayBeEmpty) {
+        bodyMayBeEmpty = false;
+        if (m_phase == Phase::Idle) {
+            if (m_closeWhenIdle || m_socket->bytesToWrite() >= kMaxUnsentBytes)
+                break;
+            m_phase = Phase::ReadingHead;
+            m_msgStart = m_inPos;
+            arm(TimerPurpose::Head, m_gateway->config().headTimeoutMs);
+        }
+        if (m_phase != Phase::ReadingHead && m_phase != Phase::ReadingBody)
+            break;
+
+        qsizetype consumed = 0;
+        const auto status = m_parser.feed(m_in.constData() + m_inPos, m_in.size() - m_inPos, &consumed);
+        m_inPos += consumed;
+        if (status == http::HttpParser::Status::NeedMore)
+            break;
+        if (status == http::HttpParser::Status::HeadComplete) {
+            if (!onHeadComplete())
+                break;
+            bodyMayBeEmpty = true;
+            continue;
+        }
+        if (status == http::HttpParser::Status::MessageComplete) {
+            onMessageComplete();
+            continue;
+        }
+        // Parse errors: answer with the matching status and close; the stream is no longer in sync.
+        using Error = http::HttpParser::Error;
+        switch (m_parser.error()) {
+        case Error::HeadTooLarge:
+        case Error::TooManyHeaders:
+            respondError(431, QStringLiteral("The request's headers are too large."), true);
+            break;
+        case Error::UrlTooLong:
+            respondError(414, QStringLiteral("The request's URL is too long."), true);
+            break;
+        case Error::BodyTooLarge:
+            respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
+                                  .arg(m_gateway->config().maxBodyBytes),
+                         true);
+            break;
+        default:
+            respondError(400, QStringLiteral("Malformed request: %1").arg(m_parser.errorText()), true);
+            break;
+        }
+        break;
+    }
+    // Forget what the parser has consumed, keeping the current head for a possible hand-over.
+    const qsizetype keepFrom = m_phase == Phase::ReadingHead ? m_msgStart : m_inPos;
+    if (keepFrom >= m_in.size()) {
+        m_in.clear();
+        m_inPos = m_msgStart = 0;
+    } else if (keepFrom > 64 * 1024) {
+        m_in.remove(0, keepFrom);
+        m_inPos -= keepFrom;
+        m_msgStart = qMax<qsizetype>(0, m_msgStart - keepFrom);
+    }
+    m_processing = false;
+}
+
+bool VisitorConnection::onHeadComplete()
+{
+    const http::RequestHead &head = m_parser.requestHead();
+    const ProxyConfig &config = m_gateway->config();
+    m_requestId = m_gateway->nextRequestId();
+    m_started.start();
+    m_method = head.method;
+    m_path = head.path;
+    m_keepAlive = head.keepAlive && !m_gateway->shuttingDown();
+    m_http10 = head.versionMajor == 1 && head.versionMinor == 0;
+
+    const QByteArray host = http::headerValue(head.headers, "Host");
+    if (host.isEmpty() && !m_http10) {
+        respondError(400, QStringLiteral("HTTP/1.1 requests need a Host header."), true);
+        return false;
+    }
+    m_route = m_gateway->router().route(host, head.path);
+
+    if (head.upgrade) {
+        if (m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath) {
+            handOver();
+            return false;
+        }
+        respondError(501, QStringLiteral("WebSocket tunnelling is not available on this proxy yet."), true);
+        return false;
+    }
+    if (head.contentLength > config.maxBodyBytes) {
+        respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
+                              .arg(config.maxBodyBytes),
+                     true);
+        return false;
+    }
+    if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
+        m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+    m_phase = Phase::ReadingBody;
+    arm(TimerPurpose::Body, config.requestTimeoutMs);
+    return true;
+}
+
+void VisitorConnection::onMessageComplete()
+{
+    m_phase = Phase::AwaitingTunnel;
+    m_timer.stop();
+    switch (m_route.kind) {
+    case HostRouter::Kind::ProxySelf:
+        answerProxySelf();
+        return;
+    case HostRouter::Kind::UnknownHost:
+        respondError(404, QStringLiteral("There is no tunnel named %1.").arg(m_route.hostName), false);
+        return;
+    case HostRouter::Kind::Tunnel:
+        dispatchToTunnel();
+        return;
+    }
+}
+
+void VisitorConnection::dispatchToTunnel()
+{
+    const http::RequestHead &head = m_parser.requestHead();
+    protocol::HttpRequest request;
+    request.id = m_requestId;
+    request.method = head.method;
+    request.path = m_route.path;
+    request.query = head.query;
+    request.headers = head.headers;
+    http::removeHopByHop(request.headers);
+    http::applyForwardedHeaders(request.headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
+                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
+                                http::headerValue(head.headers, "Host"));
+    request.body = m_parser.takeBody();
+    request.remoteAddress = m_peer;
+
+    // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
+    m_gateway->registerPending(m_requestId, this);
+    m_pendingOnBus = true;
+    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
+    if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
+        respondError(404,
+                     QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
+                         .arg(m_route.kind == HostRouter::Kind::Tunnel ? m_route.label + u'.'
+                                      + m_gateway->config().domain
+                                                                        : m_route.hostName),
+                     false);
+    }
+}
+
+void VisitorConnection::answerProxySelf()
+{
+    const bool get = m_method == "GET" || m_method == "HEAD";
+    if (get && m_path == "/healthz") {
+        respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+                m_gateway->healthReport(), false);
+        return;
+    }
+    if (get && m_path == "/") {
+        respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
+                QByteArrayLiteral("This is a Keyhole proxy. Tunnels are served at <label>.")
+                    + m_gateway->config().domain.toUtf8() + '\n',
+                false);
+        return;
+    }
+    respondError(404, QStringLiteral("Nothing here: this is the proxy's own host, and %1 is not one of its pages.")
+                          .arg(QString::fromLatin1(m_path)),
+                 false);
+}
+
+void VisitorConnection::answer(const protocol::HttpResponse &response)
+{
+    if (m_phase != Phase::AwaitingTunnel || response.id != m_requestId)
+        return;
+    protocol::HeaderList headers = response.headers;
+    http::removeHopByHop(headers);
+    const bool isHead = m_method == "HEAD";
+    if (!isHead)
+        http::removeHeader(headers, "Content-Length"); // we frame the body we send
+    respond(response.status, std::move(headers), response.body, false);
+}
+
+void VisitorConnection::fail(const ExchangeFailure &failure)
+{
+    if (m_phase != Phase::AwaitingTunnel || failure.id != m_requestId)
+        return;
+    respondError(failure.status, failure.reason, false, failure.retryAfterSecs);
+}
+
+void VisitorConnection::respondError(int status, const QString &message, bool close, int retryAfterSecs)
+{
+    if (m_requestId.isEmpty())
+        m_requestId = m_gateway->nextRequestId();
+    ErrorPage page = ErrorPage::make(status, message, m_requestId);
+    if (retryAfterSecs > 0)
+        page.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(retryAfterSecs)});
+    if (status >= 500 || status == 429 || status == 413 || status == 431 || status == 414)
+        qCInfo(lcProxyHttp).noquote() << "request" << m_requestId << "answered" << status << "by the proxy:" << message;
+    respond(status, std::move(page.headers), page.body, close);
+}
+
+void VisitorConnection::respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close)
+{
+    if (m_pendingOnBus) {
+        m_gateway->unregisterPending(m_requestId);
+        m_pendingOnBus = false;
+    }
+    m_timer.stop();
+    close = close || !m_keepAlive || m_closeWhenIdle || m_gateway->shuttingDown();
+
+    const bool noBody = http::responseHasNoBody(m_method, status);
+    if (!noBody)
+        headers.append({QByteArrayLiteral("Content-Length"), QByteArray::number(body.size())});
+    headers.append({kRequestIdHeader, m_requestId});
+    if (close)
+        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
+    else if (m_http10)
+        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("keep-alive")});
+
+    if (m_socket->state() == QTcpSocket::ConnectedState) {
+        m_socket->write(http::responseHead(status, headers));
+        if (!noBody && !body.isEmpty())
+            m_socket->write(body);
+    }
+    finishExchange(status, noBody ? 0 : body.size(), close);
+}
+
+void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
+{
+    qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
+                                  << QString::number(m_started.isValid() ? m_started.elapsed() : 0) + "ms"
+                                  << "id=" + QString::fromLatin1(m_requestId);
+    m_requestId.clear();
+    m_started.invalidate();
+    if (close) {
+        if (m_phase == Phase::ReadingHead || m_phase == Phase::ReadingBody) {
+            // Closing with unread request bytes makes the kernel send RST, which can destroy the
+            // answer before the visitor reads it: read and discard for a moment first.
+            m_phase = Phase::Draining;
+            m_in.clear();
+            m_inPos = m_msgStart = 0;
+            arm(TimerPurpose::Drain, kDrainMs);
+            return;
+        }
+        m_phase = Phase::Closing;
+        m_socket->disconnectFromHost(); // after the answer is flushed
+        return;
+    }
+    m_parser.reset();
+    m_phase = Phase::Idle;
+    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    // Pipelined requests may already be buffered here or in the socket.
+    if (m_socket->bytesAvailable() > 0)
+        m_in.append(m_socket->readAll());
+    processInput();
+}
+
+void VisitorConnection::closeWhenIdle()
+{
+    m_closeWhenIdle = true;
+    if (m_phase == Phase::Idle) {
+        m_phase = Phase::Closing;
+        m_socket->disconnectFromHost();
+    }
+}
+
+void VisitorConnection::arm(TimerPurpose purpose, int ms)
+{
+    m_timerPurpose = purpose;
+    m_timer.start(ms);
+}
+
+void VisitorConnection::onTimeout()
+{
+    switch (m_timerPurpose) {
+    case TimerPurpose::Idle:
+    case TimerPurpose::Drain:
+        m_phase = Phase::Closing;
+        m_socket->disconnectFromHost();
+        break;
+    case TimerPurpose::Head:
+    case TimerPurpose::Body:
+        respondError(408, QStringLiteral("The request took too long to arrive."), true);
+        break;
+    case TimerPurpose::Deadline:
+        respondError(504,
+                     QStringLiteral("The tunnel's client did not answer within %1 seconds.")
+                         .arg(m_gateway->config().requestTimeoutMs / 1000),
+                     false);
+        break;
+    case TimerPurpose::None:
+        break;
+    }
+}
+
+void VisitorConnection::handOver()
+{
+    // The control channel is a WebSocket served by QWebSocketServer, which reads the handshake
+    // itself: give the socket back the bytes we took, in order, and let go of it.
+    m_timer.stop();
+    m_phase = Phase::Closing;
+    disconnect(m_socket, nullptr, this, nullptr);
+    const QByteArray unread = m_in.mid(m_msgStart);
+    for (auto it = unread.crbegin(); it != unread.crend(); ++it)
+        m_socket->ungetChar(*it);
+    m_in.clear();
+    m_inPos = m_msgStart = 0;
+    m_socket->setReadBufferSize(0);
+    QTcpSocket *socket = m_socket;
+    socket->setParent(nullptr); // the control endpoint adopts it
+    m_socket = nullptr;
+    m_gateway->handOverControlChannel(socket);
+    deleteLater();
+}
+
+void VisitorConnection::onDisconnected()
+{
+    m_timer.stop();
+    if (m_pendingOnBus) {
+        qCInfo(lcProxyHttp).noquote() << "visitor" << m_peer << "left before request" << m_requestId
+                                      << "was answered";
+    }
+    m_phase = Phase::Closing;
+    deleteLater();
+}
+
+} // namespace keyhole::proxy

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "bus/MessageBus.h"
+#include "http/HostRouter.h"
+#include "http/HttpParser.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+class QTcpSocket;
+
+namespace keyhole::proxy {
+
+class VisitorGateway;
+
+// One visitor's TCP (or TLS) connection: reads requests one at a time with the HTTP parser,
+// enforces the limits, turns each request into an HttpRequest on the bus and writes the answer.
+// Keep-alive and pipelining: the next request is read only after the current one is answered,
+// and the socket's read buffer is bounded so a pipelining visitor is held back by TCP.
+// Owns its socket; deletes itself when the socket closes.
+class VisitorConnection : public QObject
+{
+    Q_OBJECT
+
+public:
+    VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway);
+    ~VisitorConnection() override;
+
+    void answer(const protocol::HttpResponse &response);
+    void fail(const ExchangeFailure &failure);
+    void closeWhenIdle();
+
+private:
+    enum class Phase { Idle, ReadingHead, ReadingBody, AwaitingTunnel, Draining, Closing };
+    enum class TimerPurpose { None, Idle, Head, Body, Deadline, Drain };
+
+    void onReadyRead();
+    void processInput();
+    bool onHeadComplete();
+    void onMessageComplete();
+    void dispatchToTunnel();
+    void answerProxySelf();
+    void onTimeout();
+    void onDisconnected();
+
+    void respondError(int status, const QString &message, bool close, int retryAfterSecs = 0);
+    void respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close);
+    void finishExchange(int status, qint64 bytes, bool close);
+    void arm(TimerPurpose purpose, int ms);
+    void handOver();
+
+    QTcpSocket *m_socket;
+    VisitorGateway *m_gateway;
+    bool m_tls;
+    http::HttpParser m_parser;
+    QTimer m_timer;
+    TimerPurpose m_timerPurpose = TimerPurpose::None;
+    Phase m_phase = Phase::Idle;
+    bool m_processing = false;
+    bool m_closeWhenIdle = false;
+
+    QByteArray m_in;          // bytes read from the socket and not yet handed to the parser
+    qsizetype m_inPos = 0;    // parser position in m_in
+    qsizetype m_msgStart = 0; // where the current request's head starts in m_in
+
+    // The exchange in progress.
+    QByteArray m_requestId;
+    QByteArray m_method;
+    QByteArray m_path;
+    HostRouter::Route m_route;
+    bool m_keepAlive = true;
+    bool m_http10 = false;
+    bool m_pendingOnBus = false;
+    QElapsedTimer m_started;
+    QString m_peer;
+};
+
+} // namespace keyhole::proxy

@@ -1,0 +1,106 @@
+#include "http/VisitorGateway.h"
+
+#include "http/VisitorConnection.h"
+#include "util/Logging.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+
+namespace keyhole::proxy {
+
+VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_publicUrl(publicUrl)
+    , m_router(config.domain)
+    , m_bus(bus)
+    , m_ids(bus->instanceId())
+{
+    m_bus->setVisitorSink(this);
+}
+
+VisitorGateway::~VisitorGateway()
+{
+    m_bus->setVisitorSink(nullptr);
+}
+
+void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
+{
+    if (m_shuttingDown || m_connections.size() >= m_config.maxConnections) {
+        qCWarning(lcProxyHttp) << "refusing a connection from" << socket->peerAddress().toString()
+                               << (m_shuttingDown ? "(shutting down)" : "(too many connections)");
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    auto *connection = new VisitorConnection(socket, tls, this);
+    m_connections.insert(connection);
+}
+
+void VisitorGateway::beginShutdown()
+{
+    m_shuttingDown = true;
+    const auto connections = m_connections;
+    for (VisitorConnection *connection : connections)
+        connection->closeWhenIdle();
+    if (m_pending.isEmpty())
+        Q_EMIT idle();
+}
+
+void VisitorGateway::registerPending(const QByteArray &id, VisitorConnection *connection)
+{
+    m_pending.insert(id, connection);
+}
+
+void VisitorGateway::unregisterPending(const QByteArray &id)
+{
+    if (m_pending.remove(id) && m_shuttingDown && m_pending.isEmpty())
+        Q_EMIT idle();
+}
+
+void VisitorGateway::handOverControlChannel(QTcpSocket *socket)
+{
+    Q_EMIT controlChannelRequested(socket);
+}
+
+void VisitorGateway::connectionClosed(VisitorConnection *connection)
+{
+    m_connections.remove(connection);
+}
+
+QByteArray VisitorGateway::healthReport() const
+{
+    QJsonObject report{
+        {QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok")},
+        {QStringLiteral("version"), QStringLiteral(KEYHOLE_VERSION)},
+        {QStringLiteral("tunnels"), m_bus->localTunnelCount()},
+        {QStringLiteral("connections"), connectionCount()},
+        {QStringLiteral("pending"), pendingCount()},
+        {QStringLiteral("publicUrl"), m_publicUrl.toString()},
+    };
+    return QJsonDocument(report).toJson(QJsonDocument::Compact) + '\n';
+}
+
+void VisitorGateway::deliverToVisitor(const protocol::Message &message)
+{
+    if (const auto *response = std::get_if<protocol::HttpResponse>(&message)) {
+        VisitorConnection *connection = m_pending.value(response->id);
+        if (!connection) {
+            qCDebug(lcProxyHttp) << "late answer for" << response->id << "dropped";
+            return;
+        }
+        connection->answer(*response);
+        return;
+    }
+    qCDebug(lcProxyHttp) << "ignoring" << protocol::messageTypeName(protocol::messageType(message))
+                         << "for the visitor side";
+}
+
+void VisitorGateway::failExchange(const ExchangeFailure &failure)
+{
+    if (VisitorConnection *connection = m_pending.value(failure.id))
+        connection->fail(failure);
+}
+
+} // namespace keyhole::proxy

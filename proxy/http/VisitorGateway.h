@@ -1,0 +1,67 @@
+#pragma once
+
+#include "ProxyConfig.h"
+#include "bus/MessageBus.h"
+#include "bus/RequestIds.h"
+#include "http/HostRouter.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+
+class QTcpSocket;
+
+namespace keyhole::proxy {
+
+class VisitorConnection;
+
+// The visitor side of one instance: owns the visitors' connections, gives requests their ids,
+// and routes the bus's answers back to the connection that is waiting for them.
+// Lives on the main thread; connections are its children.
+class VisitorGateway : public QObject, public VisitorSink
+{
+    Q_OBJECT
+
+public:
+    VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
+    ~VisitorGateway() override;
+
+    // Takes ownership of a freshly accepted (and, with TLS, encrypted) socket.
+    void acceptConnection(QTcpSocket *socket, bool tls);
+    // Graceful stop: idle connections close now, busy ones after their current answer.
+    void beginShutdown();
+    int connectionCount() const { return int(m_connections.size()); }
+    int pendingCount() const { return int(m_pending.size()); }
+
+    // For VisitorConnection.
+    const ProxyConfig &config() const { return m_config; }
+    const HostRouter &router() const { return m_router; }
+    MessageBus *bus() const { return m_bus; }
+    QByteArray nextRequestId() { return m_ids.next(); }
+    bool shuttingDown() const { return m_shuttingDown; }
+    void registerPending(const QByteArray &id, VisitorConnection *connection);
+    void unregisterPending(const QByteArray &id);
+    void handOverControlChannel(QTcpSocket *socket);
+    void connectionClosed(VisitorConnection *connection);
+    QByteArray healthReport() const;
+
+    void deliverToVisitor(const protocol::Message &message) override;
+    void failExchange(const ExchangeFailure &failure) override;
+
+Q_SIGNALS:
+    // A visitor connection turned out to be a client's control channel (WebSocket to /proxy/subscribe).
+    void controlChannelRequested(QTcpSocket *socket);
+    void idle(); // emitted during shutdown when no request is pending any more
+
+private:
+    const ProxyConfig &m_config;
+    QUrl m_publicUrl;
+    HostRouter m_router;
+    MessageBus *m_bus;
+    RequestIds m_ids;
+    QHash<QByteArray, VisitorConnection *> m_pending;
+    QSet<VisitorConnection *> m_connections;
+    bool m_shuttingDown = false;
+};
+
+} // namespace keyhole::proxy

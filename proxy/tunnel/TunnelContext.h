@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QUrl>
+
+#include <optional>
+
+namespace keyhole::util {
+class Clock;
+}
+namespace keyhole::crypto {
+class RegistrationVerifier;
+}
+
+namespace keyhole::proxy {
+
+struct ProxyConfig;
+class AuthorizedKeys;
+class MessageBus;
+class TunnelRegistry;
+
+// What every tunnel session of an instance shares. Owned by ProxyServer; outlives the sessions.
+struct TunnelContext {
+    const ProxyConfig *config = nullptr;
+    QUrl publicUrl;
+    crypto::RegistrationVerifier *verifier = nullptr;
+    const AuthorizedKeys *authorizedKeys = nullptr; // null: registration is open
+    TunnelRegistry *registry = nullptr;
+    MessageBus *bus = nullptr;
+    const util::Clock *clock = nullptr;
+};
+
+} // namespace keyhole::proxy

@@ -1,0 +1,284 @@
+#include "tunnel/TunnelSession.h"
+
+#include "ProxyConfig.h"
+#include "crypto/Label.h"
+#include "crypto/RegistrationVerifier.h"
+#include "protocol/Codec.h"
+#include "tunnel/AuthorizedKeys.h"
+#include "tunnel/TunnelRegistry.h"
+#include "util/Clock.h"
+#include "util/Logging.h"
+
+#include <QWebSocket>
+
+#include <cmath>
+
+namespace keyhole::proxy {
+
+namespace {
+// Room for the envelope and headers around a body of the largest allowed size.
+constexpr qint64 kFrameOverhead = 256 * 1024;
+
+const char *goodbyeCodeFor(crypto::RegistrationVerifier::Outcome outcome)
+{
+    using Outcome = crypto::RegistrationVerifier::Outcome;
+    switch (outcome) {
+    case Outcome::Expired:
+    case Outcome::NotYetValid:
+        return protocol::Goodbye::CodeClockSkew;
+    default:
+        return protocol::Goodbye::CodeBadToken;
+    }
+}
+} // namespace
+
+TunnelSession::TunnelSession(QWebSocket *socket, const TunnelContext &context, QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_context(context)
+    , m_rateLimiter(context.config->rateLimitPerSec, context.config->rateBurst, context.clock)
+{
+    m_socket->setParent(this);
+    const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
+    m_socket->setMaxAllowedIncomingMessageSize(quint64(maxFrame));
+    m_socket->setMaxAllowedIncomingFrameSize(quint64(maxFrame));
+    m_lastHeardMs = context.clock->monotonicMs();
+
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this, &TunnelSession::onBinaryMessage);
+    connect(m_socket, &QWebSocket::textMessageReceived, this, &TunnelSession::onTextMessage);
+    connect(m_socket, &QWebSocket::disconnected, this, &TunnelSession::onDisconnected);
+    connect(m_socket, &QWebSocket::pong, this, [this] { m_lastHeardMs = m_context.clock->monotonicMs(); });
+
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &TunnelSession::onHeartbeat);
+    m_timer.start(context.config->registrationTimeoutMs);
+    qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
+}
+
+TunnelSession::~TunnelSession()
+{
+    if (!m_label.isEmpty())
+        m_context.registry->release(m_label, this);
+    failAllPending(QStringLiteral("The tunnel's client went away before answering."));
+}
+
+void TunnelSession::deliverToTunnel(const protocol::Message &message)
+{
+    const auto *request = std::get_if<protocol::HttpRequest>(&message);
+    if (!request || m_state != State::Online)
+        return;
+    if (!m_rateLimiter.tryTake()) {
+        const int retryAfter = int(std::ceil(m_rateLimiter.msUntilAvailable() / 1000.0));
+        m_context.bus->failVisitorExchange({request->id, 429,
+                                            QStringLiteral("This tunnel is receiving too many requests; "
+                                                           "try again shortly."),
+                                            qMax(1, retryAfter)});
+        return;
+    }
+    if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+        // Forget requests whose visitors have long been given 504, then check again.
+        const qint64 cutoff = m_context.clock->monotonicMs() - m_context.config->requestTimeoutMs;
+        m_pending.removeIf([cutoff](const auto &entry) { return entry.value() < cutoff; });
+        if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+            m_context.bus->failVisitorExchange({request->id, 503,
+                                                QStringLiteral("This tunnel has too many requests in flight."), 1});
+            return;
+        }
+    }
+    m_pending.insert(request->id, m_context.clock->monotonicMs());
+    send(message);
+}
+
+void TunnelSession::onBinaryMessage(const QByteArray &frame)
+{
+    m_lastHeardMs = m_context.clock->monotonicMs();
+    protocol::DecodeResult decoded = protocol::Codec::decode(frame);
+    if (!decoded) {
+        qCWarning(lcProxyTunnel).noquote() << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
+                                           << "sent a malformed frame:" << decoded.error;
+        closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("malformed frame: ") + decoded.error,
+                  QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    protocol::Message &message = *decoded.message;
+    if (m_state == State::AwaitingRegistration) {
+        if (const auto *registration = std::get_if<protocol::RegistrationRequest>(&message)) {
+            onRegistration(*registration);
+            return;
+        }
+        closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("register first"),
+                  QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    if (m_state != State::Online)
+        return;
+
+    if (auto *response = std::get_if<protocol::HttpResponse>(&message)) {
+        onHttpResponse(*response);
+    } else if (const auto *ping = std::get_if<protocol::Ping>(&message)) {
+        send(protocol::Pong{ping->nonce});
+    } else if (std::holds_alternative<protocol::Pong>(message)) {
+        // m_lastHeardMs is all a pong is for
+    } else if (const auto *goodbye = std::get_if<protocol::Goodbye>(&message)) {
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye->code << goodbye->reason;
+        m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("goodbye"));
+    } else if (const auto *ws = std::get_if<protocol::WsResponse>(&message)) {
+        Q_UNUSED(ws) // WebSockets are not tunnelled by this version; nothing waits for this.
+    } else {
+        closeWith(protocol::Goodbye::CodeProtocolError,
+                  QStringLiteral("unexpected %1").arg(QLatin1String(protocol::messageTypeName(protocol::messageType(message)))),
+                  QWebSocketProtocol::CloseCodeProtocolError);
+    }
+}
+
+void TunnelSession::onTextMessage(const QString &)
+{
+    closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("text frames are not part of the protocol"),
+              QWebSocketProtocol::CloseCodeDatatypeNotSupported);
+}
+
+void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
+{
+    const auto result = m_context.verifier->verify(request.token);
+    protocol::RegistrationResponse response;
+    if (!result.accepted()) {
+        qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
+                                           << "refused:" << result.error;
+        response.reason = result.error;
+        response.code = goodbyeCodeFor(result.outcome);
+        send(response);
+        closeWith(response.code, result.error, QWebSocketProtocol::CloseCodePolicyViolated);
+        return;
+    }
+    if (m_context.authorizedKeys) {
+        const QString keyLabel = crypto::labelForThumbprint(result.thumbprint);
+        if (!m_context.authorizedKeys->contains(keyLabel) && !m_context.authorizedKeys->contains(result.label)) {
+            qCWarning(lcProxyTunnel).noquote() << "registration of key" << keyLabel << "refused: not in authorized keys";
+            response.reason = QStringLiteral("this key (%1) is not authorized on this proxy").arg(keyLabel);
+            response.code = protocol::Goodbye::CodeUnauthorized;
+            send(response);
+            closeWith(response.code, response.reason, QWebSocketProtocol::CloseCodePolicyViolated);
+            return;
+        }
+    }
+
+    m_label = result.label;
+    m_state = State::Online;
+    m_onlineSince.start();
+    m_context.registry->claim(m_label, this);
+
+    QUrl url = m_context.publicUrl;
+    url.setHost(m_label + u'.' + m_context.config->domain);
+    response.accepted = true;
+    response.label = m_label;
+    response.hostname = url.host();
+    response.publicUrl = url.toString();
+    response.maxBodyBytes = m_context.config->maxBodyBytes;
+    response.requestTimeoutMs = m_context.config->requestTimeoutMs;
+    send(response);
+    qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
+                                    << m_socket->peerAddress().toString();
+
+    m_timer.setSingleShot(false);
+    m_timer.start(qMax(500, m_context.config->pingIntervalMs / 2));
+}
+
+void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
+{
+    // Only answers to requests this session was given: a client must not answer for another tunnel.
+    if (!m_pending.remove(response.id)) {
+        qCDebug(lcProxyTunnel) << "tunnel" << m_label << "answered unknown or expired request" << response.id;
+        return;
+    }
+    if (response.body.size() > m_context.config->maxBodyBytes) {
+        m_context.bus->failVisitorExchange({response.id, 502,
+                                            QStringLiteral("The local service's response is larger than this "
+                                                           "proxy accepts (%1 bytes).")
+                                                .arg(m_context.config->maxBodyBytes)});
+        return;
+    }
+    if (response.status < 100 || response.status > 999) {
+        m_context.bus->failVisitorExchange({response.id, 502, QStringLiteral("The tunnel gave an invalid status.")});
+        return;
+    }
+    const QByteArray id = response.id;
+    m_context.bus->replyToVisitor(id, std::move(response));
+}
+
+void TunnelSession::onHeartbeat()
+{
+    if (m_state == State::AwaitingRegistration) {
+        closeWith(protocol::Goodbye::CodeRegistrationTimeout, QStringLiteral("no registration in time"),
+                  QWebSocketProtocol::CloseCodePolicyViolated);
+        return;
+    }
+    const qint64 now = m_context.clock->monotonicMs();
+    if (now - m_lastHeardMs >= m_context.config->tunnelTimeoutMs) {
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for"
+                                        << (now - m_lastHeardMs) / 1000 << "s: dropped";
+        closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), QWebSocketProtocol::CloseCodeGoingAway);
+        return;
+    }
+    const int interval = m_context.config->pingIntervalMs;
+    if (now - m_lastHeardMs >= interval && now - m_lastPingMs >= interval) {
+        m_lastPingMs = now;
+        send(protocol::Ping{++m_pingNonce});
+    }
+}
+
+void TunnelSession::replaced()
+{
+    closeWith(protocol::Goodbye::CodeReplaced, QStringLiteral("another client registered this hostname"),
+              QWebSocketProtocol::CloseCodeNormal);
+}
+
+void TunnelSession::shutdown()
+{
+    closeWith(protocol::Goodbye::CodeShutdown, QStringLiteral("the proxy is shutting down"),
+              QWebSocketProtocol::CloseCodeGoingAway);
+}
+
+void TunnelSession::send(const protocol::Message &message)
+{
+    if (m_state == State::Closed)
+        return;
+    m_socket->sendBinaryMessage(protocol::Codec::encode(message));
+}
+
+void TunnelSession::closeWith(const char *goodbyeCode, const QString &reason, int closeCode)
+{
+    if (m_state == State::Closed)
+        return;
+    send(protocol::Goodbye{goodbyeCode, reason});
+    m_state = State::Closed;
+    m_timer.stop();
+    if (!m_label.isEmpty()) {
+        m_context.registry->release(m_label, this);
+    }
+    failAllPending(QStringLiteral("The tunnel's client disconnected before answering."));
+    m_socket->close(QWebSocketProtocol::CloseCode(closeCode), reason.left(120));
+    // A peer that never answers the close handshake is cut off.
+    QTimer::singleShot(5000, this, [this] { m_socket->abort(); });
+}
+
+void TunnelSession::failAllPending(const QString &reason)
+{
+    const auto pending = std::exchange(m_pending, {});
+    for (auto it = pending.cbegin(); it != pending.cend(); ++it)
+        m_context.bus->failVisitorExchange({it.key(), 502, reason});
+}
+
+void TunnelSession::onDisconnected()
+{
+    if (m_state == State::Online)
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "disconnected after"
+                                        << m_onlineSince.elapsed() / 1000 << "s";
+    m_state = State::Closed;
+    m_timer.stop();
+    if (!m_label.isEmpty())
+        m_context.registry->release(m_label, this);
+    failAllPending(QStringLiteral("The tunnel's client disconnected before answering."));
+    deleteLater();
+}
+
+} // namespace keyhole::proxy

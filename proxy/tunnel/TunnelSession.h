@@ -1,0 +1,63 @@
+#pragma once
+
+#include "bus/MessageBus.h"
+#include "tunnel/TunnelContext.h"
+#include "util/TokenBucket.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+class QWebSocket;
+
+namespace keyhole::proxy {
+
+// One client's control channel: registration, then the tunnel's traffic. Verifies the client's
+// registration, holds its hostname in the registry, passes requests to the client (rate-limited,
+// bounded), checks that every answer is for a request it really sent, pings a quiet client and
+// drops a silent one. Fails its pending requests with 502 the moment the channel is lost.
+// Owns the QWebSocket; deletes itself when it closes.
+class TunnelSession : public QObject, public TunnelSink
+{
+    Q_OBJECT
+
+public:
+    enum class State { AwaitingRegistration, Online, Closed };
+
+    TunnelSession(QWebSocket *socket, const TunnelContext &context, QObject *parent);
+    ~TunnelSession() override;
+
+    void deliverToTunnel(const protocol::Message &message) override;
+    // Another connection registered the same hostname.
+    void replaced();
+    // Proxy shutdown: say goodbye and close.
+    void shutdown();
+    QString label() const { return m_label; }
+    State state() const { return m_state; }
+
+private:
+    void onBinaryMessage(const QByteArray &frame);
+    void onTextMessage(const QString &text);
+    void onRegistration(const protocol::RegistrationRequest &request);
+    void onHttpResponse(protocol::HttpResponse &response);
+    void onHeartbeat();
+    void onDisconnected();
+    void send(const protocol::Message &message);
+    void closeWith(const char *goodbyeCode, const QString &reason, int closeCode);
+    void failAllPending(const QString &reason);
+
+    QWebSocket *m_socket;
+    TunnelContext m_context;
+    State m_state = State::AwaitingRegistration;
+    QString m_label;
+    util::TokenBucket m_rateLimiter;
+    QHash<QByteArray, qint64> m_pending; // request id → when it was sent (monotonic ms)
+    QTimer m_timer;                      // registration deadline, then the heartbeat
+    qint64 m_lastHeardMs = 0;
+    qint64 m_lastPingMs = 0;
+    quint64 m_pingNonce = 0;
+    QElapsedTimer m_onlineSince;
+};
+
+} // namespace keyhole::proxy
