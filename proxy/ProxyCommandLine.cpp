@@ -125,7 +125,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
             || (!url.path().isEmpty() && url.path() != u"/"))
             return fail(QStringLiteral("--public-url: expected http(s)://host[:port], got '%1'")
                             .arg(parser.value(f.publicUrl)));
-        config.publicUrl = url.adjusted(QUrl::StripTrailingSlash);
+        config.publicUrl = url;
+        config.publicUrl.setPath(QString()); // "https://host/" and "https://host" are one audience
     }
 
     config.tlsCertFile = parser.value(f.tlsCert);

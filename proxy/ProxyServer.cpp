@@ -25,7 +25,14 @@ ProxyServer::ProxyServer(ProxyConfig config, QObject *parent)
 {
 }
 
-ProxyServer::~ProxyServer() = default;
+ProxyServer::~ProxyServer()
+{
+    // Sessions and connections talk to the registry and the bus while they go: delete users first.
+    delete m_control;
+    delete m_visitors;
+    delete m_registry;
+    delete m_bus;
+}
 
 bool ProxyServer::start(QString *error)
 {
@@ -138,10 +145,11 @@ void ProxyServer::shutdown()
 
 void ProxyServer::finishShutdown()
 {
-    if (!m_control)
+    if (m_shutdownFinished)
         return;
+    m_shutdownFinished = true;
     m_control->shutdownSessions();
-    m_control = nullptr; // sessions close asynchronously; give the close frames a moment to leave
+    // Sessions close asynchronously; give the close frames a moment to leave.
     QTimer::singleShot(200, this, &ProxyServer::stopped);
 }
 

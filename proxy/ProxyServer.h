@@ -60,6 +60,7 @@ private:
     std::unique_ptr<crypto::RegistrationVerifier> m_verifier;
     std::unique_ptr<AuthorizedKeys> m_authorizedKeys;
     bool m_stopping = false;
+    bool m_shutdownFinished = false;
 };
 
 } // namespace keyhole::proxy

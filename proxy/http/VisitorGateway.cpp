@@ -22,6 +22,9 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
 
 VisitorGateway::~VisitorGateway()
 {
+    // Connections call back into us as they go: delete them while our members still exist.
+    const auto connections = m_connections;
+    qDeleteAll(connections);
     m_bus->setVisitorSink(nullptr);
 }
 

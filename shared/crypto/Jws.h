@@ -26,6 +26,10 @@ public:
     // Checks the form, alg == ES256 (nothing else accepted, never "none"), the JWK, and the signature.
     // Says nothing about the claims: see RegistrationVerifier.
     static std::optional<Verified> verify(const QByteArray &token, QString *error = nullptr);
+
+    // The same, also telling a well-formed token with a bad signature apart from a malformed one.
+    enum class Failure { None, Malformed, BadSignature };
+    static std::optional<Verified> verify(const QByteArray &token, QString *error, Failure *failure);
 };
 
 } // namespace keyhole::crypto

@@ -1,2 +1,148 @@
-// placeholder: implemented by its owner
 #include "crypto/RegistrationVerifier.h"
+
+#include "crypto/Jws.h"
+#include "crypto/Label.h"
+#include "util/Clock.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QUrl>
+
+#include <cmath>
+#include <optional>
+
+namespace keyhole::crypto {
+
+namespace {
+
+constexpr qsizetype kMinJtiChars = 8;
+constexpr qsizetype kMaxJtiChars = 64;
+// JSON numbers are doubles; beyond 2^53 they are no longer exact integers.
+constexpr double kMaxExactInteger = 9007199254740992.0;
+
+std::optional<qint64> integerClaim(const QJsonObject &claims, QLatin1String name)
+{
+    const QJsonValue value = claims.value(name);
+    if (!value.isDouble())
+        return std::nullopt;
+    const double number = value.toDouble();
+    if (!std::isfinite(number) || std::floor(number) != number || std::fabs(number) > kMaxExactInteger)
+        return std::nullopt;
+    return qint64(number);
+}
+
+bool isPrintableAscii(const QString &text)
+{
+    for (const QChar c : text) {
+        if (c.unicode() < 0x21 || c.unicode() > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+RegistrationVerifier::RegistrationVerifier(QString expectedAudience, const util::Clock *clock,
+                                           qsizetype maxRememberedTokens)
+    : m_audience(normalizeAudience(expectedAudience))
+    , m_clock(clock ? clock : util::Clock::system())
+    , m_maxRemembered(maxRememberedTokens)
+{
+}
+
+QString RegistrationVerifier::normalizeAudience(const QString &audience)
+{
+    QUrl url(audience.trimmed(), QUrl::StrictMode);
+    if (!url.isValid() || url.isRelative() || url.host().isEmpty())
+        return {};
+    const QString scheme = url.scheme().toLower();
+    url.setScheme(scheme);
+    url.setHost(url.host().toLower());
+    const bool plain = scheme == QLatin1String("http") || scheme == QLatin1String("ws");
+    const bool secure = scheme == QLatin1String("https") || scheme == QLatin1String("wss");
+    if ((plain && url.port() == 80) || (secure && url.port() == 443))
+        url.setPort(-1);
+    QString path = url.path(QUrl::FullyEncoded);
+    while (path.endsWith(QLatin1Char('/')))
+        path.chop(1);
+    url.setPath(path, QUrl::TolerantMode);
+    return url.toString(QUrl::FullyEncoded);
+}
+
+RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &token)
+{
+    Result result;
+    const auto refuse = [&result](Outcome outcome, const QString &reason) {
+        result.outcome = outcome;
+        result.error = reason;
+        result.label.clear();
+        return result;
+    };
+
+    QString jwsError;
+    Jws::Failure failure = Jws::Failure::None;
+    const auto verified = Jws::verify(token, &jwsError, &failure);
+    if (!verified)
+        return refuse(failure == Jws::Failure::BadSignature ? Outcome::BadSignature : Outcome::Malformed, jwsError);
+    result.thumbprint = verified->thumbprint;
+    const QJsonObject &claims = verified->payload;
+
+    const QJsonValue audience = claims.value(QLatin1String("aud"));
+    if (!audience.isString())
+        return refuse(Outcome::Malformed, QStringLiteral("aud must be a string"));
+    const QString audienceNormal = normalizeAudience(audience.toString());
+    if (m_audience.isEmpty() || audienceNormal.isEmpty() || audienceNormal != m_audience)
+        return refuse(Outcome::WrongAudience, QStringLiteral("token is for another proxy"));
+
+    const auto issuedAt = integerClaim(claims, QLatin1String("iat"));
+    const auto expiresAt = integerClaim(claims, QLatin1String("exp"));
+    if (!issuedAt || !expiresAt)
+        return refuse(Outcome::Malformed, QStringLiteral("iat and exp must be integers"));
+    if (*expiresAt <= *issuedAt || *expiresAt - *issuedAt > RegistrationToken::kLifetimeSecs)
+        return refuse(Outcome::Malformed, QStringLiteral("token lifetime must be 1..60 seconds"));
+
+    const qint64 now = m_clock->epochSecs();
+    if (now > *expiresAt + kClockSkewSecs)
+        return refuse(Outcome::Expired, QStringLiteral("token expired"));
+    if (*issuedAt > now + kClockSkewSecs)
+        return refuse(Outcome::NotYetValid, QStringLiteral("token issued in the future; check the clock"));
+
+    const QJsonValue jtiValue = claims.value(QLatin1String("jti"));
+    const QString jti = jtiValue.toString();
+    if (!jtiValue.isString() || jti.size() < kMinJtiChars || jti.size() > kMaxJtiChars || !isPrintableAscii(jti))
+        return refuse(Outcome::Malformed, QStringLiteral("jti must be 8..64 printable characters"));
+
+    if (claims.contains(QLatin1String("name"))) {
+        const QJsonValue nameValue = claims.value(QLatin1String("name"));
+        if (!nameValue.isString() || !isValidTunnelName(nameValue.toString()))
+            return refuse(Outcome::Malformed, QStringLiteral("invalid tunnel name"));
+        result.name = nameValue.toString();
+    }
+
+    // Scoped by key, so nobody can use up another key's jti.
+    const QByteArray replayKey = result.thumbprint + jti.toLatin1();
+    forgetExpired(now);
+    if (m_seenJti.contains(replayKey))
+        return refuse(Outcome::Replayed, QStringLiteral("token already used"));
+    if (m_seenJti.size() >= m_maxRemembered)
+        return refuse(Outcome::Busy, QStringLiteral("too many registrations; try again shortly"));
+    const qint64 forgetAfter = *expiresAt + kClockSkewSecs;
+    m_seenJti.insert(replayKey, forgetAfter);
+    m_expiries.emplace(forgetAfter, replayKey);
+
+    result.label = labelForThumbprint(result.thumbprint, result.name);
+    result.outcome = Outcome::Accepted;
+    return result;
+}
+
+void RegistrationVerifier::forgetExpired(qint64 nowSecs)
+{
+    // A token stays acceptable while now <= exp + skew, so it must be remembered until then.
+    auto it = m_expiries.begin();
+    while (it != m_expiries.end() && it->first < nowSecs) {
+        m_seenJti.remove(it->second);
+        it = m_expiries.erase(it);
+    }
+}
+
+} // namespace keyhole::crypto

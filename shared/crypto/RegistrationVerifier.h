@@ -36,15 +36,22 @@ public:
         bool accepted() const { return outcome == Outcome::Accepted; }
     };
 
-    RegistrationVerifier(QString expectedAudience, const util::Clock *clock);
+    // maxRememberedTokens only exists so tests can fill the replay cache; production uses the default.
+    RegistrationVerifier(QString expectedAudience, const util::Clock *clock,
+                         qsizetype maxRememberedTokens = kMaxRememberedTokens);
 
     Result verify(const QByteArray &token);
+
+    // The form in which audiences are compared: scheme and host lowercased, default port and
+    // trailing '/' dropped. Empty when `audience` is not an absolute URL with a host.
+    static QString normalizeAudience(const QString &audience);
 
 private:
     void forgetExpired(qint64 nowSecs);
 
-    QString m_audience;
+    QString m_audience; // normalised
     const util::Clock *m_clock;
+    qsizetype m_maxRemembered;
     QHash<QByteArray, qint64> m_seenJti;         // jti -> time after which it cannot be replayed
     std::multimap<qint64, QByteArray> m_expiries; // for pruning in time order
 };

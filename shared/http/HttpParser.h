@@ -13,6 +13,14 @@ namespace keyhole::http {
 // (client, from the local target). It buffers one message's body up to a limit and stops after
 // the head and after each message so the caller decides what comes next (pipelining, upgrades,
 // 100-continue). Every limit gives a specific error that maps to an HTTP status.
+//
+// Body limit: a Content-Length above maxBodyBytes is still reported as HeadComplete first, so the
+// caller can answer 413 (or raise the limit with setMaxBodyBytes) without reading the body; the next
+// feed() then fails at once with BodyTooLarge. Chunked and EOF-delimited bodies fail as soon as they
+// grow past the limit. reset() restores the limit given to the constructor; setExpectNoBody() stays
+// until changed. An upgrade request (WebSocket handshake, CONNECT) gives HeadComplete, then
+// MessageComplete with no body; the bytes after `consumed` belong to the new protocol. feed() after
+// MessageComplete without reset() starts the next message as if reset() had been called.
 class HttpParser
 {
 public:

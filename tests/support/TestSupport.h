@@ -1,1 +1,7 @@
 #pragma once
+
+// Everything tests/support offers, in one include.
+#include "CurlJob.h"
+#include "ManagedProcess.h"
+#include "TestEnvironment.h"
+#include "TunnelFixture.h"

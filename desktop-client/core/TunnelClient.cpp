@@ -1,0 +1,449 @@
+#include "TunnelClient.h"
+
+#include "LocalForwarder.h"
+#include "crypto/Label.h"
+#include "crypto/RegistrationToken.h"
+#include "protocol/Codec.h"
+#include "util/Clock.h"
+#include "util/Logging.h"
+
+#include <QNetworkRequest>
+#include <QSslConfiguration>
+#include <QWebSocket>
+
+#include <climits>
+#include <memory>
+
+namespace keyhole::client {
+
+namespace {
+
+constexpr int kGracefulCloseMs = 3000;
+
+bool isRefusalCode(const QByteArray &code)
+{
+    return code == protocol::Goodbye::CodeUnauthorized || code == protocol::Goodbye::CodeBadToken
+        || code == protocol::Goodbye::CodeClockSkew;
+}
+
+} // namespace
+
+TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_key(std::move(key))
+    , m_clock(util::Clock::system())
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &TunnelClient::openSocket);
+    m_watchdog.setSingleShot(true);
+    connect(&m_watchdog, &QTimer::timeout, this, &TunnelClient::onWatchdog);
+    loadCaCertificates();
+    rebuildForwarder();
+}
+
+TunnelClient::~TunnelClient()
+{
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+    }
+}
+
+QString TunnelClient::label() const
+{
+    return m_key ? crypto::labelForKey(*m_key, m_settings.name) : QString();
+}
+
+void TunnelClient::setClock(const util::Clock *clock)
+{
+    m_clock = clock ? clock : util::Clock::system();
+}
+
+void TunnelClient::applySettings(const ClientSettings &settings)
+{
+    if (settings == m_settings)
+        return;
+    m_settings = settings;
+    loadCaCertificates();
+    rebuildForwarder();
+    if (m_wanted) {
+        retireSocket(true);
+        m_backoff.reset();
+        openSocket();
+    }
+}
+
+void TunnelClient::setKey(crypto::KeyPair key)
+{
+    m_key = std::move(key);
+    if (m_wanted) {
+        retireSocket(true);
+        m_backoff.reset();
+        openSocket();
+    }
+}
+
+void TunnelClient::loadCaCertificates()
+{
+    m_caCertificates.clear();
+    if (m_settings.caFile.isEmpty())
+        return;
+    m_caCertificates = QSslCertificate::fromPath(m_settings.caFile, QSsl::Pem);
+    if (m_caCertificates.isEmpty())
+        m_caCertificates = QSslCertificate::fromPath(m_settings.caFile, QSsl::Der);
+    if (m_caCertificates.isEmpty())
+        qCWarning(lcClient, "no certificate found in %s", qPrintable(m_settings.caFile));
+}
+
+void TunnelClient::rebuildForwarder()
+{
+    LocalForwarder::Options options;
+    options.target = m_settings.target;
+    options.hostHeader = m_settings.hostHeader;
+    options.maxConcurrent = m_settings.maxConcurrentLocal;
+    options.extraCaCertificates = m_caCertificates;
+    if (m_registration.accepted) {
+        if (m_registration.maxBodyBytes > 0)
+            options.maxResponseBodyBytes = m_registration.maxBodyBytes;
+        if (m_registration.requestTimeoutMs > 0)
+            options.timeoutMs = static_cast<int>(
+                qMax<qint64>(1000, m_registration.requestTimeoutMs - kTimeoutMarginMs));
+    }
+    if (m_forwarder) {
+        m_forwarder->cancelAll();
+        m_forwarder->deleteLater();
+    }
+    m_forwarder = new LocalForwarder(options, this);
+}
+
+void TunnelClient::setState(ClientState state)
+{
+    if (m_state == state)
+        return;
+    qCDebug(lcClient, "state %s -> %s", clientStateName(m_state), clientStateName(state));
+    m_state = state;
+    Q_EMIT stateChanged(state);
+}
+
+void TunnelClient::start()
+{
+    if (m_wanted && m_state != ClientState::WaitingToReconnect)
+        return;
+    m_wanted = true;
+    m_stopping = false;
+    m_backoff.reset();
+    openSocket();
+}
+
+void TunnelClient::stop()
+{
+    m_wanted = false;
+    m_stopping = true;
+    m_retryTimer.stop();
+    m_watchdog.stop();
+    m_nextRetry = {};
+    if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState) {
+        protocol::Goodbye goodbye;
+        goodbye.code = protocol::Goodbye::CodeClientExit;
+        goodbye.reason = QStringLiteral("the client is shutting down");
+        send(goodbye);
+    }
+    retireSocket(true);
+    setState(ClientState::Offline);
+    // close() may already have finished (and emitted stopped()) synchronously.
+    if (m_stopping && m_closingSockets == 0) {
+        m_stopping = false;
+        QMetaObject::invokeMethod(this, &TunnelClient::stopped, Qt::QueuedConnection);
+    }
+}
+
+void TunnelClient::reconnectNow()
+{
+    if (!m_wanted)
+        return;
+    // A live or starting connection proves itself (or the watchdog ends it); only skip the wait.
+    if (m_state == ClientState::WaitingToReconnect) {
+        m_retryTimer.stop();
+        openSocket();
+    }
+}
+
+void TunnelClient::openSocket()
+{
+    retireSocket(false);
+    m_retryTimer.stop();
+    m_nextRetry = {};
+    if (!m_key) {
+        Q_EMIT errorOccurred(QStringLiteral("no key loaded"));
+        return;
+    }
+
+    const quint64 generation = ++m_generation;
+    auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+    m_socket = socket;
+    socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessageBytes);
+    socket->setMaxAllowedIncomingFrameSize(kMaxIncomingMessageBytes);
+    if (!m_caCertificates.isEmpty()) {
+        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+        config.addCaCertificates(m_caCertificates);
+        socket->setSslConfiguration(config);
+    }
+    // Every handler checks that the socket is still the current one: old sockets may still talk.
+    auto current = [this, socket, generation] { return socket == m_socket && generation == m_generation; };
+    connect(socket, &QWebSocket::connected, this, [this, current] {
+        if (current())
+            onConnected();
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, current, socket] {
+        if (!current())
+            return;
+        if (!socket->closeReason().isEmpty())
+            onSocketLost(socket->closeReason());
+        else if (socket->error() != QAbstractSocket::UnknownSocketError)
+            onSocketLost(socket->errorString());
+        else
+            onSocketLost(QStringLiteral("the proxy closed the connection"));
+    });
+    connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, current, socket] {
+        if (current())
+            onSocketLost(socket->errorString());
+    });
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, current](const QByteArray &frame) {
+        if (current())
+            onBinaryMessage(frame);
+    });
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, current](const QString &) {
+        if (current())
+            protocolError(QStringLiteral("text frame on the control channel"));
+    });
+
+    const QUrl url = m_settings.subscribeUrl();
+    qCInfo(lcClient, "connecting to %s", qPrintable(url.toString()));
+    setState(ClientState::Connecting);
+    // The watchdog also bounds the connect and the TLS and WebSocket handshakes.
+    m_watchdog.start(m_watchdogMs);
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("keyhole-client/" KEYHOLE_VERSION));
+    socket->open(request);
+}
+
+void TunnelClient::onConnected()
+{
+    setState(ClientState::Registering);
+    m_watchdog.start(m_watchdogMs);
+    protocol::RegistrationRequest request;
+    request.token = crypto::RegistrationToken::create(*m_key, m_settings.audience(), m_settings.name,
+                                                      m_clock->epochSecs());
+    if (request.token.isEmpty()) {
+        Q_EMIT errorOccurred(QStringLiteral("could not sign the registration"));
+        retireSocket(false);
+        scheduleReconnect();
+        return;
+    }
+    send(request);
+}
+
+void TunnelClient::onSocketLost(const QString &why)
+{
+    if (m_state == ClientState::Connecting)
+        qCWarning(lcClient, "could not connect to the proxy: %s", qPrintable(why));
+    else
+        qCWarning(lcClient, "connection to the proxy lost: %s", qPrintable(why));
+    Q_EMIT errorOccurred(why);
+    retireSocket(false);
+    if (m_wanted)
+        scheduleReconnect();
+    else if (m_state != ClientState::Refused && m_state != ClientState::Replaced)
+        setState(ClientState::Offline);
+}
+
+void TunnelClient::onWatchdog()
+{
+    if (!m_socket)
+        return;
+    const QString why = m_state == ClientState::Connecting
+        ? QStringLiteral("could not connect to the proxy within %1 s").arg(m_watchdogMs / 1000.0)
+        : QStringLiteral("nothing heard from the proxy for %1 s").arg(m_watchdogMs / 1000.0);
+    qCWarning(lcClient, "%s; reconnecting", qPrintable(why));
+    Q_EMIT errorOccurred(why);
+    retireSocket(false);
+    scheduleReconnect();
+}
+
+void TunnelClient::onBinaryMessage(const QByteArray &frame)
+{
+    m_watchdog.start(m_watchdogMs);
+    const protocol::DecodeResult result = protocol::Codec::decode(frame);
+    if (!result) {
+        protocolError(result.error);
+        return;
+    }
+    handle(*result.message);
+}
+
+void TunnelClient::handle(const protocol::Message &message)
+{
+    using namespace protocol;
+    if (const auto *response = std::get_if<RegistrationResponse>(&message)) {
+        handleRegistration(*response);
+    } else if (const auto *request = std::get_if<HttpRequest>(&message)) {
+        handleHttpRequest(*request);
+    } else if (const auto *ping = std::get_if<Ping>(&message)) {
+        send(Pong{ping->nonce});
+    } else if (const auto *goodbye = std::get_if<Goodbye>(&message)) {
+        handleGoodbye(*goodbye);
+    } else if (const auto *ws = std::get_if<WsRequest>(&message)) {
+        WsResponse answer;
+        answer.id = ws->id;
+        answer.accepted = false;
+        answer.status = 501;
+        answer.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}};
+        answer.body = QByteArrayLiteral("keyhole: this client does not forward WebSockets yet\n");
+        send(answer);
+    } else if (std::holds_alternative<Pong>(message) || std::holds_alternative<WsMessage>(message)
+               || std::holds_alternative<WsTeardown>(message)) {
+        // Nothing to do: no pings of ours outstanding and no WebSockets open.
+    } else {
+        qCWarning(lcClient, "ignoring unexpected %s from the proxy", messageTypeName(messageType(message)));
+    }
+}
+
+void TunnelClient::handleRegistration(const protocol::RegistrationResponse &response)
+{
+    if (m_state != ClientState::Registering) {
+        qCWarning(lcClient, "ignoring a RegistrationResponse outside registration");
+        return;
+    }
+    if (!response.accepted) {
+        const QString reason = response.reason.isEmpty() ? QStringLiteral("no reason given") : response.reason;
+        qCCritical(lcClient, "registration refused: %s (%s)", qPrintable(reason), response.code.constData());
+        retireSocket(true);
+        enterTerminal(ClientState::Refused);
+        Q_EMIT refused(reason, response.code);
+        return;
+    }
+    m_registration = response;
+    m_backoff.reset();
+    const qint64 timeout = response.requestTimeoutMs > 0
+        ? qMax<qint64>(1000, response.requestTimeoutMs - kTimeoutMarginMs)
+        : kDefaultLocalTimeoutMs;
+    m_forwarder->setLimits(response.maxBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
+    if (!response.label.isEmpty() && response.label != label())
+        qCWarning(lcClient, "the proxy registered label %s, expected %s", qPrintable(response.label),
+                  qPrintable(label()));
+    qCInfo(lcClient, "registered as %s", qPrintable(response.publicUrl));
+    setState(ClientState::Online);
+    Q_EMIT registered(response);
+}
+
+void TunnelClient::handleHttpRequest(const protocol::HttpRequest &request)
+{
+    const quint64 generation = m_generation;
+    m_forwarder->forward(request, [this, generation](const protocol::HttpResponse &response,
+                                                     const RequestRecord &record) {
+        // The answer to a request of a connection that has since gone would confuse the new one.
+        if (generation == m_generation)
+            send(response);
+        Q_EMIT requestFinished(record);
+    });
+}
+
+void TunnelClient::handleGoodbye(const protocol::Goodbye &goodbye)
+{
+    qCInfo(lcClient, "the proxy said goodbye: %s (%s)", qPrintable(goodbye.reason), goodbye.code.constData());
+    if (goodbye.code == protocol::Goodbye::CodeReplaced) {
+        retireSocket(true);
+        enterTerminal(ClientState::Replaced);
+        Q_EMIT errorOccurred(QStringLiteral("another client with the same key took over this tunnel"));
+        return;
+    }
+    if (m_state == ClientState::Registering && isRefusalCode(goodbye.code)) {
+        const QString reason = goodbye.reason.isEmpty() ? QString::fromLatin1(goodbye.code) : goodbye.reason;
+        retireSocket(true);
+        enterTerminal(ClientState::Refused);
+        Q_EMIT refused(reason, goodbye.code);
+        return;
+    }
+    // "shutdown" and everything else: come back later.
+    retireSocket(true);
+    scheduleReconnect();
+}
+
+void TunnelClient::protocolError(const QString &why)
+{
+    qCWarning(lcClient, "protocol error from the proxy: %s; reconnecting", qPrintable(why));
+    Q_EMIT errorOccurred(QStringLiteral("protocol error: %1").arg(why));
+    protocol::Goodbye goodbye;
+    goodbye.code = protocol::Goodbye::CodeProtocolError;
+    goodbye.reason = why.left(200);
+    send(goodbye);
+    retireSocket(true);
+    scheduleReconnect();
+}
+
+bool TunnelClient::send(const protocol::Message &message)
+{
+    if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+        return false;
+    const QByteArray frame = protocol::Codec::encode(message);
+    return m_socket->sendBinaryMessage(frame) == frame.size();
+}
+
+void TunnelClient::scheduleReconnect()
+{
+    if (!m_wanted)
+        return;
+    m_watchdog.stop();
+    const qint64 delay = m_backoff.nextDelayMs();
+    m_nextRetry = QDateTime::currentDateTimeUtc().addMSecs(delay);
+    qCInfo(lcClient, "reconnecting in %.1f s", delay / 1000.0);
+    m_retryTimer.start(static_cast<int>(delay));
+    setState(ClientState::WaitingToReconnect);
+    Q_EMIT nextRetryAt(m_nextRetry);
+}
+
+void TunnelClient::enterTerminal(ClientState state)
+{
+    m_wanted = false;
+    m_retryTimer.stop();
+    m_watchdog.stop();
+    m_nextRetry = {};
+    setState(state);
+}
+
+void TunnelClient::retireSocket(bool graceful)
+{
+    QWebSocket *socket = m_socket;
+    if (!socket)
+        return;
+    m_socket = nullptr;
+    ++m_generation;
+    m_watchdog.stop();
+    socket->disconnect(this);
+    if (!graceful || socket->state() != QAbstractSocket::ConnectedState) {
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    // Let the close frame (and a Goodbye before it) reach the proxy before the socket goes.
+    ++m_closingSockets;
+    auto fired = std::make_shared<bool>(false);
+    auto done = [this, socket, fired] {
+        if (*fired)
+            return;
+        *fired = true;
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+        if (--m_closingSockets == 0 && m_stopping) {
+            m_stopping = false;
+            Q_EMIT stopped();
+        }
+    };
+    connect(socket, &QWebSocket::disconnected, this, done);
+    QTimer::singleShot(kGracefulCloseMs, socket, done);
+    socket->close(QWebSocketProtocol::CloseCodeNormal);
+}
+
+} // namespace keyhole::client

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "Backoff.h"
+#include "ClientSettings.h"
+#include "ClientState.h"
+#include "RequestRecord.h"
+#include "crypto/KeyPair.h"
+#include "protocol/Messages.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QSslCertificate>
+#include <QTimer>
+
+#include <optional>
+
+class QWebSocket;
+
+namespace keyhole::util {
+class Clock;
+}
+
+namespace keyhole::client {
+
+class LocalForwarder;
+
+// The client's side of the control channel: one WebSocket to <proxy>/proxy/subscribe, registration
+// with the key, requests handed to a LocalForwarder and answered, liveness (answers Pings, gives up
+// on a silent proxy) and reconnecting with backoff. Refusal and replacement stop it for good until
+// start() is called again, so two clients with one key do not take the tunnel from each other forever.
+class TunnelClient : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(keyhole::client::ClientState state READ state NOTIFY stateChanged)
+
+public:
+    static constexpr int kDefaultWatchdogMs = 20000;
+    static constexpr int kDefaultLocalTimeoutMs = 28000;
+    static constexpr int kTimeoutMarginMs = 2000; // answer before the proxy gives up on us
+    static constexpr quint64 kMaxIncomingMessageBytes = 80ull * 1024 * 1024;
+
+    TunnelClient(const ClientSettings &settings, crypto::KeyPair key, QObject *parent = nullptr);
+    ~TunnelClient() override;
+
+    ClientState state() const { return m_state; }
+    const ClientSettings &settings() const { return m_settings; }
+    // The hostname label this key (and name) registers; the proxy confirms it on registration.
+    QString label() const;
+    // The last accepted registration (hostname, public URL, limits); empty before the first.
+    const protocol::RegistrationResponse &registration() const { return m_registration; }
+    QDateTime nextRetryTime() const { return m_nextRetry; }
+    LocalForwarder *forwarder() const { return m_forwarder; }
+
+    // New settings (and key); a running client reconnects with them.
+    void applySettings(const ClientSettings &settings);
+    void setKey(crypto::KeyPair key);
+
+    // For tests.
+    void setClock(const util::Clock *clock);
+    void setBackoff(const Backoff &backoff) { m_backoff = backoff; }
+    void setWatchdogInterval(int ms) { m_watchdogMs = ms; }
+
+public Q_SLOTS:
+    void start();
+    // Says Goodbye "client-exit" when connected, closes, and emits stopped() once the socket is gone.
+    void stop();
+    // The network changed (e.g. QNetworkInformation says it is reachable again): skip the wait.
+    void reconnectNow();
+
+Q_SIGNALS:
+    void stateChanged(keyhole::client::ClientState state);
+    void registered(const keyhole::protocol::RegistrationResponse &response);
+    void refused(const QString &reason, const QByteArray &code);
+    void requestFinished(const keyhole::client::RequestRecord &record);
+    void errorOccurred(const QString &message);
+    void nextRetryAt(const QDateTime &when);
+    void stopped();
+
+private:
+    void setState(ClientState state);
+    void openSocket();
+    void onConnected();
+    void onSocketLost(const QString &why);
+    void onBinaryMessage(const QByteArray &frame);
+    void onWatchdog();
+    void handle(const protocol::Message &message);
+    void handleRegistration(const protocol::RegistrationResponse &response);
+    void handleHttpRequest(const protocol::HttpRequest &request);
+    void handleGoodbye(const protocol::Goodbye &goodbye);
+    void protocolError(const QString &why);
+    bool send(const protocol::Message &message);
+    void scheduleReconnect();
+    void enterTerminal(ClientState state);
+    // Detaches the current socket: closes it gracefully (close frame) or aborts it.
+    void retireSocket(bool graceful);
+    void rebuildForwarder();
+    void loadCaCertificates();
+
+    ClientSettings m_settings;
+    std::optional<crypto::KeyPair> m_key;
+    const util::Clock *m_clock;
+    ClientState m_state = ClientState::Offline;
+    bool m_wanted = false; // start() was called and nothing final happened since
+    QWebSocket *m_socket = nullptr;
+    quint64 m_generation = 0; // which socket a running request belongs to
+    LocalForwarder *m_forwarder = nullptr;
+    QList<QSslCertificate> m_caCertificates;
+    protocol::RegistrationResponse m_registration;
+
+    Backoff m_backoff;
+    QTimer m_retryTimer;
+    QTimer m_watchdog;
+    int m_watchdogMs = kDefaultWatchdogMs;
+    QDateTime m_nextRetry;
+    int m_closingSockets = 0;
+    bool m_stopping = false;
+};
+
+} // namespace keyhole::client

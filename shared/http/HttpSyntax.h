@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QByteArrayView>
+
+namespace keyhole::http {
+
+// RFC 9110 5.6.2 token characters, which is all a header name may contain. llhttp's lenient build
+// lets a space through ("Transfer-Encoding : chunked"), which could smuggle a header past us.
+inline bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+inline bool isToken(QByteArrayView s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s) {
+        if (!isTokenChar(c))
+            return false;
+    }
+    return true;
+}
+
+} // namespace keyhole::http

@@ -1,0 +1,127 @@
+#include "KeyFile.h"
+#include "crypto/Label.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+
+using keyhole::client::KeyFile;
+
+class TestKeyFile : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void createsOnFirstRunWithOwnerOnlyPermissions();
+    void reloadGivesTheSameLabel();
+    void badFileIsAnErrorAndUntouched_data();
+    void badFileIsAnErrorAndUntouched();
+    void loadWithoutFileIsAnError();
+    void unreadableFileIsAnError();
+};
+
+void TestKeyFile::createsOnFirstRunWithOwnerOnlyPermissions()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("nested/config/key.pem"));
+    KeyFile::Result result = KeyFile::loadOrCreate(path);
+    QVERIFY2(result, qPrintable(result.error));
+    QVERIFY(result.created);
+    QVERIFY(result.key->hasPrivateKey());
+    QVERIFY(QFile::exists(path));
+#ifdef Q_OS_UNIX
+    QCOMPARE(QFile::permissions(path), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser
+                                           | QFileDevice::WriteUser);
+#endif
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("PRIVATE KEY"));
+}
+
+void TestKeyFile::reloadGivesTheSameLabel()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("key.pem"));
+    KeyFile::Result first = KeyFile::loadOrCreate(path);
+    QVERIFY2(first, qPrintable(first.error));
+    const QString label = keyhole::crypto::labelForKey(*first.key);
+    QVERIFY(keyhole::crypto::isValidLabel(label));
+
+    KeyFile::Result second = KeyFile::loadOrCreate(path);
+    QVERIFY2(second, qPrintable(second.error));
+    QVERIFY(!second.created);
+    QCOMPARE(keyhole::crypto::labelForKey(*second.key), label);
+
+    KeyFile::Result third = KeyFile::load(path);
+    QVERIFY(third);
+    QCOMPARE(keyhole::crypto::labelForKey(*third.key), label);
+
+    // And a second, separate key gets another label.
+    KeyFile::Result other = KeyFile::loadOrCreate(dir.filePath(QStringLiteral("other.pem")));
+    QVERIFY(other);
+    QVERIFY(keyhole::crypto::labelForKey(*other.key) != label);
+}
+
+void TestKeyFile::badFileIsAnErrorAndUntouched_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::newRow("garbage") << QByteArray("this is not a key\n\x01\x02\xff", 22);
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("truncated pem") << QByteArray("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n");
+}
+
+void TestKeyFile::badFileIsAnErrorAndUntouched()
+{
+    QFETCH(QByteArray, content);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("key.pem"));
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(content);
+    }
+    KeyFile::Result result = KeyFile::loadOrCreate(path);
+    QVERIFY(!result);
+    QVERIFY(!result.created);
+    QVERIFY2(result.error.contains(path), qPrintable(result.error));
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), content);
+}
+
+void TestKeyFile::loadWithoutFileIsAnError()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("missing.pem"));
+    KeyFile::Result result = KeyFile::load(path);
+    QVERIFY(!result);
+    QVERIFY(!result.error.isEmpty());
+    QVERIFY(!QFile::exists(path));
+}
+
+void TestKeyFile::unreadableFileIsAnError()
+{
+#ifdef Q_OS_UNIX
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("key.pem"));
+    KeyFile::Result created = KeyFile::loadOrCreate(path);
+    QVERIFY(created);
+    QVERIFY(QFile::setPermissions(path, QFileDevice::WriteOwner));
+    QFile probe(path);
+    if (probe.open(QIODevice::ReadOnly))
+        QSKIP("running with privileges that ignore file permissions");
+    KeyFile::Result result = KeyFile::loadOrCreate(path);
+    QVERIFY(!result);
+    QVERIFY2(result.error.contains(QLatin1String("cannot read")), qPrintable(result.error));
+    QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+    QVERIFY(KeyFile::load(path));
+#else
+    QSKIP("POSIX permissions only");
+#endif
+}
+
+QTEST_GUILESS_MAIN(TestKeyFile)
+#include "test_key_file.moc"

@@ -1,0 +1,367 @@
+#include "LocalForwarder.h"
+#include "TunnelClient.h"
+#include "crypto/KeyPair.h"
+#include "crypto/RegistrationVerifier.h"
+#include "protocol/Codec.h"
+#include "util/Clock.h"
+
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+using namespace keyhole;
+using client::ClientState;
+using client::TunnelClient;
+
+namespace {
+
+// Stands in for keyhole-proxy: accepts control connections and records every decoded message.
+class FakeProxy : public QObject
+{
+public:
+    FakeProxy()
+        : m_server(QStringLiteral("fake-proxy"), QWebSocketServer::NonSecureMode)
+    {
+        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
+        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
+            while (QWebSocket *socket = m_server.nextPendingConnection()) {
+                ++connections;
+                paths.append(socket->requestUrl().path());
+                current = socket;
+                connect(socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &frame) {
+                    const protocol::DecodeResult result = protocol::Codec::decode(frame);
+                    QVERIFY2(result, qPrintable(result.error));
+                    received.append(*result.message);
+                });
+                connect(socket, &QWebSocket::disconnected, this, [this, socket] {
+                    ++disconnects;
+                    if (current == socket)
+                        current = nullptr;
+                    socket->deleteLater();
+                });
+            }
+        });
+    }
+
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
+
+    void send(const protocol::Message &message)
+    {
+        QVERIFY(current);
+        current->sendBinaryMessage(protocol::Codec::encode(message));
+    }
+    void sendRaw(const QByteArray &frame) { current->sendBinaryMessage(frame); }
+
+    template <typename T>
+    QList<T> all() const
+    {
+        QList<T> out;
+        for (const auto &message : received) {
+            if (const auto *m = std::get_if<T>(&message))
+                out.append(*m);
+        }
+        return out;
+    }
+
+    void accept()
+    {
+        protocol::RegistrationResponse response;
+        response.accepted = true;
+        response.label = QString(); // the real proxy names the label; the client only compares it
+        response.hostname = QStringLiteral("label.tunnel.test");
+        response.publicUrl = QStringLiteral("http://label.tunnel.test");
+        response.maxBodyBytes = 1000;
+        response.requestTimeoutMs = 30000;
+        send(response);
+    }
+
+    int connections = 0;
+    int disconnects = 0;
+    QStringList paths;
+    QPointer<QWebSocket> current;
+    QList<protocol::Message> received;
+
+private:
+    QWebSocketServer m_server;
+};
+
+// A local service that answers every request with the same bytes.
+class CannedService : public QObject
+{
+public:
+    explicit CannedService(QByteArray response)
+    {
+        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
+        connect(&m_server, &QTcpServer::newConnection, this, [this, response] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                connect(socket, &QTcpSocket::readyRead, socket, [socket, response] {
+                    if (socket->readAll().contains("\r\n\r\n"))
+                        socket->write(response);
+                });
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+    }
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
+
+private:
+    QTcpServer m_server;
+};
+
+client::ClientSettings settingsFor(const QUrl &proxy, const QUrl &target)
+{
+    client::ClientSettings settings;
+    settings.proxyUrl = proxy;
+    settings.target = target;
+    settings.keyPath = QStringLiteral("unused.pem");
+    return settings;
+}
+
+std::unique_ptr<TunnelClient> makeClient(const QUrl &proxy, const QUrl &target = QUrl("http://127.0.0.1:1"))
+{
+    auto key = crypto::KeyPair::generate();
+    auto tunnel = std::make_unique<TunnelClient>(settingsFor(proxy, target), std::move(*key));
+    tunnel->setBackoff(client::Backoff(20, 100, [] { return 1.0; }, 1));
+    return tunnel;
+}
+
+} // namespace
+
+class TestTunnelClient : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void registersWithAValidToken();
+    void answersPingsRequestsAndWebSocketAttempts();
+    void refusalStopsForGood();
+    void refusalByGoodbyeStopsForGood();
+    void replacedStopsForGood();
+    void shutdownReconnectsWithTheSameKey();
+    void malformedFrameReconnects();
+    void silentProxyTripsTheWatchdog();
+    void lostConnectionReconnects();
+    void stopSaysGoodbye();
+};
+
+void TestTunnelClient::initTestCase()
+{
+    qRegisterMetaType<ClientState>();
+}
+
+void TestTunnelClient::registersWithAValidToken()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy registered(tunnel.get(), &TunnelClient::registered);
+    tunnel->start();
+    QCOMPARE(tunnel->state(), ClientState::Connecting);
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    QCOMPARE(tunnel->state(), ClientState::Registering);
+    QCOMPARE(proxy.paths, QStringList{QStringLiteral("/proxy/subscribe")});
+
+    crypto::RegistrationVerifier verifier(proxy.url().toString(), util::Clock::system());
+    const auto result = verifier.verify(proxy.all<protocol::RegistrationRequest>().first().token);
+    QVERIFY2(result.accepted(), qPrintable(result.error));
+    QCOMPARE(result.label, tunnel->label());
+
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    QCOMPARE(registered.size(), 1);
+    QCOMPARE(registered.first().first().value<protocol::RegistrationResponse>().publicUrl,
+             QStringLiteral("http://label.tunnel.test"));
+    QCOMPARE(tunnel->registration().maxBodyBytes, qint64(1000));
+    QCOMPARE(tunnel->forwarder()->options().maxResponseBodyBytes, qint64(1000));
+    QCOMPARE(tunnel->forwarder()->options().timeoutMs, 28000);
+}
+
+void TestTunnelClient::answersPingsRequestsAndWebSocketAttempts()
+{
+    FakeProxy proxy;
+    CannedService service("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+    auto tunnel = makeClient(proxy.url(), service.url());
+    QSignalSpy finished(tunnel.get(), &TunnelClient::requestFinished);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+
+    proxy.send(protocol::Ping{0xfeedbeefULL});
+    QTRY_COMPARE(proxy.all<protocol::Pong>().size(), 1);
+    QCOMPARE(proxy.all<protocol::Pong>().first().nonce, quint64(0xfeedbeefULL));
+
+    protocol::HttpRequest request;
+    request.id = "req-7";
+    request.method = "GET";
+    request.path = "/hello";
+    request.headers = {{"Host", "label.tunnel.test"}};
+    proxy.send(request);
+    QTRY_COMPARE(proxy.all<protocol::HttpResponse>().size(), 1);
+    const protocol::HttpResponse response = proxy.all<protocol::HttpResponse>().first();
+    QCOMPARE(response.id, QByteArray("req-7"));
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.body, QByteArray("hi"));
+    QTRY_COMPARE(finished.size(), 1);
+    const auto record = finished.first().first().value<client::RequestRecord>();
+    QCOMPARE(record.path, QByteArray("/hello"));
+    QCOMPARE(record.status, 200);
+
+    protocol::WsRequest ws;
+    ws.id = "ws-1";
+    ws.path = "/socket";
+    proxy.send(ws);
+    QTRY_COMPARE(proxy.all<protocol::WsResponse>().size(), 1);
+    const protocol::WsResponse wsResponse = proxy.all<protocol::WsResponse>().first();
+    QCOMPARE(wsResponse.id, QByteArray("ws-1"));
+    QVERIFY(!wsResponse.accepted);
+    QCOMPARE(wsResponse.status, 501);
+    QCOMPARE(tunnel->state(), ClientState::Online);
+}
+
+void TestTunnelClient::refusalStopsForGood()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy refused(tunnel.get(), &TunnelClient::refused);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    protocol::RegistrationResponse response;
+    response.accepted = false;
+    response.reason = QStringLiteral("this key is not authorized");
+    response.code = protocol::Goodbye::CodeUnauthorized;
+    proxy.send(response);
+    QTRY_COMPARE(refused.size(), 1);
+    QCOMPARE(refused.first().at(0).toString(), QStringLiteral("this key is not authorized"));
+    QCOMPARE(refused.first().at(1).toByteArray(), QByteArray("unauthorized"));
+    QCOMPARE(tunnel->state(), ClientState::Refused);
+    QTRY_COMPARE(proxy.disconnects, 1);
+    QVERIFY(!tunnel->nextRetryTime().isValid());
+    QCOMPARE(proxy.connections, 1);
+}
+
+void TestTunnelClient::refusalByGoodbyeStopsForGood()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy refused(tunnel.get(), &TunnelClient::refused);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.send(protocol::Goodbye{protocol::Goodbye::CodeClockSkew, QStringLiteral("your clock is 5 minutes off")});
+    QTRY_COMPARE(refused.size(), 1);
+    QCOMPARE(tunnel->state(), ClientState::Refused);
+}
+
+void TestTunnelClient::replacedStopsForGood()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    proxy.send(protocol::Goodbye{protocol::Goodbye::CodeReplaced, QStringLiteral("another client")});
+    QTRY_COMPARE(tunnel->state(), ClientState::Replaced);
+    QTRY_COMPARE(proxy.disconnects, 1);
+    QVERIFY(!tunnel->nextRetryTime().isValid());
+    QCOMPARE(proxy.connections, 1);
+}
+
+void TestTunnelClient::shutdownReconnectsWithTheSameKey()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy registered(tunnel.get(), &TunnelClient::registered);
+    QSignalSpy retry(tunnel.get(), &TunnelClient::nextRetryAt);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(registered.size(), 1);
+    proxy.send(protocol::Goodbye{protocol::Goodbye::CodeShutdown, QStringLiteral("maintenance")});
+    QTRY_COMPARE(retry.size(), 1);
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 2);
+    QCOMPARE(proxy.connections, 2);
+    proxy.accept();
+    QTRY_COMPARE(registered.size(), 2);
+    QCOMPARE(tunnel->state(), ClientState::Online);
+
+    crypto::RegistrationVerifier verifier(proxy.url().toString(), util::Clock::system());
+    const auto tokens = proxy.all<protocol::RegistrationRequest>();
+    const auto first = verifier.verify(tokens.at(0).token);
+    const auto second = verifier.verify(tokens.at(1).token);
+    QVERIFY(first.accepted() && second.accepted());
+    QCOMPARE(first.label, second.label);
+}
+
+void TestTunnelClient::malformedFrameReconnects()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    proxy.sendRaw(QByteArray("\xff\x00garbage", 9));
+    QTRY_COMPARE(proxy.all<protocol::Goodbye>().size(), 1);
+    QCOMPARE(proxy.all<protocol::Goodbye>().first().code, QByteArray("protocol-error"));
+    QTRY_COMPARE(proxy.connections, 2);
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 2);
+}
+
+void TestTunnelClient::silentProxyTripsTheWatchdog()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    tunnel->setWatchdogInterval(300);
+    QSignalSpy errors(tunnel.get(), &TunnelClient::errorOccurred);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    // Say nothing more: the client must give up on this connection and come back.
+    QTRY_COMPARE(proxy.connections, 2);
+    QVERIFY(!errors.isEmpty());
+    QVERIFY(errors.first().first().toString().contains(QLatin1String("nothing heard")));
+}
+
+void TestTunnelClient::lostConnectionReconnects()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy states(tunnel.get(), &TunnelClient::stateChanged);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    proxy.current->abort();
+    QTRY_COMPARE(proxy.connections, 2);
+    QTRY_COMPARE(tunnel->state(), ClientState::Registering);
+    bool waited = false;
+    for (const auto &args : states)
+        waited = waited || args.first().value<ClientState>() == ClientState::WaitingToReconnect;
+    QVERIFY(waited);
+}
+
+void TestTunnelClient::stopSaysGoodbye()
+{
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy stopped(tunnel.get(), &TunnelClient::stopped);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    tunnel->stop();
+    QCOMPARE(tunnel->state(), ClientState::Offline);
+    QTRY_COMPARE(proxy.all<protocol::Goodbye>().size(), 1);
+    QCOMPARE(proxy.all<protocol::Goodbye>().first().code, QByteArray("client-exit"));
+    QTRY_COMPARE(stopped.size(), 1);
+    QTRY_COMPARE(proxy.disconnects, 1);
+    QCOMPARE(proxy.connections, 1);
+}
+
+QTEST_GUILESS_MAIN(TestTunnelClient)
+#include "test_tunnel_client.moc"

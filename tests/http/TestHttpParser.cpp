@@ -1,0 +1,575 @@
+#include "http/HeaderRules.h"
+#include "http/HttpParser.h"
+
+#include <QtTest>
+
+using namespace keyhole::http;
+
+namespace {
+
+struct Outcome {
+    HttpParser::Status status = HttpParser::Status::NeedMore;
+    qsizetype consumed = 0; // bytes of `data` that belong to the message
+    int headCompletes = 0;
+};
+
+// Feeds `data` until the message completes, fails or everything is consumed, stepping over HeadComplete.
+Outcome feedAll(HttpParser &parser, const QByteArray &data)
+{
+    Outcome out;
+    while (true) {
+        qsizetype consumed = -1;
+        out.status = parser.feed(data.constData() + out.consumed, data.size() - out.consumed, &consumed);
+        if (consumed >= 0)
+            out.consumed += consumed;
+        if (out.status != HttpParser::Status::HeadComplete)
+            return out;
+        ++out.headCompletes;
+    }
+}
+
+HttpParser::Limits defaultLimits()
+{
+    return HttpParser::Limits();
+}
+
+} // namespace
+
+class TestHttpParser : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void simpleGet();
+    void byteByByte_data();
+    void byteByByte();
+    void pipelined();
+    void chunkedBody();
+    void chunkedBodyOverLimit();
+    void contentLengthBody();
+    void contentLengthOverLimit();
+    void raisedBodyLimit();
+    void keepAlive_data();
+    void keepAlive();
+    void expectContinue();
+    void upgrade();
+    void repeatedHeadersKeepOrder();
+    void headTooLarge();
+    void headTooLargeAcrossFeeds();
+    void tooManyHeaders();
+    void urlTooLong();
+    void malformed_data();
+    void malformed();
+    void smugglingRejected();
+    void response();
+    void responseNoBody_data();
+    void responseNoBody();
+    void chunkedResponse();
+    void switchingProtocolsResponse();
+    void eofDelimitedResponse();
+    void truncatedResponse();
+    void responseBodyOverLimit();
+    void errorIsSticky();
+};
+
+void TestHttpParser::simpleGet()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "GET /a%20b/c?x=1&y=2 HTTP/1.1\r\nHost: abc.example.com\r\nUser-Agent:  test  \r\n\r\n";
+
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(consumed, req.size());
+    QVERIFY(parser.inMessage());
+    const RequestHead &head = parser.requestHead();
+    QCOMPARE(head.method, QByteArray("GET"));
+    QCOMPARE(head.target, QByteArray("/a%20b/c?x=1&y=2"));
+    QCOMPARE(head.path, QByteArray("/a%20b/c"));
+    QCOMPARE(head.query, QByteArray("x=1&y=2"));
+    QCOMPARE(head.versionMajor, 1);
+    QCOMPARE(head.versionMinor, 1);
+    QVERIFY(head.keepAlive);
+    QVERIFY(!head.upgrade);
+    QVERIFY(!head.expectContinue);
+    QVERIFY(!head.chunked);
+    QCOMPARE(head.contentLength, qint64(-1));
+    QCOMPARE(head.headers.size(), 2);
+    QCOMPARE(head.headers.at(0), qMakePair(QByteArray("Host"), QByteArray("abc.example.com")));
+    QCOMPARE(head.headers.at(1), qMakePair(QByteArray("User-Agent"), QByteArray("test")));
+
+    QCOMPARE(parser.feed(req.constData() + consumed, 0, &consumed), HttpParser::Status::MessageComplete);
+    QCOMPARE(consumed, qsizetype(0));
+    QVERIFY(parser.body().isEmpty());
+    QVERIFY(!parser.inMessage());
+    QCOMPARE(parser.error(), HttpParser::Error::None);
+}
+
+void TestHttpParser::byteByByte_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("get") << QByteArray("GET /path?q=1 HTTP/1.1\r\nHost: h\r\nX-Long-Header-Name: some value\r\n\r\n")
+                         << QByteArray();
+    QTest::newRow("content-length")
+        << QByteArray("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world") << QByteArray("hello world");
+    QTest::newRow("chunked")
+        << QByteArray("POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        << QByteArray("hello world");
+}
+
+void TestHttpParser::byteByByte()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, body);
+
+    // Every split position, then every byte on its own: the result must not depend on the buffers.
+    for (qsizetype split = 0; split <= request.size() + 1; ++split) {
+        HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+        qsizetype offset = 0;
+        HttpParser::Status status = HttpParser::Status::NeedMore;
+        int heads = 0;
+        while (offset < request.size() || status == HttpParser::Status::HeadComplete) {
+            // split == request.size() + 1 means one byte per call
+            const qsizetype chunk = split > request.size() ? 1 : (offset < split ? split - offset : request.size() - offset);
+            qsizetype consumed = 0;
+            status = parser.feed(request.constData() + offset, std::min(chunk, request.size() - offset), &consumed);
+            QVERIFY2(status != HttpParser::Status::Error, qPrintable(parser.errorText()));
+            offset += consumed;
+            if (status == HttpParser::Status::HeadComplete)
+                ++heads;
+            if (status == HttpParser::Status::MessageComplete)
+                break;
+        }
+        QCOMPARE(status, HttpParser::Status::MessageComplete);
+        QCOMPARE(offset, request.size());
+        QCOMPARE(heads, 1);
+        QCOMPARE(parser.body(), body);
+        QCOMPARE(parser.requestHead().headers.first(), qMakePair(QByteArray("Host"), QByteArray("h")));
+        if (request.startsWith("GET"))
+            QCOMPARE(parser.requestHead().headers.at(1),
+                     qMakePair(QByteArray("X-Long-Header-Name"), QByteArray("some value")));
+    }
+}
+
+void TestHttpParser::pipelined()
+{
+    const QByteArray r1 = "GET /one HTTP/1.1\r\nHost: h\r\n\r\n";
+    const QByteArray r2 = "POST /two HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
+    const QByteArray r3 = "GET /three HTTP/1.1\r\nHost: h\r\n\r\n";
+    const QByteArray all = r1 + r2 + r3;
+
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    qsizetype offset = 0;
+    const QList<QByteArray> paths = {"/one", "/two", "/three"};
+    const QList<qsizetype> ends = {r1.size(), r1.size() + r2.size(), all.size()};
+    for (int i = 0; i < 3; ++i) {
+        const Outcome out = feedAll(parser, all.mid(offset));
+        QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+        QCOMPARE(out.headCompletes, 1);
+        offset += out.consumed;
+        QCOMPARE(offset, ends.at(i));
+        QCOMPARE(parser.requestHead().path, paths.at(i));
+        QCOMPARE(parser.body(), i == 1 ? QByteArray("abc") : QByteArray());
+        parser.reset();
+    }
+}
+
+void TestHttpParser::chunkedBody()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n";
+    const Outcome out = feedAll(parser, req);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, req.size());
+    QVERIFY(parser.requestHead().chunked);
+    QCOMPARE(parser.requestHead().contentLength, qint64(-1));
+    QCOMPARE(parser.body(), QByteArray("Wikipedia in\r\n\r\nchunks."));
+    QCOMPARE(parser.takeBody(), QByteArray("Wikipedia in\r\n\r\nchunks."));
+    QVERIFY(parser.body().isEmpty());
+}
+
+void TestHttpParser::chunkedBodyOverLimit()
+{
+    HttpParser::Limits limits;
+    limits.maxBodyBytes = 8;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+    const Outcome out = feedAll(parser, req);
+    QCOMPARE(out.status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::BodyTooLarge);
+    QVERIFY(!parser.errorText().isEmpty());
+    QVERIFY(parser.body().size() <= 8);
+}
+
+void TestHttpParser::contentLengthBody()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray head = "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(head.constData(), head.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(consumed, head.size());
+    QCOMPARE(parser.requestHead().contentLength, qint64(10));
+    QCOMPARE(parser.feed("01234", 5, &consumed), HttpParser::Status::NeedMore);
+    QCOMPARE(consumed, qsizetype(5));
+    QVERIFY(parser.inMessage());
+    // More than the body: the rest is the next message's.
+    QCOMPARE(parser.feed("56789GET", 8, &consumed), HttpParser::Status::MessageComplete);
+    QCOMPARE(consumed, qsizetype(5));
+    QCOMPARE(parser.body(), QByteArray("0123456789"));
+}
+
+void TestHttpParser::contentLengthOverLimit()
+{
+    HttpParser::Limits limits;
+    limits.maxBodyBytes = 4;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+    qsizetype consumed = 0;
+    // The head comes first so the caller can answer 413 without reading the body.
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(parser.requestHead().contentLength, qint64(5));
+    QCOMPARE(parser.feed(req.constData() + consumed, req.size() - consumed, &consumed), HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::BodyTooLarge);
+}
+
+void TestHttpParser::raisedBodyLimit()
+{
+    HttpParser::Limits limits;
+    limits.maxBodyBytes = 4;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::HeadComplete);
+    parser.setMaxBodyBytes(5);
+    const qsizetype headSize = consumed;
+    QCOMPARE(parser.feed(req.constData() + headSize, req.size() - headSize, &consumed),
+             HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.body(), QByteArray("hello"));
+
+    // reset() goes back to the constructor's limit.
+    parser.reset();
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(parser.feed(req.constData() + headSize, req.size() - headSize, &consumed), HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::BodyTooLarge);
+}
+
+void TestHttpParser::keepAlive_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<int>("minor");
+    QTest::addColumn<bool>("keepAlive");
+    QTest::newRow("1.1 default") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n\r\n") << 1 << true;
+    QTest::newRow("1.1 close") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") << 1 << false;
+    QTest::newRow("1.0 default") << QByteArray("GET / HTTP/1.0\r\nHost: h\r\n\r\n") << 0 << false;
+    QTest::newRow("1.0 keep-alive") << QByteArray("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") << 0 << true;
+}
+
+void TestHttpParser::keepAlive()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(int, minor);
+    QFETCH(bool, keepAlive);
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const Outcome out = feedAll(parser, request);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.requestHead().versionMajor, 1);
+    QCOMPARE(parser.requestHead().versionMinor, minor);
+    QCOMPARE(parser.requestHead().keepAlive, keepAlive);
+}
+
+void TestHttpParser::expectContinue()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::HeadComplete);
+    QVERIFY(parser.requestHead().expectContinue);
+    // The body arrives only after the caller's 100 Continue.
+    QCOMPARE(parser.feed(nullptr, 0, &consumed), HttpParser::Status::NeedMore);
+    QCOMPARE(parser.feed("abc", 3, &consumed), HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.body(), QByteArray("abc"));
+}
+
+void TestHttpParser::upgrade()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const QByteArray frame = QByteArray::fromHex("818537fa213d7f9f4d5158");
+    const QByteArray all = req + frame;
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(all.constData(), all.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(consumed, req.size());
+    QVERIFY(parser.requestHead().upgrade);
+    QVERIFY(headerHasToken(parser.requestHead().headers, "connection", "upgrade"));
+    QCOMPARE(parser.feed(all.constData() + req.size(), frame.size(), &consumed), HttpParser::Status::MessageComplete);
+    // The WebSocket bytes are not part of the HTTP message.
+    QCOMPARE(consumed, qsizetype(0));
+    QVERIFY(parser.body().isEmpty());
+
+    // A plain request is no upgrade, even with an Upgrade header alone.
+    HttpParser plain(HttpParser::Mode::Request, defaultLimits());
+    QCOMPARE(feedAll(plain, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").status, HttpParser::Status::MessageComplete);
+    QVERIFY(!plain.requestHead().upgrade);
+}
+
+void TestHttpParser::repeatedHeadersKeepOrder()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray resp = "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Other: y\r\nset-cookie: b=2\r\nSet-Cookie: c=3\r\n"
+                            "Empty:\r\nContent-Length: 0\r\n\r\n";
+    QCOMPARE(feedAll(parser, resp).status, HttpParser::Status::MessageComplete);
+    const HeaderList expected = {{"Set-Cookie", "a=1"}, {"X-Other", "y"}, {"set-cookie", "b=2"},
+                                 {"Set-Cookie", "c=3"}, {"Empty", ""},    {"Content-Length", "0"}};
+    QCOMPARE(parser.responseHead().headers, expected);
+}
+
+void TestHttpParser::headTooLarge()
+{
+    HttpParser::Limits limits;
+    limits.maxHeadBytes = 64;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray req = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + QByteArray(100, 'a') + "\r\n\r\n";
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(req.constData(), req.size(), &consumed), HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::HeadTooLarge);
+
+    // Exactly at the limit is fine.
+    const QByteArray fits = "GET / HTTP/1.1\r\nX: " + QByteArray(64 - 23, 'b') + "\r\n\r\n";
+    QCOMPARE(fits.size(), qsizetype(64));
+    HttpParser ok(HttpParser::Mode::Request, limits);
+    QCOMPARE(feedAll(ok, fits).status, HttpParser::Status::MessageComplete);
+}
+
+void TestHttpParser::headTooLargeAcrossFeeds()
+{
+    HttpParser::Limits limits;
+    limits.maxHeadBytes = 100;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    qsizetype consumed = 0;
+    const QByteArray start = "GET / HTTP/1.1\r\n";
+    QCOMPARE(parser.feed(start.constData(), start.size(), &consumed), HttpParser::Status::NeedMore);
+    const QByteArray line = "X-A: 0123456789\r\n";
+    HttpParser::Status status = HttpParser::Status::NeedMore;
+    for (int i = 0; i < 10 && status == HttpParser::Status::NeedMore; ++i)
+        status = parser.feed(line.constData(), line.size(), &consumed);
+    QCOMPARE(status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::HeadTooLarge);
+}
+
+void TestHttpParser::tooManyHeaders()
+{
+    HttpParser::Limits limits;
+    limits.maxHeaders = 3;
+    QByteArray req = "GET / HTTP/1.1\r\n";
+    for (int i = 0; i < 3; ++i)
+        req += "X-" + QByteArray::number(i) + ": v\r\n";
+    HttpParser ok(HttpParser::Mode::Request, limits);
+    QCOMPARE(feedAll(ok, req + "\r\n").status, HttpParser::Status::MessageComplete);
+
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    QCOMPARE(feedAll(parser, req + "X-3: v\r\n\r\n").status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::TooManyHeaders);
+}
+
+void TestHttpParser::urlTooLong()
+{
+    HttpParser::Limits limits;
+    limits.maxUrlBytes = 32;
+    HttpParser ok(HttpParser::Mode::Request, limits);
+    QCOMPARE(feedAll(ok, "GET /" + QByteArray(31, 'a') + " HTTP/1.1\r\n\r\n").status,
+             HttpParser::Status::MessageComplete);
+
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray req = "GET /" + QByteArray(32, 'a') + " HTTP/1.1\r\n\r\n";
+    // Byte by byte too: the URL arrives in pieces.
+    HttpParser::Status status = HttpParser::Status::NeedMore;
+    for (qsizetype i = 0; i < req.size() && status == HttpParser::Status::NeedMore; ++i) {
+        qsizetype consumed = 0;
+        status = parser.feed(req.constData() + i, 1, &consumed);
+    }
+    QCOMPARE(status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::UrlTooLong);
+}
+
+void TestHttpParser::malformed_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::newRow("garbage") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+    QTest::newRow("bad method") << QByteArray("G@T / HTTP/1.1\r\n\r\n");
+    QTest::newRow("no version") << QByteArray("GET / \r\n\r\n");
+    QTest::newRow("bad version") << QByteArray("GET / HTTP/x.y\r\n\r\n");
+    QTest::newRow("space in header name") << QByteArray("GET / HTTP/1.1\r\nBad Name: v\r\n\r\n");
+    QTest::newRow("space before colon") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n");
+    QTest::newRow("bare CR in value") << QByteArray("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n");
+    QTest::newRow("HTTP/0.9") << QByteArray("GET /\r\n\r\n");
+    QTest::newRow("HTTP/2 preface") << QByteArray("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    QTest::newRow("bad content-length") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n");
+    QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+}
+
+void TestHttpParser::malformed()
+{
+    QFETCH(QByteArray, request);
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    QCOMPARE(feedAll(parser, request).status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::Malformed);
+    QVERIFY(!parser.errorText().isEmpty());
+}
+
+void TestHttpParser::smugglingRejected()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    QCOMPARE(feedAll(parser, req).status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::Malformed);
+}
+
+void TestHttpParser::response()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray resp = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nnope";
+    const Outcome out = feedAll(parser, resp);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, resp.size());
+    QCOMPARE(out.headCompletes, 1);
+    QCOMPARE(parser.responseHead().status, 404);
+    QCOMPARE(parser.responseHead().reason, QByteArray("Not Found"));
+    QCOMPARE(parser.responseHead().contentLength, qint64(4));
+    QVERIFY(parser.responseHead().keepAlive);
+    QCOMPARE(parser.body(), QByteArray("nope"));
+
+    // Same connection, next response.
+    parser.reset();
+    QCOMPARE(feedAll(parser, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok").status,
+             HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.responseHead().status, 200);
+    QCOMPARE(parser.responseHead().versionMinor, 0);
+    QVERIFY(!parser.responseHead().keepAlive);
+    QCOMPARE(parser.body(), QByteArray("ok"));
+}
+
+void TestHttpParser::responseNoBody_data()
+{
+    QTest::addColumn<QByteArray>("response");
+    QTest::addColumn<bool>("expectNoBody");
+    // A HEAD response announces the length of the body it does not send.
+    QTest::newRow("HEAD") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n") << true;
+    QTest::newRow("HEAD chunked") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") << true;
+    QTest::newRow("HEAD no length") << QByteArray("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n") << true;
+    QTest::newRow("204") << QByteArray("HTTP/1.1 204 No Content\r\nX: y\r\n\r\n") << false;
+    QTest::newRow("304") << QByteArray("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n") << false;
+    // The length of the entity it does not send, larger than the body limit: still no body, no error.
+    QTest::newRow("304 with length") << QByteArray("HTTP/1.1 304 Not Modified\r\nContent-Length: 99999999\r\n\r\n")
+                                     << false;
+    QTest::newRow("HEAD big length") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n") << true;
+}
+
+void TestHttpParser::responseNoBody()
+{
+    QFETCH(QByteArray, response);
+    QFETCH(bool, expectNoBody);
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    parser.setExpectNoBody(expectNoBody);
+    // The next response follows at once: it must not be taken as a body.
+    const QByteArray next = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const Outcome out = feedAll(parser, response + next);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, response.size());
+    QVERIFY(parser.body().isEmpty());
+    QVERIFY(parser.responseHead().keepAlive);
+}
+
+void TestHttpParser::chunkedResponse()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray resp = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    const Outcome out = feedAll(parser, resp);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, resp.size());
+    QVERIFY(parser.responseHead().chunked);
+    QCOMPARE(parser.body(), QByteArray("abcde"));
+}
+
+void TestHttpParser::switchingProtocolsResponse()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    const Outcome out = feedAll(parser, head + QByteArray::fromHex("8105"));
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, head.size());
+    QCOMPARE(parser.responseHead().status, 101);
+    QVERIFY(parser.body().isEmpty());
+}
+
+void TestHttpParser::eofDelimitedResponse()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall until";
+    const Outcome out = feedAll(parser, resp);
+    QCOMPARE(out.status, HttpParser::Status::NeedMore);
+    QCOMPARE(out.consumed, resp.size());
+    QVERIFY(!parser.responseHead().keepAlive);
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(" the end", 8, &consumed), HttpParser::Status::NeedMore);
+    QCOMPARE(parser.finish(), HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.body(), QByteArray("all until the end"));
+
+    // EOF right after the head (no body bytes at all) is a complete, empty response too.
+    HttpParser empty(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray head = "HTTP/1.1 200 OK\r\n\r\n";
+    QCOMPARE(empty.feed(head.constData(), head.size(), &consumed), HttpParser::Status::HeadComplete);
+    QCOMPARE(empty.finish(), HttpParser::Status::MessageComplete);
+    QVERIFY(empty.body().isEmpty());
+
+    // Nothing in progress: nothing to finish.
+    HttpParser idle(HttpParser::Mode::Response, defaultLimits());
+    QCOMPARE(idle.finish(), HttpParser::Status::NeedMore);
+}
+
+void TestHttpParser::truncatedResponse()
+{
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    const QByteArray resp = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort";
+    QCOMPARE(feedAll(parser, resp).status, HttpParser::Status::NeedMore);
+    QVERIFY(parser.inMessage());
+    QCOMPARE(parser.finish(), HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::Malformed);
+
+    HttpParser inHead(HttpParser::Mode::Response, defaultLimits());
+    QCOMPARE(feedAll(inHead, "HTTP/1.1 200 OK\r\nContent-Le").status, HttpParser::Status::NeedMore);
+    QCOMPARE(inHead.finish(), HttpParser::Status::Error);
+
+    HttpParser chunked(HttpParser::Mode::Response, defaultLimits());
+    QCOMPARE(feedAll(chunked, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab").status,
+             HttpParser::Status::NeedMore);
+    QCOMPARE(chunked.finish(), HttpParser::Status::Error);
+}
+
+void TestHttpParser::responseBodyOverLimit()
+{
+    HttpParser::Limits limits;
+    limits.maxBodyBytes = 10;
+    HttpParser parser(HttpParser::Mode::Response, limits);
+    const QByteArray resp = "HTTP/1.1 200 OK\r\n\r\n" + QByteArray(11, 'x');
+    QCOMPARE(feedAll(parser, resp).status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::BodyTooLarge);
+}
+
+void TestHttpParser::errorIsSticky()
+{
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    QCOMPARE(feedAll(parser, "NOT HTTP\r\n\r\n").status, HttpParser::Status::Error);
+    qsizetype consumed = 42;
+    QCOMPARE(parser.feed("GET / HTTP/1.1\r\n\r\n", 18, &consumed), HttpParser::Status::Error);
+    QCOMPARE(consumed, qsizetype(0));
+    // reset() recovers.
+    parser.reset();
+    QCOMPARE(parser.error(), HttpParser::Error::None);
+    QCOMPARE(feedAll(parser, "GET / HTTP/1.1\r\n\r\n").status, HttpParser::Status::MessageComplete);
+}
+
+QTEST_GUILESS_MAIN(TestHttpParser)
+#include "TestHttpParser.moc"

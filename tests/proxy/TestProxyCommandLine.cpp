@@ -1,0 +1,70 @@
+#include "ProxyCommandLine.h"
+
+#include <QTest>
+
+using namespace keyhole::proxy;
+
+class TestProxyCommandLine : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testDefaults()
+    {
+        const ParsedCommandLine parsed = parseProxyCommandLine({QStringLiteral("keyhole-proxy")});
+        QVERIFY(parsed.config);
+        QCOMPARE(parsed.config->listenPort, quint16(8080));
+        QCOMPARE(parsed.config->domain, QStringLiteral("localhost"));
+        QCOMPARE(parsed.config->requestTimeoutMs, 30000);
+        QCOMPARE(parsed.config->maxBodyBytes, qint64(512000));
+        QCOMPARE(parsed.config->effectivePublicUrl(8080).toString(), QStringLiteral("http://localhost:8080"));
+        QCOMPARE(parsed.config->effectivePublicUrl(80).toString(), QStringLiteral("http://localhost"));
+    }
+
+    void testValues()
+    {
+        const ParsedCommandLine parsed = parseProxyCommandLine(
+            {"keyhole-proxy", "--listen", "127.0.0.1:0", "--domain", "Tunnel.Example.com", "--request-timeout", "2",
+             "--max-body", "1000", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.1",
+             "--public-url", "https://tunnel.example.com/"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->listenPort, quint16(0));
+        QCOMPARE(parsed.config->domain, QStringLiteral("tunnel.example.com"));
+        QCOMPARE(parsed.config->requestTimeoutMs, 2000);
+        QCOMPARE(parsed.config->maxBodyBytes, qint64(1000));
+        QCOMPARE(parsed.config->effectivePublicUrl(1234).toString(), QStringLiteral("https://tunnel.example.com"));
+        QVERIFY(parsed.config->isTrustedProxy(QHostAddress("10.1.2.3")));
+        QVERIFY(parsed.config->isTrustedProxy(QHostAddress("::ffff:192.0.2.1")));
+        QVERIFY(!parsed.config->isTrustedProxy(QHostAddress("192.0.2.2")));
+    }
+
+    void testErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("listen without port") << QStringList{"--listen", "0.0.0.0"} << "--listen";
+        QTest::newRow("listen bad address") << QStringList{"--listen", "nohost:80"} << "--listen";
+        QTest::newRow("timeout not a number") << QStringList{"--request-timeout", "soon"} << "--request-timeout";
+        QTest::newRow("negative body") << QStringList{"--max-body", "-1"} << "--max-body";
+        QTest::newRow("cert without key") << QStringList{"--tls-cert", "a.pem"} << "--tls-key";
+        QTest::newRow("bad public url") << QStringList{"--public-url", "ftp://x"} << "--public-url";
+        QTest::newRow("bad log format") << QStringList{"--log-format", "xml"} << "--log-format";
+        QTest::newRow("bad trusted proxy") << QStringList{"--trusted-proxy", "nope"} << "--trusted-proxy";
+        QTest::newRow("unknown flag") << QStringList{"--frobnicate"} << "frobnicate";
+        QTest::newRow("timeout shorter than ping") << QStringList{"--tunnel-timeout", "5"} << "--tunnel-timeout";
+    }
+
+    void testErrors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, mentions);
+        args.prepend(QStringLiteral("keyhole-proxy"));
+        const ParsedCommandLine parsed = parseProxyCommandLine(args);
+        QVERIFY(!parsed.config);
+        QCOMPARE(parsed.exitCode, 2);
+        QVERIFY2(parsed.error.contains(mentions), qPrintable(parsed.error));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProxyCommandLine)
+#include "TestProxyCommandLine.moc"

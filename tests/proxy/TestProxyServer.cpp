@@ -1,0 +1,517 @@
+// The proxy in-process against a scripted tunnel client and raw visitors: registration, routing,
+// and every limit the proxy enforces on a tunnel.
+#include "FakeTunnelClient.h"
+#include "ProxyServer.h"
+#include "RawVisitor.h"
+#include "crypto/Jws.h"
+#include "crypto/Label.h"
+#include "crypto/RegistrationToken.h"
+#include "http/HeaderRules.h"
+#include "protocol/Codec.h"
+#include "util/Clock.h"
+
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTemporaryFile>
+#include <QTest>
+
+#include <memory>
+
+using namespace keyhole;
+using proxy::ProxyConfig;
+using proxy::ProxyServer;
+
+class TestProxyServer : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<ProxyServer> m_server;
+
+    ProxyConfig baseConfig()
+    {
+        ProxyConfig config;
+        config.listenAddress = QHostAddress::LocalHost;
+        config.listenPort = 0;
+        return config;
+    }
+
+    void startServer(const ProxyConfig &config)
+    {
+        m_server = std::make_unique<ProxyServer>(config);
+        QString error;
+        QVERIFY2(m_server->start(&error), qPrintable(error));
+    }
+
+    std::unique_ptr<FakeTunnelClient> onlineClient(const QString &name = {})
+    {
+        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
+        client->connectAndRegister(name);
+        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
+            return nullptr;
+        return client;
+    }
+
+    QByteArray hostFor(const FakeTunnelClient &client, const QString &name = {}) const
+    {
+        return (crypto::labelForKey(client.key(), name) + QStringLiteral(".localhost:")
+                + QString::number(m_server->port()))
+            .toLatin1();
+    }
+
+    static void echoAnswerer(FakeTunnelClient *client)
+    {
+        client->answerer = [client](const protocol::HttpRequest &request) {
+            protocol::HttpResponse response;
+            response.id = request.id;
+            response.status = 200;
+            response.headers = {{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}, {"X-Method", request.method},
+                                {"X-Path", request.path}, {"X-Query", request.query},
+                                {"X-Got-XFF", http::headerValue(request.headers, "X-Forwarded-For")},
+                                {"X-Got-Host", http::headerValue(request.headers, "Host")},
+                                {"Connection", "x-secret"}, {"X-Secret", "hop"}};
+            response.body = request.body;
+            client->send(response);
+        };
+    }
+
+private Q_SLOTS:
+    void cleanup() { m_server.reset(); }
+
+    void testRegistrationGivesTheKeysHostname()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        const auto response = client->receivedOf<protocol::RegistrationResponse>().first();
+        QVERIFY2(response.accepted, qPrintable(response.reason));
+        const QString label = crypto::labelForKey(client->key());
+        QCOMPARE(response.label, label);
+        QCOMPARE(response.hostname, label + QStringLiteral(".localhost"));
+        QCOMPARE(response.publicUrl, QStringLiteral("http://%1.localhost:%2").arg(label).arg(m_server->port()));
+        QCOMPARE(response.maxBodyBytes, qint64(512000));
+        QCOMPARE(m_server->tunnelCount(), 1);
+    }
+
+    void testNamedTunnel()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient(QStringLiteral("web"));
+        QVERIFY(client);
+        const auto response = client->receivedOf<protocol::RegistrationResponse>().first();
+        QCOMPARE(response.label, crypto::labelForKey(client->key(), QStringLiteral("web")));
+    }
+
+    void testRequestRoundTrip()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        echoAnswerer(client.get());
+        RawVisitor visitor(m_server->port());
+        const QByteArray body("\x00\x01\xff binary", 10);
+        visitor.write(rawRequest("PATCH", hostFor(*client), "/a%20b/c?x=1&y=%2F", body,
+                                 "X-Forwarded-For: 6.6.6.6\r\nConnection: keep-alive, x-drop\r\nX-Drop: 1\r\n"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 200);
+        QCOMPARE(visitor.body, body);
+        QCOMPARE(visitor.header("X-Method"), QByteArray("PATCH"));
+        QCOMPARE(visitor.header("X-Path"), QByteArray("/a%20b/c"));
+        QCOMPARE(visitor.header("X-Query"), QByteArray("x=1&y=%2F"));
+        QCOMPARE(visitor.header("X-Got-XFF"), QByteArray("127.0.0.1")); // the visitor's own value is dropped
+        QCOMPARE(visitor.header("X-Got-Host"), hostFor(*client));
+        QVERIFY(visitor.header("X-Secret").isNull()); // named in Connection: hop-by-hop
+        QVERIFY(!visitor.header("X-Keyhole-Request-Id").isEmpty());
+        QStringList cookies;
+        for (const auto &h : visitor.head.headers)
+            if (http::headerNameEquals(h.first, "Set-Cookie"))
+                cookies << QString::fromLatin1(h.second);
+        QCOMPARE(cookies, QStringList({"a=1", "b=2"}));
+        const auto request = client->receivedOf<protocol::HttpRequest>().first();
+        QVERIFY(!http::hasHeader(request.headers, "X-Drop"));
+        QCOMPARE(request.remoteAddress, QStringLiteral("127.0.0.1"));
+
+        // Keep-alive and pipelining: two requests in one write, answered in order on the same socket.
+        visitor.write(rawRequest("POST", hostFor(*client), "/one", "1") + rawRequest("POST", hostFor(*client), "/two", "22"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.body, QByteArray("1"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.body, QByteArray("22"));
+    }
+
+    void testPathRouting()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        echoAnswerer(client.get());
+        RawVisitor visitor(m_server->port());
+        const QByteArray label = crypto::labelForKey(client->key()).toLatin1();
+        visitor.write(rawRequest("GET", "localhost", "/proxy/request/" + label + "/deep/path?q=1"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 200);
+        QCOMPARE(visitor.header("X-Path"), QByteArray("/deep/path"));
+        QCOMPARE(visitor.header("X-Query"), QByteArray("q=1"));
+    }
+
+    void testUnknownTunnelIs404NamingTheHost()
+    {
+        startServer(baseConfig());
+        RawVisitor visitor(m_server->port());
+        const QByteArray label = crypto::labelForKey(*crypto::KeyPair::generate()).toLatin1();
+        visitor.write(rawRequest("GET", label + ".localhost", "/"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 404);
+        QVERIFY(visitor.body.contains(label));
+        QVERIFY(visitor.body.contains(visitor.header("X-Keyhole-Request-Id")));
+    }
+
+    void testHealthz()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", "127.0.0.1", "/healthz"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 200);
+        QVERIFY2(visitor.body.contains("\"tunnels\":1"), visitor.body.constData());
+    }
+
+    void testUnansweredRequestTimesOutWith504()
+    {
+        ProxyConfig config = baseConfig();
+        config.requestTimeoutMs = 300;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/never"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 504);
+        // The late answer is dropped and the connection still serves the next request.
+        echoAnswerer(client.get());
+        client->answerer(client->receivedOf<protocol::HttpRequest>().first());
+        visitor.write(rawRequest("POST", hostFor(*client), "/next", "x"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 200);
+        QCOMPARE(visitor.body, QByteArray("x"));
+    }
+
+    void testRequestBodyLimit()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxBodyBytes = 1000;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        echoAnswerer(client.get());
+        {
+            RawVisitor visitor(m_server->port());
+            visitor.write(rawRequest("POST", hostFor(*client), "/", QByteArray(1000, 'a')));
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 200);
+        }
+        {
+            RawVisitor visitor(m_server->port());
+            visitor.write(rawRequest("POST", hostFor(*client), "/", QByteArray(1001, 'a')));
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 413);
+        }
+        {
+            RawVisitor visitor(m_server->port());
+            QByteArray chunked = "POST / HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+            for (int i = 0; i < 3; ++i)
+                chunked += "1f4\r\n" + QByteArray(500, 'b') + "\r\n";
+            visitor.write(chunked + "0\r\n\r\n");
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 413);
+        }
+        QCOMPARE(client->receivedOf<protocol::HttpRequest>().size(), 1); // nothing oversize reached the client
+    }
+
+    void testResponseBodyLimit()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxBodyBytes = 1000;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        client->answerer = [&client](const protocol::HttpRequest &request) {
+            client->send(protocol::HttpResponse{request.id, 200, {}, QByteArray(1001, 'z')});
+        };
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/big"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 502);
+    }
+
+    void testRateLimitGives429WithRetryAfter()
+    {
+        ProxyConfig config = baseConfig();
+        config.rateLimitPerSec = 0.5;
+        config.rateBurst = 2;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        echoAnswerer(client.get());
+        QList<int> statuses;
+        QByteArray retryAfter;
+        for (int i = 0; i < 3; ++i) {
+            RawVisitor visitor(m_server->port());
+            visitor.write(rawRequest("GET", hostFor(*client), "/"));
+            QVERIFY(visitor.readResponse());
+            statuses << visitor.head.status;
+            retryAfter = visitor.header("Retry-After");
+        }
+        QCOMPARE(statuses, QList<int>({200, 200, 429}));
+        QVERIFY(retryAfter.toInt() >= 1);
+    }
+
+    void testPendingLimitGives503()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxPendingPerTunnel = 2;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        std::vector<std::unique_ptr<RawVisitor>> visitors;
+        for (int i = 0; i < 3; ++i) {
+            visitors.push_back(std::make_unique<RawVisitor>(m_server->port()));
+            visitors.back()->write(rawRequest("GET", hostFor(*client), "/slow"));
+        }
+        QVERIFY(visitors[2]->readResponse());
+        QCOMPARE(visitors[2]->head.status, 503);
+        QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
+    }
+
+    void testForgedAnswerForAnotherTunnelIsIgnored()
+    {
+        ProxyConfig config = baseConfig();
+        config.requestTimeoutMs = 500;
+        startServer(config);
+        auto honest = onlineClient();
+        auto forger = onlineClient();
+        QVERIFY(honest && forger);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*honest), "/"));
+        QVERIFY(QTest::qWaitFor([&] { return !honest->receivedOf<protocol::HttpRequest>().isEmpty(); }, 5000));
+        const QByteArray id = honest->receivedOf<protocol::HttpRequest>().first().id;
+        forger->send(protocol::HttpResponse{id, 200, {}, "forged"});
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 504);
+    }
+
+    void testLostTunnelFailsPendingWith502AtOnce()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/"));
+        QVERIFY(QTest::qWaitFor([&] { return !client->receivedOf<protocol::HttpRequest>().isEmpty(); }, 5000));
+        client->socket().abort();
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 502);
+        QVERIFY(timer.elapsed() < 5000);
+        QTRY_COMPARE(m_server->tunnelCount(), 0);
+    }
+
+    void testNewestRegistrationReplacesTheOlder()
+    {
+        startServer(baseConfig());
+        auto key = crypto::KeyPair::generate();
+        auto first = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::fromPrivatePem(key->privatePem()),
+                                                        m_server->publicUrl());
+        first->connectAndRegister();
+        QTRY_VERIFY(!first->receivedOf<protocol::RegistrationResponse>().isEmpty());
+        auto second = std::make_unique<FakeTunnelClient>(std::move(*key), m_server->publicUrl());
+        second->connectAndRegister();
+        QTRY_VERIFY(!second->receivedOf<protocol::RegistrationResponse>().isEmpty());
+        QTRY_VERIFY(!first->receivedOf<protocol::Goodbye>().isEmpty());
+        QCOMPARE(first->receivedOf<protocol::Goodbye>().first().code, QByteArray(protocol::Goodbye::CodeReplaced));
+        QTRY_COMPARE(first->socket().state(), QAbstractSocket::UnconnectedState);
+        QCOMPARE(m_server->tunnelCount(), 1);
+        echoAnswerer(second.get());
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("POST", hostFor(*second), "/", "to the second"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.body, QByteArray("to the second"));
+    }
+
+    void testRefusedRegistrations_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QByteArray>("code");
+        QTest::newRow("wrong audience") << "audience" << QByteArray(protocol::Goodbye::CodeBadToken);
+        QTest::newRow("expired") << "expired" << QByteArray(protocol::Goodbye::CodeClockSkew);
+        QTest::newRow("garbage token") << "garbage" << QByteArray(protocol::Goodbye::CodeBadToken);
+        QTest::newRow("replayed token") << "replay" << QByteArray(protocol::Goodbye::CodeBadToken);
+    }
+
+    void testRefusedRegistrations()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QByteArray, code);
+        startServer(baseConfig());
+        auto key = crypto::KeyPair::generate();
+        const qint64 now = util::Clock::system()->epochSecs();
+        QByteArray token;
+        if (kind == u"audience")
+            token = crypto::RegistrationToken::create(*key, QStringLiteral("http://elsewhere.example"), {}, now);
+        else if (kind == u"expired")
+            token = crypto::RegistrationToken::create(*key, m_server->publicUrl().toString(), {}, now - 3600);
+        else if (kind == u"garbage")
+            token = "not.a.token";
+        else
+            token = crypto::RegistrationToken::create(*key, m_server->publicUrl().toString(), {}, now);
+
+        if (kind == u"replay") {
+            FakeTunnelClient first(*crypto::KeyPair::fromPrivatePem(key->privatePem()), m_server->publicUrl());
+            first.connectAndRegister({}, token);
+            QTRY_VERIFY(!first.receivedOf<protocol::RegistrationResponse>().isEmpty());
+            QVERIFY(first.receivedOf<protocol::RegistrationResponse>().first().accepted);
+        }
+        FakeTunnelClient client(std::move(*key), m_server->publicUrl());
+        client.connectAndRegister({}, token);
+        QTRY_VERIFY(!client.receivedOf<protocol::RegistrationResponse>().isEmpty());
+        const auto response = client.receivedOf<protocol::RegistrationResponse>().first();
+        QVERIFY(!response.accepted);
+        QCOMPARE(response.code, code);
+        QVERIFY(!response.reason.isEmpty());
+        QTRY_COMPARE(client.socket().state(), QAbstractSocket::UnconnectedState);
+    }
+
+    void testAuthorizedKeys()
+    {
+        auto allowed = crypto::KeyPair::generate();
+        QTemporaryFile file;
+        QVERIFY(file.open());
+        file.write("# only this one\n" + crypto::labelForKey(*allowed).toLatin1() + "\n");
+        file.close();
+        ProxyConfig config = baseConfig();
+        config.authorizedKeysFile = file.fileName();
+        startServer(config);
+
+        FakeTunnelClient stranger(*crypto::KeyPair::generate(), m_server->publicUrl());
+        stranger.connectAndRegister();
+        QTRY_VERIFY(!stranger.receivedOf<protocol::RegistrationResponse>().isEmpty());
+        QCOMPARE(stranger.receivedOf<protocol::RegistrationResponse>().first().code,
+                 QByteArray(protocol::Goodbye::CodeUnauthorized));
+
+        FakeTunnelClient member(std::move(*allowed), m_server->publicUrl());
+        member.connectAndRegister(QStringLiteral("web"));
+        QTRY_VERIFY(!member.receivedOf<protocol::RegistrationResponse>().isEmpty());
+        QVERIFY(member.receivedOf<protocol::RegistrationResponse>().first().accepted);
+    }
+
+    void testUnregisteredConnectionIsClosed()
+    {
+        ProxyConfig config = baseConfig();
+        config.registrationTimeoutMs = 300;
+        startServer(config);
+        FakeTunnelClient client(*crypto::KeyPair::generate(), m_server->publicUrl());
+        client.connectOnly();
+        QTRY_COMPARE(client.socket().state(), QAbstractSocket::ConnectedState);
+        QTRY_COMPARE_WITH_TIMEOUT(client.socket().state(), QAbstractSocket::UnconnectedState, 5000);
+        QCOMPARE(client.receivedOf<protocol::Goodbye>().first().code,
+                 QByteArray(protocol::Goodbye::CodeRegistrationTimeout));
+    }
+
+    void testMalformedFrameDisconnectsWithReason()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        client->sendRaw(QByteArray("\xa1\x61v\x63", 4));
+        QTRY_COMPARE(client->socket().state(), QAbstractSocket::UnconnectedState);
+        const auto goodbyes = client->receivedOf<protocol::Goodbye>();
+        QCOMPARE(goodbyes.size(), 1);
+        QCOMPARE(goodbyes.first().code, QByteArray(protocol::Goodbye::CodeProtocolError));
+        QVERIFY(goodbyes.first().reason.contains(QStringLiteral("malformed")));
+    }
+
+    void testQuietTunnelIsPingedAndSilentOneDropped()
+    {
+        ProxyConfig config = baseConfig();
+        config.pingIntervalMs = 200;
+        config.tunnelTimeoutMs = 900;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        QTRY_VERIFY_WITH_TIMEOUT(!client->receivedOf<protocol::Ping>().isEmpty(), 3000);
+        // This client never answers pings, so the proxy gives up on it.
+        QTRY_COMPARE_WITH_TIMEOUT(client->socket().state(), QAbstractSocket::UnconnectedState, 5000);
+        QCOMPARE(client->receivedOf<protocol::Goodbye>().last().code, QByteArray(protocol::Goodbye::CodeIdle));
+        QCOMPARE(m_server->tunnelCount(), 0);
+    }
+
+    void testAnsweringPingsKeepsTheTunnel()
+    {
+        ProxyConfig config = baseConfig();
+        config.pingIntervalMs = 200;
+        config.tunnelTimeoutMs = 900;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            if (const auto *ping = std::get_if<protocol::Ping>(&client->received.last()))
+                client->send(protocol::Pong{ping->nonce});
+        });
+        QTest::qWait(2000); // several timeouts long: the tunnel must survive them
+        QCOMPARE(client->socket().state(), QAbstractSocket::ConnectedState);
+        QVERIFY(client->receivedOf<protocol::Ping>().size() >= 3);
+    }
+
+    void testHeadAndUrlLimits()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxHeadBytes = 4096;
+        config.maxUrlBytes = 512;
+        config.maxHeaders = 20;
+        startServer(config);
+        {
+            RawVisitor visitor(m_server->port());
+            visitor.write(rawRequest("GET", "localhost", "/" + QByteArray(600, 'u')));
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 414);
+        }
+        {
+            RawVisitor visitor(m_server->port());
+            visitor.write(rawRequest("GET", "localhost", "/", {}, "X-Big: " + QByteArray(5000, 'h') + "\r\n"));
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 431);
+        }
+        {
+            RawVisitor visitor(m_server->port());
+            QByteArray many;
+            for (int i = 0; i < 25; ++i)
+                many += "X-H" + QByteArray::number(i) + ": v\r\n";
+            visitor.write(rawRequest("GET", "localhost", "/", {}, many));
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 431);
+        }
+        {
+            RawVisitor visitor(m_server->port());
+            visitor.write("GARBAGE\r\n\r\n");
+            QVERIFY(visitor.readResponse());
+            QCOMPARE(visitor.head.status, 400);
+        }
+    }
+
+    void testSlowLorisIsCutOff()
+    {
+        ProxyConfig config = baseConfig();
+        config.headTimeoutMs = 300;
+        startServer(config);
+        RawVisitor visitor(m_server->port());
+        visitor.write("GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
+        QVERIFY(visitor.readResponse(5000));
+        QCOMPARE(visitor.head.status, 408);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProxyServer)
+#include "TestProxyServer.moc"

@@ -1,0 +1,121 @@
+#include "util/Logging.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QTemporaryFile>
+#include <QtTest>
+
+#include <cstdio>
+
+#ifdef Q_OS_WIN
+#include <io.h>
+#define dup _dup
+#define dup2 _dup2
+#define close _close
+#else
+#include <unistd.h>
+#endif
+
+using namespace keyhole::util;
+
+namespace {
+
+// Runs `f` with stderr redirected to a file and returns what it wrote.
+template<typename F>
+QByteArray captureStderr(F f)
+{
+    QTemporaryFile file;
+    if (!file.open())
+        return QByteArray();
+    std::fflush(stderr);
+    const int saved = dup(2);
+    dup2(file.handle(), 2);
+    f();
+    std::fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    file.seek(0);
+    return file.readAll();
+}
+
+} // namespace
+
+class TestLogging : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void categories_data();
+    void categories();
+    void textFormat();
+    void jsonFormat();
+    void cleanupTestCase();
+};
+
+void TestLogging::categories_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("debug");
+    QTest::addColumn<bool>("info");
+    QTest::newRow("protocol") << QString::fromLatin1(lcProtocol().categoryName()) << lcProtocol().isDebugEnabled()
+                              << lcProtocol().isInfoEnabled();
+    QTest::newRow("proxy.tunnel") << QString::fromLatin1(lcProxyTunnel().categoryName())
+                                  << lcProxyTunnel().isDebugEnabled() << lcProxyTunnel().isInfoEnabled();
+    QTest::newRow("client.forwarder") << QString::fromLatin1(lcForwarder().categoryName())
+                                      << lcForwarder().isDebugEnabled() << lcForwarder().isInfoEnabled();
+}
+
+void TestLogging::categories()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, debug);
+    QFETCH(bool, info);
+    QVERIFY(name.startsWith(QLatin1String("keyhole.")));
+    if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES")) {
+        QVERIFY(!debug);
+        QVERIFY(info);
+    }
+    QCOMPARE(QString::fromLatin1(lcBus().categoryName()), QStringLiteral("keyhole.proxy.bus"));
+    QCOMPARE(QString::fromLatin1(lcProxyHttp().categoryName()), QStringLiteral("keyhole.proxy.http"));
+}
+
+void TestLogging::textFormat()
+{
+    installLogFormat(LogFormat::Text);
+    const QByteArray out = captureStderr([] {
+        qCInfo(lcProxy, "hello %d", 42);
+        qCWarning(lcHttp) << "two\nlines";
+    });
+    const QList<QByteArray> lines = out.split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY(lines.at(2).isEmpty());
+    const QRegularExpression re(QStringLiteral(
+        R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info keyhole\.proxy: hello 42$)"));
+    QVERIFY2(re.match(QString::fromUtf8(lines.at(0))).hasMatch(), lines.at(0).constData());
+    QVERIFY2(lines.at(1).contains(" warning keyhole.http: "), lines.at(1).constData());
+    QVERIFY(lines.at(1).contains("two\\nlines"));
+}
+
+void TestLogging::jsonFormat()
+{
+    installLogFormat(LogFormat::Json);
+    const QByteArray out = captureStderr([] { qCWarning(lcClient) << "quote\" and\nnewline"; });
+    QVERIFY(out.endsWith('\n'));
+    QCOMPARE(out.count('\n'), 1);
+    QJsonParseError error;
+    const QJsonObject obj = QJsonDocument::fromJson(out.trimmed(), &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(obj.value(QStringLiteral("level")).toString(), QStringLiteral("warning"));
+    QCOMPARE(obj.value(QStringLiteral("category")).toString(), QStringLiteral("keyhole.client"));
+    QVERIFY(obj.value(QStringLiteral("msg")).toString().contains(QStringLiteral("and\nnewline")));
+    QVERIFY(obj.value(QStringLiteral("ts")).toString().endsWith(QLatin1Char('Z')));
+}
+
+void TestLogging::cleanupTestCase()
+{
+    qInstallMessageHandler(nullptr);
+}
+
+QTEST_GUILESS_MAIN(TestLogging)
+#include "TestLogging.moc"
