@@ -11,8 +11,21 @@ namespace keyhole::client {
 
 // One visitor request as the client handled it: for the CLI's request log and the tray's inspector.
 // Bodies are previews (the first kPreviewBytes); the byte counts are the full sizes.
+// A WebSocket gives two records with the same id: one when it opens (or is refused) and one when it
+// closes; for those the byte counts are message payload bytes and `method` is "GET".
 struct RequestRecord {
     static constexpr qsizetype kPreviewBytes = 4096;
+
+    enum class Kind { Http, WebSocket };
+    enum class WsEvent {
+        None,    // an HTTP request
+        Opened,  // the local service accepted the WebSocket (status 101)
+        Refused, // the handshake failed; `status` is what the visitor gets
+        Closed,  // the WebSocket ended; closeCode/closeReason say how
+    };
+
+    Kind kind = Kind::Http;
+    WsEvent wsEvent = WsEvent::None;
 
     QByteArray id;
     QByteArray method;
@@ -29,6 +42,13 @@ struct RequestRecord {
     QByteArray requestBodyPreview;
     QByteArray responseBodyPreview;
     QString error; // set when the client answered itself (502/504...) instead of the local service
+
+    // WebSockets only.
+    QByteArray subprotocol;
+    int closeCode = 0;
+    QString closeReason;
+    qint64 messagesIn = 0;  // visitor -> local service
+    qint64 messagesOut = 0; // local service -> visitor
 };
 
 } // namespace keyhole::client

@@ -13,6 +13,16 @@ QString cliProgram();
 QString pythonProgram();
 QString testServiceScript();
 
+// WebSocket tests: tests/integration/ws_service.py and ws_client.py need python3-websockets, which a
+// pyenv/venv interpreter found by CMake may lack. wsPythonProgram() is the first of $KEYHOLE_PYTHON,
+// pythonProgram() and /usr/bin/python3 that can `import websockets`; empty (with the reason in *error)
+// if none can.
+QString wsPythonProgram(QString *error = nullptr);
+QString wsServiceScript();
+QString wsClientScript();
+// Chromium for the browser test: $KEYHOLE_CHROMIUM, else chromium / chromium-browser on PATH; empty if absent.
+QString chromiumProgram();
+
 // A TCP port that was free a moment ago. Prefer letting programs bind port 0 and reading it back;
 // this is for "nothing listens here" cases.
 quint16 freeTcpPort();

@@ -60,6 +60,21 @@ bool TunnelFixture::startService()
     return true;
 }
 
+bool TunnelFixture::startService(const QString &program, const QStringList &arguments)
+{
+    if (!m_dir.isValid())
+        return fail(QStringLiteral("cannot create a temporary directory"));
+    m_service = std::make_unique<ManagedProcess>(QStringLiteral("service"));
+    if (!m_service->start(program, arguments, environment()))
+        return fail(m_service->errorString());
+    const QRegularExpressionMatch m = m_service->waitForLine(ServiceListening, StartTimeoutMs);
+    if (!m.hasMatch())
+        return fail(m_service->errorString() + QStringLiteral("; stderr: ")
+                    + QString::fromUtf8(m_service->stderrData().right(2000)));
+    m_servicePort = quint16(m.captured(1).toUInt());
+    return true;
+}
+
 bool TunnelFixture::startProxy(const QStringList &extraArgs, quint16 port)
 {
     if (proxyProgram().isEmpty())

@@ -25,6 +25,8 @@ public:
     bool start(const QStringList &proxyArgs = {}, const QStringList &clientArgs = {});
 
     bool startService();
+    // Another local service instead of test_service.py (e.g. ws_service.py); it must print `listening on <port>`.
+    bool startService(const QString &program, const QStringList &arguments);
     // Proxy on 127.0.0.1:`port` (0 = any free port); waits for its "listening on" line.
     bool startProxy(const QStringList &extraArgs = {}, quint16 port = 0);
     // SIGKILLs the proxy and starts it again on the same port with the same flags.

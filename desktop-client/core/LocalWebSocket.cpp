@@ -1,0 +1,478 @@
+#include "LocalWebSocket.h"
+
+#include "http/HeaderRules.h"
+#include "util/Logging.h"
+
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QSslConfiguration>
+#include <QWebSocket>
+#include <QWebSocketHandshakeOptions>
+
+namespace keyhole::client {
+
+namespace {
+
+constexpr int kCloseGraceMs = 5000;  // a local service that does not finish the close handshake is cut off
+constexpr int kMaxCloseReasonBytes = 123; // RFC 6455 5.5: control frame payload minus the code
+
+bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool isToken(const QByteArray &value)
+{
+    if (value.isEmpty())
+        return false;
+    for (char c : value) {
+        if (!isTokenChar(c))
+            return false;
+    }
+    return true;
+}
+
+// No whitespace or control characters: anything else could split the request line.
+bool isSafeTarget(const QByteArray &value)
+{
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool isSafeHeaderValue(const QByteArray &value)
+{
+    return !value.contains('\r') && !value.contains('\n') && !value.contains('\0');
+}
+
+// Headers QWebSocket writes itself (or that make no sense on a fresh handshake).
+bool isHandshakeHeader(const QByteArray &name)
+{
+    static const char *const names[] = {"Host", "Sec-WebSocket-Protocol", "Sec-WebSocket-Key",
+                                        "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
+                                        "Sec-WebSocket-Accept", "Upgrade", "Connection", "Content-Length",
+                                        "Transfer-Encoding", "Expect"};
+    for (const char *candidate : names) {
+        if (http::headerNameEquals(name, candidate))
+            return true;
+    }
+    return http::isHopByHop(name);
+}
+
+QString truncatedReason(QString reason)
+{
+    while (reason.toUtf8().size() > kMaxCloseReasonBytes)
+        reason.chop(1);
+    return reason;
+}
+
+QByteArray printable(const QByteArray &value)
+{
+    QByteArray out = value.left(200);
+    for (char &c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    }
+    return out;
+}
+
+} // namespace
+
+LocalWebSocket::LocalWebSocket(const protocol::WsRequest &request, const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_request(request)
+    , m_options(options)
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &LocalWebSocket::onTimer);
+    m_record.kind = RequestRecord::Kind::WebSocket;
+    m_record.id = request.id;
+    m_record.method = QByteArrayLiteral("GET");
+    m_record.path = request.path;
+    m_record.query = request.query;
+    m_record.remoteAddress = request.remoteAddress;
+}
+
+LocalWebSocket::~LocalWebSocket()
+{
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+    }
+}
+
+int LocalWebSocket::normalizeCloseCode(int code)
+{
+    switch (code) {
+    case 1005:
+        return 1000;
+    case 1006:
+        return 1001;
+    case 1015: // TLS failure: an error as far as the other end is concerned
+        return 1011;
+    default:
+        break;
+    }
+    if (code < 1000 || code > 4999 || code == 1004 || (code > 1015 && code < 3000))
+        return 1000;
+    return code;
+}
+
+QString LocalWebSocket::authority() const
+{
+    const bool tls = m_options.target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+    const QString host = m_options.target.host().contains(QLatin1Char(':'))
+        ? QLatin1Char('[') + m_options.target.host() + QLatin1Char(']')
+        : m_options.target.host();
+    return host + QLatin1Char(':') + QString::number(m_options.target.port(tls ? 443 : 80));
+}
+
+void LocalWebSocket::open()
+{
+    if (m_phase != Phase::Idle)
+        return;
+    m_elapsed.start();
+    m_record.startedAt = QDateTime::currentDateTimeUtc();
+    m_phase = Phase::Connecting;
+
+    const bool tls = m_options.target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+    const QByteArray &path = m_request.path.isEmpty() ? QByteArrayLiteral("/") : m_request.path;
+    bool valid = path.startsWith('/') && isSafeTarget(path) && isSafeTarget(m_request.query);
+    QByteArray wire = (tls ? QByteArrayLiteral("wss://") : QByteArrayLiteral("ws://")) + authority().toUtf8() + path;
+    if (!m_request.query.isEmpty())
+        wire += '?' + m_request.query;
+    m_url = QUrl::fromEncoded(wire, QUrl::StrictMode);
+    valid = valid && m_url.isValid();
+
+    // Repeated headers become one (QNetworkRequest keeps one value per name), in arrival order.
+    protocol::HeaderList headers;
+    QStringList subprotocols;
+    for (const auto &header : std::as_const(m_request.headers)) {
+        if (!isToken(header.first) || !isSafeHeaderValue(header.second)) {
+            valid = false;
+            break;
+        }
+        if (http::headerNameEquals(header.first, "Sec-WebSocket-Protocol")) {
+            for (const QByteArray &part : header.second.split(',')) {
+                const QString name = QString::fromLatin1(part.trimmed());
+                if (isToken(part.trimmed()) && !subprotocols.contains(name))
+                    subprotocols.append(name);
+            }
+            continue;
+        }
+        if (isHandshakeHeader(header.first))
+            continue;
+        bool merged = false;
+        for (auto &existing : headers) {
+            if (http::headerNameEquals(existing.first, header.first)) {
+                existing.second += (http::headerNameEquals(header.first, "Cookie") ? "; " : ", ") + header.second;
+                merged = true;
+                break;
+            }
+        }
+        if (!merged)
+            headers.append(header);
+    }
+    if (!valid) {
+        refuse(400, QStringLiteral("keyhole: the WebSocket request cannot be passed on to the local service"));
+        return;
+    }
+
+    QNetworkRequest request(m_url);
+    for (const auto &header : std::as_const(headers))
+        request.setRawHeader(header.first, header.second);
+    m_record.requestHeaders = headers;
+    if (!subprotocols.isEmpty())
+        m_record.requestHeaders.append({QByteArrayLiteral("Sec-WebSocket-Protocol"),
+                                        subprotocols.join(QStringLiteral(", ")).toLatin1()});
+    QWebSocketHandshakeOptions handshake;
+    handshake.setSubprotocols(subprotocols);
+
+    // No origin of our own: the visitor's Origin header goes through as a raw header.
+    m_socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+    m_socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(qMax<qint64>(1, m_options.maxMessageBytes)));
+    m_socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(qMax<qint64>(1, m_options.maxMessageBytes)));
+    if (tls && !m_options.extraCaCertificates.isEmpty()) {
+        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+        config.addCaCertificates(m_options.extraCaCertificates);
+        m_socket->setSslConfiguration(config);
+    }
+    connect(m_socket, &QWebSocket::connected, this, &LocalWebSocket::onConnected);
+    connect(m_socket, &QWebSocket::disconnected, this, &LocalWebSocket::onDisconnected);
+    connect(m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, &LocalWebSocket::onError);
+    connect(m_socket, &QWebSocket::textMessageReceived, this,
+            [this](const QString &message) { onLocalMessage(message.toUtf8(), false); });
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this,
+            [this](const QByteArray &message) { onLocalMessage(message, true); });
+
+    qCDebug(lcForwarder, "WebSocket %s: opening %s", printable(m_request.id).constData(),
+            qPrintable(m_url.toString()));
+    m_timer.start(qMax(1, m_options.handshakeTimeoutMs));
+    m_socket->open(request, handshake);
+}
+
+void LocalWebSocket::onConnected()
+{
+    if (m_phase != Phase::Connecting)
+        return;
+    m_timer.stop();
+    m_phase = Phase::Open;
+    protocol::WsResponse response;
+    response.id = m_request.id;
+    response.accepted = true;
+    response.subprotocol = m_socket->subprotocol().toUtf8();
+    response.status = 101;
+    Q_EMIT responded(response);
+
+    m_record.status = 101;
+    m_record.subprotocol = response.subprotocol;
+    m_record.wsEvent = RequestRecord::WsEvent::Opened;
+    m_record.durationMs = m_elapsed.elapsed();
+    Q_EMIT activity(m_record);
+
+    // What the visitor sent before the service answered goes first, in order.
+    while (!m_queue.empty() && m_phase == Phase::Open) {
+        protocol::WsMessage message = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_queuedBytes -= message.payload.size();
+        sendToLocal(message);
+    }
+}
+
+void LocalWebSocket::onError()
+{
+    if (!m_socket)
+        return;
+    if (m_phase == Phase::Open || m_phase == Phase::Closing) {
+        // disconnected() follows; it decides the close code.
+        m_sawError = true;
+        return;
+    }
+    if (m_phase != Phase::Connecting)
+        return;
+    const QString text = m_socket->errorString();
+    // Qt 6.4 only reports the status of a refused handshake in its error text.
+    static const QRegularExpression statusPattern(QStringLiteral("Unhandled http status code: (\\d{3})"));
+    const QRegularExpressionMatch match = statusPattern.match(text);
+    if (match.hasMatch()) {
+        const int status = match.captured(1).toInt();
+        if (status >= 300 && status <= 599) {
+            refuse(status, QStringLiteral("keyhole: the local service at %1 refused the WebSocket with HTTP %2")
+                               .arg(authority())
+                               .arg(status));
+        } else {
+            refuse(502, QStringLiteral("keyhole: the local service at %1 answered HTTP %2 instead of opening "
+                                       "the WebSocket")
+                            .arg(authority())
+                            .arg(status));
+        }
+        return;
+    }
+    if (m_socket->error() == QAbstractSocket::ConnectionRefusedError
+        && text.contains(QLatin1String("refused"), Qt::CaseInsensitive)) {
+        refuse(502, QStringLiteral("keyhole: the local service at %1 refused the connection").arg(authority()));
+        return;
+    }
+    refuse(502, QStringLiteral("keyhole: could not open a WebSocket to the local service at %1: %2")
+                    .arg(authority(), text));
+}
+
+void LocalWebSocket::onDisconnected()
+{
+    switch (m_phase) {
+    case Phase::Connecting:
+        refuse(502, QStringLiteral("keyhole: the local service at %1 closed the connection during the WebSocket "
+                                   "handshake")
+                        .arg(authority()));
+        return;
+    case Phase::Open: {
+        int code = m_socket->closeCode();
+        QString reason = m_socket->closeReason();
+        // Qt reports 1000 when the connection just ended; without a close frame that is "going away".
+        if (m_sawError && code == QWebSocketProtocol::CloseCodeNormal && reason.isEmpty()) {
+            if (m_socket->error() == QAbstractSocket::RemoteHostClosedError) {
+                code = 1001;
+                reason = QStringLiteral("going away");
+            } else {
+                code = 1011;
+                reason = truncatedReason(m_socket->errorString());
+            }
+        }
+        code = normalizeCloseCode(code);
+        protocol::WsTeardown teardown;
+        teardown.id = m_request.id;
+        teardown.code = code;
+        teardown.reason = reason;
+        Q_EMIT tornDown(teardown);
+        finish(code, reason);
+        return;
+    }
+    case Phase::Closing:
+        finish(m_record.closeCode, m_record.closeReason);
+        return;
+    case Phase::Idle:
+    case Phase::Finished:
+        return;
+    }
+}
+
+void LocalWebSocket::onTimer()
+{
+    if (m_phase == Phase::Connecting) {
+        refuse(504, QStringLiteral("keyhole: the local service at %1 did not answer the WebSocket handshake "
+                                   "within %2 s")
+                        .arg(authority())
+                        .arg(m_options.handshakeTimeoutMs / 1000.0, 0, 'g', 3));
+    } else if (m_phase == Phase::Closing) {
+        finish(m_record.closeCode, m_record.closeReason);
+    }
+}
+
+void LocalWebSocket::onLocalMessage(const QByteArray &payload, bool binary)
+{
+    if (m_phase != Phase::Open)
+        return;
+    ++m_record.messagesOut;
+    m_record.bytesOut += payload.size();
+    protocol::WsMessage message;
+    message.id = m_request.id;
+    message.binary = binary;
+    message.payload = payload;
+    Q_EMIT messageForProxy(message);
+}
+
+void LocalWebSocket::deliver(const protocol::WsMessage &message)
+{
+    switch (m_phase) {
+    case Phase::Idle:
+    case Phase::Connecting:
+        m_queue.push_back(message);
+        m_queuedBytes += message.payload.size();
+        if (m_queuedBytes > m_options.maxQueuedBytes)
+            closeBoth(1013, QStringLiteral("try again later"));
+        return;
+    case Phase::Open:
+        sendToLocal(message);
+        return;
+    case Phase::Closing:
+    case Phase::Finished:
+        return; // after a teardown nothing more counts
+    }
+}
+
+void LocalWebSocket::sendToLocal(const protocol::WsMessage &message)
+{
+    ++m_record.messagesIn;
+    m_record.bytesIn += message.payload.size();
+    if (message.binary)
+        m_socket->sendBinaryMessage(message.payload);
+    else
+        m_socket->sendTextMessage(QString::fromUtf8(message.payload));
+    // A service that does not read must not make us buffer without bound.
+    if (m_socket->bytesToWrite() > m_options.maxQueuedBytes)
+        closeBoth(1013, QStringLiteral("try again later"));
+}
+
+void LocalWebSocket::closeFromProxy(int code, const QString &reason)
+{
+    code = normalizeCloseCode(code);
+    switch (m_phase) {
+    case Phase::Idle:
+    case Phase::Connecting:
+        m_record.error = QStringLiteral("closed before the local service answered");
+        finish(code, reason);
+        return;
+    case Phase::Open:
+        closeLocal(code, reason);
+        return;
+    case Phase::Closing:
+    case Phase::Finished:
+        return;
+    }
+}
+
+void LocalWebSocket::closeBoth(int code, const QString &reason)
+{
+    if (m_phase == Phase::Closing || m_phase == Phase::Finished)
+        return;
+    qCInfo(lcForwarder, "WebSocket %s %s: closing with %d (%s)", printable(m_request.id).constData(),
+           printable(m_request.path).constData(), code, qPrintable(reason));
+    protocol::WsTeardown teardown;
+    teardown.id = m_request.id;
+    teardown.code = code;
+    teardown.reason = reason;
+    Q_EMIT tornDown(teardown);
+    if (m_phase == Phase::Open)
+        closeLocal(code, reason);
+    else
+        finish(code, reason);
+}
+
+void LocalWebSocket::closeLocal(int code, const QString &reason)
+{
+    m_phase = Phase::Closing;
+    m_record.closeCode = code;
+    m_record.closeReason = reason;
+    m_timer.start(kCloseGraceMs);
+    // close() may report disconnected() synchronously; onDisconnected() then finishes.
+    m_socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), truncatedReason(reason));
+}
+
+void LocalWebSocket::refuse(int status, const QString &message)
+{
+    if (m_phase == Phase::Finished)
+        return;
+    qCInfo(lcForwarder, "WebSocket %s: %d %s", printable(m_request.path).constData(), status, qPrintable(message));
+    protocol::WsResponse response;
+    response.id = m_request.id;
+    response.accepted = false;
+    response.status = status;
+    response.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}};
+    response.body = message.toUtf8() + '\n';
+    Q_EMIT responded(response);
+
+    m_phase = Phase::Finished;
+    m_record.wsEvent = RequestRecord::WsEvent::Refused;
+    m_record.status = status;
+    m_record.error = message;
+    m_record.responseHeaders = response.headers;
+    m_record.responseBodyPreview = response.body.left(RequestRecord::kPreviewBytes);
+    m_record.durationMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
+    Q_EMIT activity(m_record);
+    finish(0, QString());
+}
+
+void LocalWebSocket::finish(int code, const QString &reason)
+{
+    const bool wasRefused = m_record.wsEvent == RequestRecord::WsEvent::Refused;
+    m_phase = Phase::Finished;
+    m_timer.stop();
+    m_queue.clear();
+    m_queuedBytes = 0;
+    if (m_socket) {
+        QWebSocket *socket = m_socket;
+        m_socket = nullptr;
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+    }
+    if (!wasRefused) {
+        m_record.wsEvent = RequestRecord::WsEvent::Closed;
+        m_record.closeCode = code;
+        m_record.closeReason = reason;
+        m_record.durationMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
+        qCInfo(lcForwarder, "WebSocket %s closed %d after %lld ms, %lld/%lld messages, %lld/%lld bytes in/out",
+               printable(m_request.path).constData(), code, static_cast<long long>(m_record.durationMs),
+               static_cast<long long>(m_record.messagesIn), static_cast<long long>(m_record.messagesOut),
+               static_cast<long long>(m_record.bytesIn), static_cast<long long>(m_record.bytesOut));
+        Q_EMIT activity(m_record);
+    }
+    Q_EMIT finished();
+}
+
+} // namespace keyhole::client
