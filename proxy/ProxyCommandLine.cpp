@@ -42,6 +42,9 @@ struct Flags {
                                    "60"};
     QCommandLineOption maxConnections{"max-connections", "Most visitor connections at once.", "N", "10000"};
     QCommandLineOption maxPending{"max-pending", "Most unanswered requests per tunnel (503 beyond).", "N", "1000"};
+    QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes (default: --max-body).",
+                                    "BYTES"};
+    QCommandLineOption maxWebSockets{"max-websockets", "Most open WebSockets per tunnel (503 beyond).", "N", "256"};
     QCommandLineOption rateLimit{"rate-limit", "Messages per second a tunnel may receive on average (429 beyond).",
                                  "N", "200"};
     QCommandLineOption rateBurst{"rate-burst", "Messages a tunnel may receive at once.", "N", "1000"};
@@ -77,7 +80,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     Flags f;
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.maxConnections, f.maxPending, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
+                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
                        f.registrationTimeout, f.logFormat});
 
     ParsedCommandLine result;
@@ -158,6 +161,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         {f.idleTimeout, 1, 3600, 1000, [&](double v) { config.idleTimeoutMs = int(v); }},
         {f.maxConnections, 1, 1'000'000, 1, [&](double v) { config.maxConnections = int(v); }},
         {f.maxPending, 1, 1'000'000, 1, [&](double v) { config.maxPendingPerTunnel = int(v); }},
+        {f.maxWebSockets, 1, 1'000'000, 1, [&](double v) { config.maxWebSocketsPerTunnel = int(v); }},
         {f.rateLimit, 0.001, 1e9, 1, [&](double v) { config.rateLimitPerSec = v; }},
         {f.rateBurst, 1, 1e9, 1, [&](double v) { config.rateBurst = v; }},
         {f.pingInterval, 1, 3600, 1000, [&](double v) { config.pingIntervalMs = int(v); }},
@@ -173,6 +177,15 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
                             .arg(flag.max)
                             .arg(parser.value(flag.option)));
         flag.store(value * flag.scale);
+    }
+    config.maxWsMessageBytes = config.maxBodyBytes;
+    if (parser.isSet(f.maxWsMessage)) {
+        double value = 0;
+        if (!parseNumber(parser.value(f.maxWsMessage), 1, 1 << 30, &value))
+            return fail(QStringLiteral("--max-ws-message: expected a number from 1 to %1, got '%2'")
+                            .arg(1 << 30)
+                            .arg(parser.value(f.maxWsMessage)));
+        config.maxWsMessageBytes = qint64(value);
     }
     if (config.tunnelTimeoutMs <= config.pingIntervalMs)
         return fail(QStringLiteral("--tunnel-timeout must be longer than --ping-interval"));

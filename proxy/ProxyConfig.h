@@ -28,6 +28,9 @@ struct ProxyConfig {
     int idleTimeoutMs = 60'000;
     int maxConnections = 10'000;
     int maxPendingPerTunnel = 1'000;
+    qint64 maxWsMessageBytes = 512'000; // --max-ws-message; defaults to the body limit
+    int maxWebSocketsPerTunnel = 256;
+    int wsKeepAliveMs = 30'000;         // ping visitor WebSockets this often; cut them after 2.5 intervals of silence
     double rateLimitPerSec = 200;  // messages a tunnel may receive per second, on average...
     double rateBurst = 1'000;      // ...and at once: a page with a hundred assets loads in one go
     int pingIntervalMs = 10'000;

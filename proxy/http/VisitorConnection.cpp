@@ -61,6 +61,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
 
 VisitorConnection::~VisitorConnection()
 {
+    abandonUpgrade();
     if (m_pendingOnBus)
         m_gateway->unregisterPending(m_requestId);
     m_gateway->connectionClosed(this);
@@ -134,7 +135,7 @@ void VisitorConnection::processInput()
         break;
     }
     // Forget what the parser has consumed, keeping the current head for a possible hand-over.
-    const qsizetype keepFrom = m_phase == Phase::ReadingHead ? m_msgStart : m_inPos;
+    const qsizetype keepFrom = m_phase == Phase::ReadingHead || m_awaitingUpgrade ? m_msgStart : m_inPos;
     if (keepFrom >= m_in.size()) {
         m_in.clear();
         m_inPos = m_msgStart = 0;
@@ -169,7 +170,13 @@ bool VisitorConnection::onHeadComplete()
             handOver();
             return false;
         }
-        respondError(501, QStringLiteral("WebSocket tunnelling is not available on this proxy yet."), true);
+        if (m_route.kind != HostRouter::Kind::Tunnel || !http::headerHasToken(head.headers, "Upgrade", "websocket")
+            || head.method != "GET") {
+            respondError(m_route.kind == HostRouter::Kind::Tunnel ? 400 : 404,
+                         QStringLiteral("Only WebSocket upgrades to a tunnel are supported here."), true);
+            return false;
+        }
+        dispatchUpgradeToTunnel();
         return false;
     }
     if (head.contentLength > config.maxBodyBytes) {
@@ -232,6 +239,72 @@ void VisitorConnection::dispatchToTunnel()
     }
 }
 
+void VisitorConnection::dispatchUpgradeToTunnel()
+{
+    const http::RequestHead &head = m_parser.requestHead();
+    protocol::WsRequest request;
+    request.id = m_requestId;
+    request.path = m_route.path;
+    request.query = head.query;
+    request.headers = head.headers;
+    http::removeHopByHop(request.headers);
+    // The handshake is between the visitor and us, and between the client and the service.
+    for (const char *name : {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
+                             "Sec-WebSocket-Accept"})
+        http::removeHeader(request.headers, name);
+    http::applyForwardedHeaders(request.headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
+                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
+                                http::headerValue(head.headers, "Host"));
+    request.remoteAddress = m_peer;
+
+    m_phase = Phase::AwaitingTunnel;
+    m_gateway->registerPending(m_requestId, this);
+    m_pendingOnBus = true;
+    m_awaitingUpgrade = true;
+    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
+    if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
+        m_awaitingUpgrade = false;
+        respondError(404,
+                     QStringLiteral("The tunnel %1.%2 is not online.").arg(m_route.label, m_gateway->config().domain),
+                     true);
+    }
+}
+
+void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
+{
+    if (m_phase != Phase::AwaitingTunnel || !m_awaitingUpgrade || response.id != m_requestId)
+        return;
+    m_awaitingUpgrade = false;
+    if (!response.accepted) {
+        protocol::HeaderList headers = response.headers;
+        http::removeHopByHop(headers);
+        http::removeHeader(headers, "Content-Length");
+        const int status = response.status >= 200 && response.status <= 999 && response.status != 101
+            ? response.status
+            : 502;
+        respond(status, std::move(headers), response.body, true);
+        return;
+    }
+    m_gateway->unregisterPending(m_requestId);
+    m_pendingOnBus = false;
+    const QByteArray id = m_requestId;
+    const QString label = m_route.label;
+    const QByteArray path = m_path;
+    const QString peer = m_peer;
+    QTcpSocket *socket = releaseSocket();
+    m_gateway->acceptWebSocket(socket, id, label, peer, path, QString::fromUtf8(response.subprotocol));
+}
+
+void VisitorConnection::abandonUpgrade()
+{
+    // The client may already be connecting to the service: tell it nobody is waiting any more.
+    if (!m_awaitingUpgrade)
+        return;
+    m_awaitingUpgrade = false;
+    m_gateway->bus()->publishToTunnel(m_route.label,
+                                      protocol::WsTeardown{m_requestId, 1001, QStringLiteral("the visitor left")});
+}
+
 void VisitorConnection::answerProxySelf()
 {
     const bool get = m_method == "GET" || m_method == "HEAD";
@@ -285,6 +358,9 @@ void VisitorConnection::respondError(int status, const QString &message, bool cl
 
 void VisitorConnection::respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close)
 {
+    if (m_awaitingUpgrade) // the handshake bytes are still unread: this connection cannot go on
+        close = true;
+    abandonUpgrade();
     if (m_pendingOnBus) {
         m_gateway->unregisterPending(m_requestId);
         m_pendingOnBus = false;
@@ -379,8 +455,13 @@ void VisitorConnection::onTimeout()
 
 void VisitorConnection::handOver()
 {
-    // The control channel is a WebSocket served by QWebSocketServer, which reads the handshake
-    // itself: give the socket back the bytes we took, in order, and let go of it.
+    m_gateway->handOverControlChannel(releaseSocket());
+}
+
+QTcpSocket *VisitorConnection::releaseSocket()
+{
+    // WebSockets are served by QWebSocketServer, which reads the handshake itself: give the socket
+    // back the bytes we took, in order, and let go of it.
     m_timer.stop();
     m_phase = Phase::Closing;
     disconnect(m_socket, nullptr, this, nullptr);
@@ -391,10 +472,10 @@ void VisitorConnection::handOver()
     m_inPos = m_msgStart = 0;
     m_socket->setReadBufferSize(0);
     QTcpSocket *socket = m_socket;
-    socket->setParent(nullptr); // the control endpoint adopts it
+    socket->setParent(nullptr); // the new owner adopts it
     m_socket = nullptr;
-    m_gateway->handOverControlChannel(socket);
     deleteLater();
+    return socket;
 }
 
 void VisitorConnection::onDisconnected()

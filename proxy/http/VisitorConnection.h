@@ -28,6 +28,7 @@ public:
     ~VisitorConnection() override;
 
     void answer(const protocol::HttpResponse &response);
+    void answerUpgrade(const protocol::WsResponse &response);
     void fail(const ExchangeFailure &failure);
     void closeWhenIdle();
 
@@ -40,6 +41,8 @@ private:
     bool onHeadComplete();
     void onMessageComplete();
     void dispatchToTunnel();
+    void dispatchUpgradeToTunnel();
+    void abandonUpgrade();
     void answerProxySelf();
     void onTimeout();
     void onDisconnected();
@@ -49,6 +52,8 @@ private:
     void finishExchange(int status, qint64 bytes, bool close);
     void arm(TimerPurpose purpose, int ms);
     void handOver();
+    // Gives the socket back the bytes of the current request onwards, for a WebSocket server to read.
+    QTcpSocket *releaseSocket();
 
     QTcpSocket *m_socket;
     VisitorGateway *m_gateway;
@@ -72,6 +77,7 @@ private:
     bool m_keepAlive = true;
     bool m_http10 = false;
     bool m_pendingOnBus = false;
+    bool m_awaitingUpgrade = false; // a WsRequest is out and no WsResponse came back yet
     QElapsedTimer m_started;
     QString m_peer;
 };

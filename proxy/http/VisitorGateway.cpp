@@ -1,6 +1,8 @@
 #include "http/VisitorGateway.h"
 
 #include "http/VisitorConnection.h"
+#include "http/VisitorWebSocket.h"
+#include "http/WebSocketAcceptor.h"
 #include "util/Logging.h"
 
 #include <QJsonDocument>
@@ -16,8 +18,15 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
     , m_router(config.domain)
     , m_bus(bus)
     , m_ids(bus->instanceId())
+    , m_acceptor(new WebSocketAcceptor(this))
 {
     m_bus->setVisitorSink(this);
+    connect(&m_keepAlive, &QTimer::timeout, this, [this] {
+        const auto sockets = m_webSockets;
+        for (VisitorWebSocket *socket : sockets)
+            socket->keepAlive(m_config.wsKeepAliveMs * 5 / 2);
+    });
+    m_keepAlive.start(m_config.wsKeepAliveMs);
 }
 
 VisitorGateway::~VisitorGateway()
@@ -25,6 +34,8 @@ VisitorGateway::~VisitorGateway()
     // Connections call back into us as they go: delete them while our members still exist.
     const auto connections = m_connections;
     qDeleteAll(connections);
+    const auto webSockets = m_webSockets;
+    qDeleteAll(webSockets);
     m_bus->setVisitorSink(nullptr);
 }
 
@@ -67,6 +78,21 @@ void VisitorGateway::handOverControlChannel(QTcpSocket *socket)
     Q_EMIT controlChannelRequested(socket);
 }
 
+void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const QByteArray &id, const QString &label,
+                                     const QString &peer, const QByteArray &path, const QString &subprotocol)
+{
+    auto *webSocket = new VisitorWebSocket(id, label, peer, path, this);
+    m_webSockets.insert(id, webSocket);
+    m_acceptor->accept(socket, subprotocol, webSocket);
+}
+
+void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)
+{
+    auto it = m_webSockets.find(webSocket->id());
+    if (it != m_webSockets.end() && it.value() == webSocket)
+        m_webSockets.erase(it);
+}
+
 void VisitorGateway::connectionClosed(VisitorConnection *connection)
 {
     m_connections.remove(connection);
@@ -80,6 +106,7 @@ QByteArray VisitorGateway::healthReport() const
         {QStringLiteral("tunnels"), m_bus->localTunnelCount()},
         {QStringLiteral("connections"), connectionCount()},
         {QStringLiteral("pending"), pendingCount()},
+        {QStringLiteral("websockets"), webSocketCount()},
         {QStringLiteral("publicUrl"), m_publicUrl.toString()},
     };
     return QJsonDocument(report).toJson(QJsonDocument::Compact) + '\n';
@@ -96,6 +123,22 @@ void VisitorGateway::deliverToVisitor(const protocol::Message &message)
         connection->answer(*response);
         return;
     }
+    if (const auto *response = std::get_if<protocol::WsResponse>(&message)) {
+        // A visitor that left or timed out already sent the tunnel a WsTeardown for this id.
+        if (VisitorConnection *connection = m_pending.value(response->id))
+            connection->answerUpgrade(*response);
+        return;
+    }
+    const QByteArray *wsId = nullptr;
+    if (const auto *ws = std::get_if<protocol::WsMessage>(&message))
+        wsId = &ws->id;
+    else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message))
+        wsId = &teardown->id;
+    if (wsId) {
+        if (VisitorWebSocket *webSocket = m_webSockets.value(*wsId))
+            webSocket->fromTunnel(message);
+        return;
+    }
     qCDebug(lcProxyHttp) << "ignoring" << protocol::messageTypeName(protocol::messageType(message))
                          << "for the visitor side";
 }
@@ -104,6 +147,8 @@ void VisitorGateway::failExchange(const ExchangeFailure &failure)
 {
     if (VisitorConnection *connection = m_pending.value(failure.id))
         connection->fail(failure);
+    else if (VisitorWebSocket *webSocket = m_webSockets.value(failure.id))
+        webSocket->fail(failure);
 }
 
 } // namespace keyhole::proxy

@@ -8,12 +8,15 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 
 class QTcpSocket;
 
 namespace keyhole::proxy {
 
 class VisitorConnection;
+class VisitorWebSocket;
+class WebSocketAcceptor;
 
 // The visitor side of one instance: owns the visitors' connections, gives requests their ids,
 // and routes the bus's answers back to the connection that is waiting for them.
@@ -42,6 +45,11 @@ public:
     void registerPending(const QByteArray &id, VisitorConnection *connection);
     void unregisterPending(const QByteArray &id);
     void handOverControlChannel(QTcpSocket *socket);
+    // The local service accepted a visitor's WebSocket: complete the handshake and carry its messages.
+    void acceptWebSocket(QTcpSocket *socket, const QByteArray &id, const QString &label, const QString &peer,
+                         const QByteArray &path, const QString &subprotocol);
+    void webSocketClosed(VisitorWebSocket *webSocket);
+    int webSocketCount() const { return int(m_webSockets.size()); }
     void connectionClosed(VisitorConnection *connection);
     QByteArray healthReport() const;
 
@@ -61,6 +69,9 @@ private:
     RequestIds m_ids;
     QHash<QByteArray, VisitorConnection *> m_pending;
     QSet<VisitorConnection *> m_connections;
+    QHash<QByteArray, VisitorWebSocket *> m_webSockets;
+    WebSocketAcceptor *m_acceptor;
+    QTimer m_keepAlive; // one sweep over all visitor WebSockets, not a timer each
     bool m_shuttingDown = false;
 };
 

@@ -64,29 +64,98 @@ TunnelSession::~TunnelSession()
 
 void TunnelSession::deliverToTunnel(const protocol::Message &message)
 {
-    const auto *request = std::get_if<protocol::HttpRequest>(&message);
-    if (!request || m_state != State::Online)
+    if (m_state != State::Online)
         return;
+    if (const auto *request = std::get_if<protocol::HttpRequest>(&message)) {
+        if (admit(request->id, false))
+            send(message);
+    } else if (const auto *upgrade = std::get_if<protocol::WsRequest>(&message)) {
+        if (admit(upgrade->id, true))
+            send(message);
+    } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
+        if (!m_webSockets.contains(ws->id))
+            return;
+        if (!m_rateLimiter.tryTake()) {
+            tearDownBoth(ws->id, 1013, QStringLiteral("this tunnel is receiving too many messages"));
+            return;
+        }
+        send(message);
+    } else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
+        // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
+        const bool known = m_webSockets.remove(teardown->id) || m_upgrades.remove(teardown->id);
+        m_pending.remove(teardown->id);
+        if (known)
+            send(message);
+    }
+}
+
+bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
+{
     if (!m_rateLimiter.tryTake()) {
         const int retryAfter = int(std::ceil(m_rateLimiter.msUntilAvailable() / 1000.0));
-        m_context.bus->failVisitorExchange({request->id, 429,
-                                            QStringLiteral("This tunnel is receiving too many requests; "
-                                                           "try again shortly."),
-                                            qMax(1, retryAfter)});
-        return;
+        m_context.bus->failVisitorExchange(
+            {id, 429, QStringLiteral("This tunnel is receiving too many requests; try again shortly."),
+             qMax(1, retryAfter)});
+        return false;
+    }
+    if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.config->maxWebSocketsPerTunnel) {
+        m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many open WebSockets."), 5});
+        return false;
     }
     if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
         // Forget requests whose visitors have long been given 504, then check again.
         const qint64 cutoff = m_context.clock->monotonicMs() - m_context.config->requestTimeoutMs;
-        m_pending.removeIf([cutoff](const auto &entry) { return entry.value() < cutoff; });
+        for (auto it = m_pending.begin(); it != m_pending.end();) {
+            if (it.value() < cutoff) {
+                m_upgrades.remove(it.key());
+                it = m_pending.erase(it);
+            } else {
+                ++it;
+            }
+        }
         if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
-            m_context.bus->failVisitorExchange({request->id, 503,
-                                                QStringLiteral("This tunnel has too many requests in flight."), 1});
-            return;
+            m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
+            return false;
         }
     }
-    m_pending.insert(request->id, m_context.clock->monotonicMs());
-    send(message);
+    m_pending.insert(id, m_context.clock->monotonicMs());
+    if (isUpgrade)
+        m_upgrades.insert(id);
+    return true;
+}
+
+void TunnelSession::tearDownBoth(const QByteArray &id, int code, const QString &reason)
+{
+    m_webSockets.remove(id);
+    send(protocol::WsTeardown{id, code, reason});
+    m_context.bus->replyToVisitor(id, protocol::WsTeardown{id, code, reason});
+}
+
+void TunnelSession::onWebSocketFromClient(protocol::Message &message)
+{
+    if (auto *response = std::get_if<protocol::WsResponse>(&message)) {
+        if (!m_upgrades.remove(response->id)) // only answers to upgrades this session was given
+            return;
+        m_pending.remove(response->id);
+        if (response->accepted)
+            m_webSockets.insert(response->id);
+        const QByteArray id = response->id;
+        m_context.bus->replyToVisitor(id, std::move(message));
+    } else if (auto *ws = std::get_if<protocol::WsMessage>(&message)) {
+        if (!m_webSockets.contains(ws->id))
+            return;
+        if (ws->payload.size() > m_context.config->maxWsMessageBytes) {
+            tearDownBoth(ws->id, QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("message too big"));
+            return;
+        }
+        const QByteArray id = ws->id;
+        m_context.bus->replyToVisitor(id, std::move(message));
+    } else if (auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
+        if (!m_webSockets.remove(teardown->id))
+            return;
+        const QByteArray id = teardown->id;
+        m_context.bus->replyToVisitor(id, std::move(message));
+    }
 }
 
 void TunnelSession::onBinaryMessage(const QByteArray &frame)
@@ -122,8 +191,9 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
     } else if (const auto *goodbye = std::get_if<protocol::Goodbye>(&message)) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye->code << goodbye->reason;
         m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("goodbye"));
-    } else if (const auto *ws = std::get_if<protocol::WsResponse>(&message)) {
-        Q_UNUSED(ws) // WebSockets are not tunnelled by this version; nothing waits for this.
+    } else if (std::holds_alternative<protocol::WsResponse>(message) || std::holds_alternative<protocol::WsMessage>(message)
+               || std::holds_alternative<protocol::WsTeardown>(message)) {
+        onWebSocketFromClient(message);
     } else {
         closeWith(protocol::Goodbye::CodeProtocolError,
                   QStringLiteral("unexpected %1").arg(QLatin1String(protocol::messageTypeName(protocol::messageType(message)))),
@@ -263,9 +333,14 @@ void TunnelSession::closeWith(const char *goodbyeCode, const QString &reason, in
 
 void TunnelSession::failAllPending(const QString &reason)
 {
+    // 502 for requests and upgrades in flight; open WebSockets close with 1001 (going away).
     const auto pending = std::exchange(m_pending, {});
+    m_upgrades.clear();
     for (auto it = pending.cbegin(); it != pending.cend(); ++it)
         m_context.bus->failVisitorExchange({it.key(), 502, reason});
+    const auto webSockets = std::exchange(m_webSockets, {});
+    for (const QByteArray &id : webSockets)
+        m_context.bus->failVisitorExchange({id, 502, reason});
 }
 
 void TunnelSession::onDisconnected()

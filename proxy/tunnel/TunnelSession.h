@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 class QWebSocket;
@@ -41,6 +42,9 @@ private:
     void onTextMessage(const QString &text);
     void onRegistration(const protocol::RegistrationRequest &request);
     void onHttpResponse(protocol::HttpResponse &response);
+    void onWebSocketFromClient(protocol::Message &message);
+    bool admit(const QByteArray &id, bool isUpgrade);
+    void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
     void onDisconnected();
     void send(const protocol::Message &message);
@@ -52,7 +56,9 @@ private:
     State m_state = State::AwaitingRegistration;
     QString m_label;
     util::TokenBucket m_rateLimiter;
-    QHash<QByteArray, qint64> m_pending; // request id → when it was sent (monotonic ms)
+    QHash<QByteArray, qint64> m_pending; // HTTP request or WebSocket upgrade id → when it was sent (monotonic ms)
+    QSet<QByteArray> m_upgrades;         // ids in m_pending that are WebSocket upgrades
+    QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel
     QTimer m_timer;                      // registration deadline, then the heartbeat
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;

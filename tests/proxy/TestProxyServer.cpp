@@ -14,6 +14,8 @@
 #include <QSignalSpy>
 #include <QTemporaryFile>
 #include <QTest>
+#include <QWebSocket>
+#include <QWebSocketHandshakeOptions>
 
 #include <memory>
 
@@ -57,6 +59,13 @@ private:
         return (crypto::labelForKey(client.key(), name) + QStringLiteral(".localhost:")
                 + QString::number(m_server->port()))
             .toLatin1();
+    }
+
+    QUrl wsUrl(const FakeTunnelClient &client, const char *rest) const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/request/%2%3")
+                        .arg(m_server->port())
+                        .arg(crypto::labelForKey(client.key()), QLatin1String(rest)));
     }
 
     static void echoAnswerer(FakeTunnelClient *client)
@@ -510,6 +519,153 @@ private Q_SLOTS:
         visitor.write("GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
         QVERIFY(visitor.readResponse(5000));
         QCOMPARE(visitor.head.status, 408);
+    }
+
+    void testWebSocketThroughTheTunnel()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        // The fake client accepts with the second subprotocol offered, greets at once, then echoes.
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            const protocol::Message &last = client->received.last();
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&last)) {
+                QVERIFY(!http::hasHeader(upgrade->headers, "Sec-WebSocket-Key"));
+                QCOMPARE(http::headerValue(upgrade->headers, "Origin"), QByteArray("http://example.test"));
+                client->send(protocol::WsResponse{upgrade->id, true, "chat.v2", 0, {}, {}});
+                client->send(protocol::WsMessage{upgrade->id, false, "hello"});
+            } else if (const auto *ws = std::get_if<protocol::WsMessage>(&last)) {
+                client->send(protocol::WsMessage{ws->id, ws->binary, ws->payload});
+            }
+        });
+        QWebSocket visitor;
+        QStringList texts;
+        QList<QByteArray> binaries;
+        connect(&visitor, &QWebSocket::textMessageReceived, this, [&](const QString &t) { texts << t; });
+        connect(&visitor, &QWebSocket::binaryMessageReceived, this, [&](const QByteArray &b) { binaries << b; });
+        // QWebSocket sets Host from the URL, so this visitor uses path routing.
+        QNetworkRequest request(wsUrl(*client, "/socket?x=1"));
+        request.setRawHeader("Origin", "http://example.test");
+        QWebSocketHandshakeOptions options;
+        options.setSubprotocols({QStringLiteral("chat.v1"), QStringLiteral("chat.v2")});
+        visitor.open(request, options);
+        QTRY_COMPARE(visitor.state(), QAbstractSocket::ConnectedState);
+        QCOMPARE(visitor.subprotocol(), QStringLiteral("chat.v2"));
+        QTRY_COMPARE(texts, QStringList({"hello"})); // sent by the service right after its handshake
+        QByteArray binary;
+        for (int i = 0; i < 256; ++i)
+            binary.append(char(i));
+        visitor.sendBinaryMessage(binary);
+        visitor.sendTextMessage(QStringLiteral("ünïcode"));
+        QTRY_COMPARE(binaries.size(), 1);
+        QCOMPARE(binaries.first(), binary);
+        QTRY_COMPARE(texts.size(), 2);
+        QCOMPARE(texts.last(), QStringLiteral("ünïcode"));
+        const auto request0 = client->receivedOf<protocol::WsRequest>().first();
+        QCOMPARE(request0.path, QByteArray("/socket"));
+        QCOMPARE(request0.query, QByteArray("x=1"));
+
+        // The service closes with a code of its own: the visitor sees it.
+        client->send(protocol::WsTeardown{request0.id, 4001, QStringLiteral("bye 4001")});
+        QTRY_COMPARE(visitor.state(), QAbstractSocket::UnconnectedState);
+        QCOMPARE(int(visitor.closeCode()), 4001);
+        QCOMPARE(visitor.closeReason(), QStringLiteral("bye 4001"));
+    }
+
+    void testWebSocketVisitorCloseReachesTheClient()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
+                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
+        });
+        QWebSocket visitor;
+        QNetworkRequest request(wsUrl(*client, "/"));
+        visitor.open(request);
+        QTRY_COMPARE(visitor.state(), QAbstractSocket::ConnectedState);
+        visitor.close(QWebSocketProtocol::CloseCode(4000), QStringLiteral("bye"));
+        QTRY_VERIFY(!client->receivedOf<protocol::WsTeardown>().isEmpty());
+        QCOMPARE(client->receivedOf<protocol::WsTeardown>().first().code, 4000);
+        QCOMPARE(client->receivedOf<protocol::WsTeardown>().first().reason, QStringLiteral("bye"));
+    }
+
+    void testWebSocketRefusalPassesTheStatus()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        client->answerer = nullptr;
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
+                client->send(protocol::WsResponse{upgrade->id, false, {}, 403, {{"Content-Type", "text/plain"}}, "no"});
+        });
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
+                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 403);
+        QCOMPARE(visitor.body, QByteArray("no"));
+    }
+
+    void testLostTunnelClosesVisitorWebSocketsWith1001()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
+                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
+        });
+        QWebSocket visitor;
+        QNetworkRequest request(wsUrl(*client, "/"));
+        visitor.open(request);
+        QTRY_COMPARE(visitor.state(), QAbstractSocket::ConnectedState);
+        client->socket().abort();
+        QTRY_COMPARE(visitor.state(), QAbstractSocket::UnconnectedState);
+        QCOMPARE(visitor.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
+    }
+
+    void testUnansweredUpgradeTimesOutWith504()
+    {
+        ProxyConfig config = baseConfig();
+        config.requestTimeoutMs = 300;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
+                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 504);
+        // The client is told nobody waits for that socket any more.
+        QTRY_VERIFY(!client->receivedOf<protocol::WsTeardown>().isEmpty());
+    }
+
+    void testWebSocketLimitGives503()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxWebSocketsPerTunnel = 1;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
+                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
+        });
+        QWebSocket first;
+        QNetworkRequest request(wsUrl(*client, "/"));
+        first.open(request);
+        QTRY_COMPARE(first.state(), QAbstractSocket::ConnectedState);
+        RawVisitor second(m_server->port());
+        second.write(rawRequest("GET", hostFor(*client), "/ws", {},
+                                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+        QVERIFY(second.readResponse());
+        QCOMPARE(second.head.status, 503);
     }
 };
 
