@@ -1,7 +1,8 @@
 // keyhole-cli: exposes a local HTTP service through a keyhole proxy.
 // Contract: stdout carries only "Tunnel online: <url>" and one line per request; diagnostics go to
-// stderr. Exit codes: 0 clean exit, 1 runtime error, 2 bad usage or unreadable key,
-// 3 registration refused, 4 replaced by another client with the same key.
+// stderr; WebSockets add "WS <path> open" and "WS <path> closed <code> <ms>ms <bytes in>/<bytes out>"
+// (or "WS <path> refused <status> <ms>ms"). Exit codes: 0 clean exit, 1 runtime error, 2 bad usage or
+// unreadable key, 3 registration refused, 4 replaced by another client with the same key.
 
 #include "ClientSettings.h"
 #include "KeyFile.h"
@@ -198,6 +199,27 @@ int main(int argc, char *argv[])
                      .arg(QString::fromLatin1(record.method), QString::fromUtf8(record.path))
                      .arg(record.status)
                      .arg(record.durationMs));
+    });
+    QObject::connect(&tunnel, &client::TunnelClient::webSocketActivity, &app, [](const client::RequestRecord &record) {
+        const QString path = QString::fromUtf8(record.path);
+        switch (record.wsEvent) {
+        case client::RequestRecord::WsEvent::Opened:
+            printOut(QStringLiteral("WS %1 open").arg(path));
+            break;
+        case client::RequestRecord::WsEvent::Refused:
+            printOut(QStringLiteral("WS %1 refused %2 %3ms").arg(path).arg(record.status).arg(record.durationMs));
+            break;
+        case client::RequestRecord::WsEvent::Closed:
+            printOut(QStringLiteral("WS %1 closed %2 %3ms %4/%5")
+                         .arg(path)
+                         .arg(record.closeCode)
+                         .arg(record.durationMs)
+                         .arg(record.bytesIn)
+                         .arg(record.bytesOut));
+            break;
+        case client::RequestRecord::WsEvent::None:
+            break;
+        }
     });
     QObject::connect(&tunnel, &client::TunnelClient::refused, &app, [&](const QString &reason, const QByteArray &code) {
         printErr(QStringLiteral("registration refused: %1%2")

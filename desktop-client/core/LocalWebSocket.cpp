@@ -255,6 +255,11 @@ void LocalWebSocket::onError()
     }
     if (m_phase != Phase::Connecting)
         return;
+    refuseHandshake();
+}
+
+void LocalWebSocket::refuseHandshake()
+{
     const QString text = m_socket->errorString();
     // Qt 6.4 only reports the status of a refused handshake in its error text.
     static const QRegularExpression statusPattern(QStringLiteral("Unhandled http status code: (\\d{3})"));
@@ -286,6 +291,11 @@ void LocalWebSocket::onDisconnected()
 {
     switch (m_phase) {
     case Phase::Connecting:
+        // Qt may report a failed connect as a disconnect before (or instead of) the error.
+        if (m_socket->error() != QAbstractSocket::UnknownSocketError) {
+            refuseHandshake();
+            return;
+        }
         refuse(502, QStringLiteral("keyhole: the local service at %1 closed the connection during the WebSocket "
                                    "handshake")
                         .arg(authority()));

@@ -73,6 +73,8 @@ private:
 
     void onConnected();
     void onError();
+    // The handshake failed: refuse with the service's status, or 502 naming what went wrong.
+    void refuseHandshake();
     void onDisconnected();
     void onTimer();
     void onLocalMessage(const QByteArray &payload, bool binary);

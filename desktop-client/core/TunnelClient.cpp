@@ -1,6 +1,7 @@
 #include "TunnelClient.h"
 
 #include "LocalForwarder.h"
+#include "LocalWebSocketBridge.h"
 #include "crypto/Label.h"
 #include "crypto/RegistrationToken.h"
 #include "protocol/Codec.h"
@@ -38,12 +39,23 @@ TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, 
     connect(&m_retryTimer, &QTimer::timeout, this, &TunnelClient::openSocket);
     m_watchdog.setSingleShot(true);
     connect(&m_watchdog, &QTimer::timeout, this, &TunnelClient::onWatchdog);
+    m_webSockets = new LocalWebSocketBridge(LocalWebSocketBridge::Options(), this);
+    // What the local WebSockets say goes out on the current control connection; retireSocket()
+    // closes them all, so nothing of theirs reaches a later one.
+    connect(m_webSockets, &LocalWebSocketBridge::responded, this,
+            [this](const protocol::WsResponse &response) { send(response); });
+    connect(m_webSockets, &LocalWebSocketBridge::messageForProxy, this,
+            [this](const protocol::WsMessage &message) { send(message); });
+    connect(m_webSockets, &LocalWebSocketBridge::tornDown, this,
+            [this](const protocol::WsTeardown &teardown) { send(teardown); });
+    connect(m_webSockets, &LocalWebSocketBridge::activity, this, &TunnelClient::webSocketActivity);
     loadCaCertificates();
     rebuildForwarder();
 }
 
 TunnelClient::~TunnelClient()
 {
+    m_webSockets->disconnect(this);
     if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();
@@ -115,6 +127,13 @@ void TunnelClient::rebuildForwarder()
         m_forwarder->deleteLater();
     }
     m_forwarder = new LocalForwarder(options, this);
+
+    LocalWebSocketBridge::Options wsOptions;
+    wsOptions.target = options.target;
+    wsOptions.extraCaCertificates = options.extraCaCertificates;
+    wsOptions.maxMessageBytes = options.maxResponseBodyBytes; // the proxy's WebSocket limit defaults to it
+    wsOptions.handshakeTimeoutMs = options.timeoutMs;
+    m_webSockets->setOptions(wsOptions);
 }
 
 void TunnelClient::setState(ClientState state)
@@ -294,16 +313,13 @@ void TunnelClient::handle(const protocol::Message &message)
     } else if (const auto *goodbye = std::get_if<Goodbye>(&message)) {
         handleGoodbye(*goodbye);
     } else if (const auto *ws = std::get_if<WsRequest>(&message)) {
-        WsResponse answer;
-        answer.id = ws->id;
-        answer.accepted = false;
-        answer.status = 501;
-        answer.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}};
-        answer.body = QByteArrayLiteral("keyhole: this client does not forward WebSockets yet\n");
-        send(answer);
-    } else if (std::holds_alternative<Pong>(message) || std::holds_alternative<WsMessage>(message)
-               || std::holds_alternative<WsTeardown>(message)) {
-        // Nothing to do: no pings of ours outstanding and no WebSockets open.
+        m_webSockets->open(*ws);
+    } else if (const auto *wsMessage = std::get_if<WsMessage>(&message)) {
+        m_webSockets->deliver(*wsMessage);
+    } else if (const auto *teardown = std::get_if<WsTeardown>(&message)) {
+        m_webSockets->teardown(*teardown);
+    } else if (std::holds_alternative<Pong>(message)) {
+        // Nothing to do: no pings of ours outstanding.
     } else {
         qCWarning(lcClient, "ignoring unexpected %s from the proxy", messageTypeName(messageType(message)));
     }
@@ -329,6 +345,7 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
         ? qMax<qint64>(1000, response.requestTimeoutMs - kTimeoutMarginMs)
         : kDefaultLocalTimeoutMs;
     m_forwarder->setLimits(response.maxBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
+    m_webSockets->setLimits(response.maxBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
     if (!response.label.isEmpty() && response.label != label())
         qCWarning(lcClient, "the proxy registered label %s, expected %s", qPrintable(response.label),
                   qPrintable(label()));
@@ -417,6 +434,8 @@ void TunnelClient::retireSocket(bool graceful)
     QWebSocket *socket = m_socket;
     if (!socket)
         return;
+    // Local WebSockets live only as long as the control connection their visitors came through.
+    m_webSockets->closeAll(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("going away"));
     m_socket = nullptr;
     ++m_generation;
     m_watchdog.stop();

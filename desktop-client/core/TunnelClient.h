@@ -25,6 +25,7 @@ class Clock;
 namespace keyhole::client {
 
 class LocalForwarder;
+class LocalWebSocketBridge;
 
 // The client's side of the control channel: one WebSocket to <proxy>/proxy/subscribe, registration
 // with the key, requests handed to a LocalForwarder and answered, liveness (answers Pings, gives up
@@ -52,6 +53,7 @@ public:
     const protocol::RegistrationResponse &registration() const { return m_registration; }
     QDateTime nextRetryTime() const { return m_nextRetry; }
     LocalForwarder *forwarder() const { return m_forwarder; }
+    LocalWebSocketBridge *webSockets() const { return m_webSockets; }
 
     // New settings (and key); a running client reconnects with them.
     void applySettings(const ClientSettings &settings);
@@ -74,6 +76,8 @@ Q_SIGNALS:
     void registered(const keyhole::protocol::RegistrationResponse &response);
     void refused(const QString &reason, const QByteArray &code);
     void requestFinished(const keyhole::client::RequestRecord &record);
+    // A visitor WebSocket opened, was refused or closed (record.kind == WebSocket).
+    void webSocketActivity(const keyhole::client::RequestRecord &record);
     void errorOccurred(const QString &message);
     void nextRetryAt(const QDateTime &when);
     void stopped();
@@ -106,6 +110,7 @@ private:
     QWebSocket *m_socket = nullptr;
     quint64 m_generation = 0; // which socket a running request belongs to
     LocalForwarder *m_forwarder = nullptr;
+    LocalWebSocketBridge *m_webSockets = nullptr;
     QList<QSslCertificate> m_caCertificates;
     protocol::RegistrationResponse m_registration;
 

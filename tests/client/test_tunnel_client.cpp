@@ -1,4 +1,5 @@
 #include "LocalForwarder.h"
+#include "LocalWebSocketBridge.h"
 #include "TunnelClient.h"
 #include "crypto/KeyPair.h"
 #include "crypto/RegistrationVerifier.h"
@@ -138,6 +139,7 @@ private Q_SLOTS:
     void initTestCase();
     void registersWithAValidToken();
     void answersPingsRequestsAndWebSocketAttempts();
+    void routesWebSocketsAndClosesThemWhenTheProxyIsLost();
     void refusalStopsForGood();
     void refusalByGoodbyeStopsForGood();
     void replacedStopsForGood();
@@ -218,8 +220,73 @@ void TestTunnelClient::answersPingsRequestsAndWebSocketAttempts()
     const protocol::WsResponse wsResponse = proxy.all<protocol::WsResponse>().first();
     QCOMPARE(wsResponse.id, QByteArray("ws-1"));
     QVERIFY(!wsResponse.accepted);
-    QCOMPARE(wsResponse.status, 501);
+    // The canned service answers 200 instead of upgrading: that is a bad gateway, not a refusal.
+    QCOMPARE(wsResponse.status, 502);
     QCOMPARE(tunnel->state(), ClientState::Online);
+}
+
+void TestTunnelClient::routesWebSocketsAndClosesThemWhenTheProxyIsLost()
+{
+    FakeProxy proxy;
+    QWebSocketServer service(QStringLiteral("echo"), QWebSocketServer::NonSecureMode);
+    QVERIFY(service.listen(QHostAddress::LocalHost, 0));
+    QList<QWebSocket *> localSockets;
+    QList<int> localCloseCodes;
+    connect(&service, &QWebSocketServer::newConnection, this, [&] {
+        while (QWebSocket *socket = service.nextPendingConnection()) {
+            socket->setParent(&service);
+            localSockets.append(socket);
+            connect(socket, &QWebSocket::textMessageReceived, socket,
+                    [socket](const QString &text) { socket->sendTextMessage(text.toUpper()); });
+            connect(socket, &QWebSocket::disconnected, socket,
+                    [&localCloseCodes, socket] { localCloseCodes.append(socket->closeCode()); });
+        }
+    });
+    auto tunnel = makeClient(proxy.url(), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(service.serverPort())));
+    QSignalSpy activity(tunnel.get(), &TunnelClient::webSocketActivity);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    QCOMPARE(tunnel->webSockets()->options().maxMessageBytes, qint64(1000));
+    QCOMPARE(tunnel->webSockets()->options().handshakeTimeoutMs, 28000);
+
+    protocol::WsRequest ws;
+    ws.id = "ws-9";
+    ws.path = "/live";
+    proxy.send(ws);
+    QTRY_COMPARE(proxy.all<protocol::WsResponse>().size(), 1);
+    QVERIFY(proxy.all<protocol::WsResponse>().first().accepted);
+    proxy.send(protocol::WsMessage{"ws-9", false, "hello"});
+    QTRY_COMPARE(proxy.all<protocol::WsMessage>().size(), 1);
+    QCOMPARE(proxy.all<protocol::WsMessage>().first().payload, QByteArray("HELLO"));
+    QCOMPARE(proxy.all<protocol::WsMessage>().first().binary, false);
+
+    // The local service closes: the proxy hears the code.
+    localSockets.first()->close(static_cast<QWebSocketProtocol::CloseCode>(4000), QStringLiteral("done"));
+    QTRY_COMPARE(proxy.all<protocol::WsTeardown>().size(), 1);
+    QCOMPARE(proxy.all<protocol::WsTeardown>().first().code, 4000);
+    QCOMPARE(proxy.all<protocol::WsTeardown>().first().reason, QStringLiteral("done"));
+
+    // A second WebSocket goes away with the control connection.
+    ws.id = "ws-10";
+    proxy.send(ws);
+    QTRY_COMPARE(proxy.all<protocol::WsResponse>().size(), 2);
+    QTRY_COMPARE(localSockets.size(), 2);
+    proxy.current->abort();
+    QTRY_COMPARE(localCloseCodes.size(), 2);
+    QCOMPARE(localCloseCodes.last(), 1001);
+    QCOMPARE(tunnel->webSockets()->count(), 0);
+
+    const auto first = activity.first().first().value<client::RequestRecord>();
+    QCOMPARE(first.wsEvent, client::RequestRecord::WsEvent::Opened);
+    QCOMPARE(first.path, QByteArray("/live"));
+    QTRY_COMPARE(activity.size(), 4); // open, closed, open, closed
+    const auto closed = activity.at(1).first().value<client::RequestRecord>();
+    QCOMPARE(closed.wsEvent, client::RequestRecord::WsEvent::Closed);
+    QCOMPARE(closed.closeCode, 4000);
+    QCOMPARE(closed.bytesIn, 5);
+    QCOMPARE(closed.bytesOut, 5);
 }
 
 void TestTunnelClient::refusalStopsForGood()

@@ -8,8 +8,10 @@ test_service.py. Every event is printed on stdout so tests can wait for it:
   `ws-closed <path> <code> <reason>` (code 1006 when the peer vanished without a close frame).
 
 Plain HTTP (any request without an Upgrade header, and refused upgrades):
-  /                 the browser test's page (opens ws://<host>/echo, writes PASS/FAIL into #result)
+  /                 the browser test's page (opens ws://<host>/echo?page=<fresh token>, writes PASS/FAIL
+                    into #result; an <img src="/hold?page=<token>"> holds its load event until then)
   /status           200 "ok"
+  /hold?page=<t>    answers only once the WebSocket /echo?page=<t> of page token <t> has closed (at most 8 s)
   anything else     404
 WebSocket endpoints:
   /echo             echoes text as text, binary as binary
@@ -26,12 +28,18 @@ WebSocket endpoints:
 import asyncio
 import http
 import json
+import secrets
 import sys
+import urllib.parse
 
 import websockets
 import websockets.legacy.server
 
 MAX_MESSAGE = 16 * 1024 * 1024  # well above the proxy's limit: the tunnel's limits are the ones under test
+HOLD_SECONDS = 8  # below websockets' 10 s opening-handshake timeout, which also covers process_request
+
+# Page token -> set when the page's /echo?page=<token> WebSocket has closed.
+page_done = {}
 
 PAGE = r"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>keyhole websocket test</title></head>
@@ -39,8 +47,12 @@ PAGE = r"""<!DOCTYPE html>
 <h1>Keyhole WebSocket test</h1>
 <pre id="result">PENDING</pre>
 <pre id="log"></pre>
+<!-- Held by the service until this page's WebSocket has closed: the page's load event, which headless
+     Chromium waits for before dumping the DOM or taking the screenshot, comes only after the result. -->
+<img src="/hold?page=@TOKEN@" alt="" width="1" height="1">
 <script>
 "use strict";
+const token = "@TOKEN@";
 const result = document.getElementById("result");
 const log = document.getElementById("log");
 function note(line) { log.textContent += line + "\n"; }
@@ -55,14 +67,13 @@ const binOut = new Uint8Array(256);
 for (let i = 0; i < 256; ++i) binOut[i] = i;
 let textOk = null, binOk = null;
 try {
-  const ws = new WebSocket("ws://" + location.host + "/echo");
+  const ws = new WebSocket("ws://" + location.host + "/echo?page=" + token);
   ws.binaryType = "arraybuffer";
-  const timer = setTimeout(() => finish(false, "timeout text=" + textOk + " binary=" + binOk), 8000);
   ws.onopen = () => { note("open"); ws.send(textOut); ws.send(binOut); };
   ws.onerror = () => note("error");
   ws.onclose = (e) => {
     note("close " + e.code + " " + e.reason);
-    if (textOk === null || binOk === null) { clearTimeout(timer); finish(false, "closed early code=" + e.code); }
+    if (textOk === null || binOk === null) finish(false, "closed early code=" + e.code);
   };
   ws.onmessage = (e) => {
     if (typeof e.data === "string") {
@@ -76,7 +87,6 @@ try {
       note("binary " + got.length + " bytes " + (binOk ? "ok" : "mismatch at " + bad));
     }
     if (textOk !== null && binOk !== null) {
-      clearTimeout(timer);
       finish(textOk && binOk, "text=" + (textOk ? "ok" : "bad") + " binary=" + (binOk ? "ok" : "bad"));
       ws.close(1000, "done");
     }
@@ -87,6 +97,14 @@ try {
 </script>
 </body></html>
 """
+
+
+PIXEL = bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b")
+
+
+def query_value(path, name):
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get(name)
+    return values[0] if values else None
 
 
 def say(line):
@@ -103,7 +121,18 @@ class ServiceProtocol(websockets.legacy.server.WebSocketServerProtocol):
         if "upgrade" not in request_headers.get("Connection", "").lower():
             say("http %s" % path)
             if route == "/":
-                return http_response(http.HTTPStatus.OK, PAGE.encode(), "text/html; charset=utf-8")
+                token = secrets.token_hex(8)
+                page_done[token] = asyncio.Event()
+                page = PAGE.replace("@TOKEN@", token)
+                return http_response(http.HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
+            if route == "/hold":
+                done = page_done.get(query_value(path, "page"))
+                if done is not None:
+                    try:
+                        await asyncio.wait_for(done.wait(), HOLD_SECONDS)
+                    except asyncio.TimeoutError:
+                        say("hold timed out %s" % path)
+                return http_response(http.HTTPStatus.OK, PIXEL, "image/gif")
             if route == "/status":
                 return http_response(http.HTTPStatus.OK, b"ok\n")
             return http_response(http.HTTPStatus.NOT_FOUND, b"no such test endpoint\n")
@@ -166,6 +195,9 @@ async def handler(ws, path):
     finally:
         await ws.wait_closed()
         say("ws-closed %s %s %s" % (path, ws.close_code, ws.close_reason or ""))
+        done = page_done.get(query_value(path, "page"))
+        if done is not None:
+            done.set()
 
 
 async def main():
