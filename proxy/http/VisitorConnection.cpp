@@ -209,6 +209,16 @@ void VisitorConnection::onMessageComplete()
     }
 }
 
+protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead &head) const
+{
+    protocol::HeaderList headers = head.headers;
+    http::removeHopByHop(headers);
+    http::applyForwardedHeaders(headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
+                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
+                                http::headerValue(head.headers, "Host"));
+    return headers;
+}
+
 void VisitorConnection::dispatchToTunnel()
 {
     const http::RequestHead &head = m_parser.requestHead();
@@ -217,11 +227,7 @@ void VisitorConnection::dispatchToTunnel()
     request.method = head.method;
     request.path = m_route.path;
     request.query = head.query;
-    request.headers = head.headers;
-    http::removeHopByHop(request.headers);
-    http::applyForwardedHeaders(request.headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
-                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
-                                http::headerValue(head.headers, "Host"));
+    request.headers = headersForTunnel(head);
     request.body = m_parser.takeBody();
     request.remoteAddress = m_peer;
 
@@ -246,15 +252,11 @@ void VisitorConnection::dispatchUpgradeToTunnel()
     request.id = m_requestId;
     request.path = m_route.path;
     request.query = head.query;
-    request.headers = head.headers;
-    http::removeHopByHop(request.headers);
+    request.headers = headersForTunnel(head);
     // The handshake is between the visitor and us, and between the client and the service.
     for (const char *name : {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
                              "Sec-WebSocket-Accept"})
         http::removeHeader(request.headers, name);
-    http::applyForwardedHeaders(request.headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
-                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
-                                http::headerValue(head.headers, "Host"));
     request.remoteAddress = m_peer;
 
     m_phase = Phase::AwaitingTunnel;

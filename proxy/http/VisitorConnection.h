@@ -40,6 +40,7 @@ private:
     void processInput();
     bool onHeadComplete();
     void onMessageComplete();
+    protocol::HeaderList headersForTunnel(const http::RequestHead &head) const;
     void dispatchToTunnel();
     void dispatchUpgradeToTunnel();
     void abandonUpgrade();

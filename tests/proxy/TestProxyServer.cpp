@@ -68,6 +68,15 @@ private:
                         .arg(crypto::labelForKey(client.key()), QLatin1String(rest)));
     }
 
+    // The fake client accepts every WebSocket upgrade without a subprotocol.
+    static void acceptWebSockets(FakeTunnelClient *client)
+    {
+        QObject::connect(client, &FakeTunnelClient::messageReceived, client, [client] {
+            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
+                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
+        });
+    }
+
     static void echoAnswerer(FakeTunnelClient *client)
     {
         client->answerer = [client](const protocol::HttpRequest &request) {
@@ -577,10 +586,7 @@ private Q_SLOTS:
         startServer(baseConfig());
         auto client = onlineClient();
         QVERIFY(client);
-        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
-            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
-                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
-        });
+        acceptWebSockets(client.get());
         QWebSocket visitor;
         QNetworkRequest request(wsUrl(*client, "/"));
         visitor.open(request);
@@ -615,10 +621,7 @@ private Q_SLOTS:
         startServer(baseConfig());
         auto client = onlineClient();
         QVERIFY(client);
-        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
-            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
-                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
-        });
+        acceptWebSockets(client.get());
         QWebSocket visitor;
         QNetworkRequest request(wsUrl(*client, "/"));
         visitor.open(request);
@@ -652,10 +655,7 @@ private Q_SLOTS:
         startServer(config);
         auto client = onlineClient();
         QVERIFY(client);
-        connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
-            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
-                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
-        });
+        acceptWebSockets(client.get());
         QWebSocket first;
         QNetworkRequest request(wsUrl(*client, "/"));
         first.open(request);
