@@ -149,6 +149,7 @@ void VisitorConnection::processInput()
 
 bool VisitorConnection::onHeadComplete()
 {
+    m_headEnd = m_inPos;
     const http::RequestHead &head = m_parser.requestHead();
     const ProxyConfig &config = m_gateway->config();
     m_requestId = m_gateway->nextRequestId();
@@ -293,8 +294,9 @@ void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
     const QString label = m_route.label;
     const QByteArray path = m_path;
     const QString peer = m_peer;
-    QTcpSocket *socket = releaseSocket();
-    m_gateway->acceptWebSocket(socket, id, label, peer, path, QString::fromUtf8(response.subprotocol));
+    QByteArray afterHandshake;
+    QTcpSocket *socket = releaseSocket(&afterHandshake);
+    m_gateway->acceptWebSocket(socket, afterHandshake, id, label, peer, path, QString::fromUtf8(response.subprotocol));
 }
 
 void VisitorConnection::abandonUpgrade()
@@ -457,21 +459,33 @@ void VisitorConnection::onTimeout()
 
 void VisitorConnection::handOver()
 {
-    m_gateway->handOverControlChannel(releaseSocket());
+    QByteArray afterHandshake;
+    QTcpSocket *socket = releaseSocket(&afterHandshake);
+    // A client sends nothing before the handshake completes; anything else is not our protocol.
+    if (!afterHandshake.isEmpty()) {
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    m_gateway->handOverControlChannel(socket);
 }
 
-QTcpSocket *VisitorConnection::releaseSocket()
+QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake)
 {
     // WebSockets are served by QWebSocketServer, which reads the handshake itself: give the socket
-    // back the bytes we took, in order, and let go of it.
+    // back the handshake bytes we took and let go of it. What the visitor sent after the handshake
+    // (its first frames) is held back for the caller: a new QWebSocket may read buffered frames
+    // before anyone is connected to its signals, and those messages would be lost.
     m_timer.stop();
     m_phase = Phase::Closing;
     disconnect(m_socket, nullptr, this, nullptr);
-    const QByteArray unread = m_in.mid(m_msgStart);
-    for (auto it = unread.crbegin(); it != unread.crend(); ++it)
+    m_in.append(m_socket->readAll());
+    const QByteArray handshake = m_in.mid(m_msgStart, m_headEnd - m_msgStart);
+    *afterHandshake = m_in.mid(m_headEnd);
+    for (auto it = handshake.crbegin(); it != handshake.crend(); ++it)
         m_socket->ungetChar(*it);
     m_in.clear();
-    m_inPos = m_msgStart = 0;
+    m_inPos = m_msgStart = m_headEnd = 0;
     m_socket->setReadBufferSize(0);
     QTcpSocket *socket = m_socket;
     socket->setParent(nullptr); // the new owner adopts it

@@ -53,8 +53,8 @@ private:
     void finishExchange(int status, qint64 bytes, bool close);
     void arm(TimerPurpose purpose, int ms);
     void handOver();
-    // Gives the socket back the bytes of the current request onwards, for a WebSocket server to read.
-    QTcpSocket *releaseSocket();
+    // Gives up the socket with the current request's handshake unread again, for a WebSocket server.
+    QTcpSocket *releaseSocket(QByteArray *afterHandshake);
 
     QTcpSocket *m_socket;
     VisitorGateway *m_gateway;
@@ -69,6 +69,7 @@ private:
     QByteArray m_in;          // bytes read from the socket and not yet handed to the parser
     qsizetype m_inPos = 0;    // parser position in m_in
     qsizetype m_msgStart = 0; // where the current request's head starts in m_in
+    qsizetype m_headEnd = 0;  // and where it ends
 
     // The exchange in progress.
     QByteArray m_requestId;

@@ -78,12 +78,12 @@ void VisitorGateway::handOverControlChannel(QTcpSocket *socket)
     Q_EMIT controlChannelRequested(socket);
 }
 
-void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const QByteArray &id, const QString &label,
+void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label,
                                      const QString &peer, const QByteArray &path, const QString &subprotocol)
 {
     auto *webSocket = new VisitorWebSocket(id, label, peer, path, this);
     m_webSockets.insert(id, webSocket);
-    m_acceptor->accept(socket, subprotocol, webSocket);
+    m_acceptor->accept(socket, afterHandshake, subprotocol, webSocket);
 }
 
 void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)

@@ -46,7 +46,7 @@ public:
     void unregisterPending(const QByteArray &id);
     void handOverControlChannel(QTcpSocket *socket);
     // The local service accepted a visitor's WebSocket: complete the handshake and carry its messages.
-    void acceptWebSocket(QTcpSocket *socket, const QByteArray &id, const QString &label, const QString &peer,
+    void acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label, const QString &peer,
                          const QByteArray &path, const QString &subprotocol);
     void webSocketClosed(VisitorWebSocket *webSocket);
     int webSocketCount() const { return int(m_webSockets.size()); }

@@ -39,10 +39,11 @@ QWebSocketServer *WebSocketAcceptor::serverFor(const QString &subprotocol)
     return server;
 }
 
-void WebSocketAcceptor::accept(QTcpSocket *socket, const QString &subprotocol, VisitorWebSocket *target)
+void WebSocketAcceptor::accept(QTcpSocket *socket, const QByteArray &afterHandshake, const QString &subprotocol,
+                               VisitorWebSocket *target)
 {
     const QString key = peerKey(socket->peerAddress(), socket->peerPort());
-    m_awaiting.insert(key, {target, socket});
+    m_awaiting.insert(key, {target, socket, afterHandshake});
     socket->setParent(this);
     connect(socket, &QTcpSocket::disconnected, this, [this, socket, key] {
         // Closed before the handshake completed: the WebSocket never opened.
@@ -66,8 +67,12 @@ void WebSocketAcceptor::onNewConnection(QWebSocketServer *server)
             continue;
         }
         awaiting.target->attach(socket);
-        // Frames the visitor sent right behind its handshake are already buffered: make sure the
-        // new QWebSocket looks at them instead of waiting for more bytes to arrive.
+        // Now that someone listens, hand over the frames the visitor sent behind its handshake,
+        // in front of anything that arrived since, and make the QWebSocket look at them.
+        if (awaiting.socket && !awaiting.afterHandshake.isEmpty()) {
+            for (auto it = awaiting.afterHandshake.crbegin(); it != awaiting.afterHandshake.crend(); ++it)
+                awaiting.socket->ungetChar(*it);
+        }
         if (awaiting.socket && awaiting.socket->bytesAvailable() > 0)
             Q_EMIT awaiting.socket->readyRead();
     }

@@ -22,8 +22,10 @@ class WebSocketAcceptor : public QObject
 public:
     explicit WebSocketAcceptor(QObject *parent = nullptr);
 
-    // `socket` still holds the visitor's handshake request (and anything sent after it).
-    void accept(QTcpSocket *socket, const QString &subprotocol, VisitorWebSocket *target);
+    // `socket` holds the visitor's handshake request, unread; `afterHandshake` is what the visitor
+    // sent behind it, given to the QWebSocket once `target` listens to it.
+    void accept(QTcpSocket *socket, const QByteArray &afterHandshake, const QString &subprotocol,
+                VisitorWebSocket *target);
 
 private:
     QWebSocketServer *serverFor(const QString &subprotocol);
@@ -32,6 +34,7 @@ private:
     struct Awaiting {
         QPointer<VisitorWebSocket> target;
         QPointer<QTcpSocket> socket;
+        QByteArray afterHandshake;
     };
     QHash<QString, QWebSocketServer *> m_servers;
     QHash<QString, Awaiting> m_awaiting; // "address|port" of the visitor → who gets the socket

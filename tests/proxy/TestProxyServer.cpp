@@ -667,6 +667,23 @@ private Q_SLOTS:
         QVERIFY(second.readResponse());
         QCOMPARE(second.head.status, 503);
     }
+
+    void testFrameSentWithTheHandshakeIsNotLost()
+    {
+        startServer(baseConfig());
+        auto client = onlineClient();
+        QVERIFY(client);
+        acceptWebSockets(client.get());
+        RawVisitor visitor(m_server->port());
+        // Upgrade and a first masked text frame "hi" in one write, as an eager browser might send them.
+        const QByteArray frame("\x81\x82\x00\x00\x00\x00hi", 8);
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
+                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+                      + frame);
+        QTRY_VERIFY(!client->receivedOf<protocol::WsMessage>().isEmpty());
+        QCOMPARE(client->receivedOf<protocol::WsMessage>().first().payload, QByteArray("hi"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestProxyServer)
