@@ -49,7 +49,8 @@ public:
     // The URL the handshake goes to (ws:// or wss://, the visitor's path and query).
     QUrl url() const { return m_url; }
 
-    // Starts the handshake. A request that cannot be passed on is refused (from the event loop).
+    // Starts the handshake. A request that cannot be passed on (bad path or header) is refused with 400
+    // right away.
     void open();
     // A message from the visitor; queued while the handshake runs.
     void deliver(const protocol::WsMessage &message);
