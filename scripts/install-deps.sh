@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config qt6-base-dev qt6-websockets-dev libgl-dev libssl-dev
-          node-llhttp libhiredis-dev curl python3 python3-websockets ca-certificates "$@")
+          node-llhttp libhiredis-dev curl python3 python3-websockets ca-certificates qtkeychain-qt6-dev libqt6svg6 "$@")
 
 command -v dpkg >/dev/null 2>&1 || { echo "install-deps: not a Debian-based system; install the equivalents of: ${packages[*]}" >&2; exit 0; }
 

@@ -1,6 +1,7 @@
 #include "LocalForwarder.h"
 
 #include "http/HeaderRules.h"
+#include "http/HttpSyntax.h"
 #include "http/HttpWriter.h"
 #include "util/Logging.h"
 
@@ -11,43 +12,9 @@ namespace keyhole::client {
 
 namespace {
 
-bool isTokenChar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(const QByteArray &value)
-{
-    if (value.isEmpty())
-        return false;
-    for (char c : value) {
-        if (!isTokenChar(c))
-            return false;
-    }
-    return true;
-}
-
-// No whitespace or control characters: anything else could split the request line.
-bool isSafeTarget(const QByteArray &value)
-{
-    for (char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-bool isSafeHeaderValue(const QByteArray &value)
-{
-    for (char c : value) {
-        if (c == '\r' || c == '\n' || c == '\0')
-            return false;
-    }
-    return true;
-}
+using http::isSafeHeaderValue;
+using http::isSafeTarget;
+using http::isToken;
 
 // For log lines: a visitor's path must not be able to start a new line.
 QByteArray printable(const QByteArray &value)

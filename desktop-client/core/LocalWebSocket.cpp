@@ -1,6 +1,7 @@
 #include "LocalWebSocket.h"
 
 #include "http/HeaderRules.h"
+#include "http/HttpSyntax.h"
 #include "util/Logging.h"
 
 #include <QNetworkRequest>
@@ -16,39 +17,9 @@ namespace {
 constexpr int kCloseGraceMs = 5000;  // a local service that does not finish the close handshake is cut off
 constexpr int kMaxCloseReasonBytes = 123; // RFC 6455 5.5: control frame payload minus the code
 
-bool isTokenChar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(const QByteArray &value)
-{
-    if (value.isEmpty())
-        return false;
-    for (char c : value) {
-        if (!isTokenChar(c))
-            return false;
-    }
-    return true;
-}
-
-// No whitespace or control characters: anything else could split the request line.
-bool isSafeTarget(const QByteArray &value)
-{
-    for (char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-bool isSafeHeaderValue(const QByteArray &value)
-{
-    return !value.contains('\r') && !value.contains('\n') && !value.contains('\0');
-}
+using http::isSafeHeaderValue;
+using http::isSafeTarget;
+using http::isToken;
 
 // Headers QWebSocket writes itself (or that make no sense on a fresh handshake).
 bool isHandshakeHeader(const QByteArray &name)

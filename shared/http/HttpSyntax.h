@@ -30,4 +30,25 @@ inline bool isToken(QByteArrayView s)
     return true;
 }
 
+// A request target with no whitespace or control characters: anything else could split the request line.
+inline bool isSafeTarget(QByteArrayView s)
+{
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+// A header value that cannot end the header line early.
+inline bool isSafeHeaderValue(QByteArrayView s)
+{
+    for (char c : s) {
+        if (c == '\r' || c == '\n' || c == '\0')
+            return false;
+    }
+    return true;
+}
+
 } // namespace keyhole::http

@@ -9,7 +9,8 @@ result. Failures to connect are results too ({"error": ..., "status": <HTTP stat
 
 Modes:
   echo --kind text|binary --sizes N,N,.. --seed S   random payloads of exactly N bytes, compared exactly
-  burst --count N                                    sends N messages without waiting, checks the echo order
+  burst --count N [--interval-ms T]                  sends N messages (T ms apart, default 0), then checks the
+                                                     echoes and their order
   count --count N                                    (/count) asks for N numbered messages, checks their order
   early --expect K                                   raw socket: handshake and a text frame "early" in ONE
                                                      write; collects K messages
@@ -17,7 +18,7 @@ Modes:
   status                                             only the handshake: the HTTP status (101 when it opened)
   close --code C --reason R                          one echo, then closes with C/R; reports the peer's close
   wait-close [--send MSG] [--size N]                 sends MSG (or N bytes binary), then reads until closed
-  stream                                             one echo, prints `open`, then echoes every 20 ms until closed
+  stream                                             one echo, prints `open`, then echoes every 100 ms until closed
   concurrent --n N --messages M                      N sockets at once, each echoing M messages
   headers --header "Name: value"...                  (/headers) extra request headers; reports what the service saw
 """
@@ -109,6 +110,8 @@ async def mode_burst(c, a):
         sent = ["m%d" % i for i in range(a.count)]
         for m in sent:
             await ws.send(m)
+            if a.interval_ms:
+                await asyncio.sleep(a.interval_ms / 1000.0)
         got = []
         for _ in sent:
             got.append(await asyncio.wait_for(ws.recv(), 20))
@@ -184,10 +187,9 @@ async def mode_stream(c, a):
             while True:
                 await ws.send("tick %d" % sent)
                 sent += 1
-                try:
-                    await asyncio.wait_for(ws.recv(), 0.02)
-                except asyncio.TimeoutError:
-                    pass
+                await asyncio.wait_for(ws.recv(), 5)
+                # Slow enough to stay far below the tunnel's default rate limit.
+                await asyncio.sleep(0.1)
                 if time.monotonic() - started > 30:
                     return {"error": "still open after 30 s"}
         except websockets.ConnectionClosed:
@@ -246,7 +248,7 @@ def mode_early(c, a):
     request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nOrigin: http://%s\r\n\r\n"
                % (c.path, c.hostport, key, c.hostport))
-    sock = socket.create_connection(c.dial, timeout=10)
+    sock = socket.create_connection(c.dial, timeout=5)
     sock.sendall(request.encode() + masked_frame(0x1, b"early"))
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -309,6 +311,7 @@ def main():
     s.add_argument("--seed", default="keyhole")
     for name in ("burst", "count"):
         sub.add_parser(name).add_argument("--count", type=int, default=1000)
+    sub.choices["burst"].add_argument("--interval-ms", type=int, default=0)
     sub.add_parser("early").add_argument("--expect", type=int, default=2)
     sub.add_parser("proto").add_argument("--offer", required=True)
     sub.add_parser("status")

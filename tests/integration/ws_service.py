@@ -203,8 +203,8 @@ async def handler(ws, path):
 async def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     async with websockets.serve(handler, "127.0.0.1", port, create_protocol=ServiceProtocol,
-                                subprotocols=["chat.v2", "chat.v1"], max_size=MAX_MESSAGE, max_queue=None, ping_interval=None,
-                                compression=None) as server:
+                                subprotocols=["chat.v2", "chat.v1"], max_size=MAX_MESSAGE, max_queue=None,
+                                ping_interval=None, compression=None) as server:
         say("listening on %d" % server.sockets[0].getsockname()[1])
         await asyncio.Future()
 

@@ -1,0 +1,804 @@
+#!/usr/bin/env python3
+"""Keyhole benchmark driver (started by bench/run.sh; see bench/README.md).
+
+Runs, alternating setups in one sequence on this machine:
+  http  wrk -> nginx backend (direct), wrk -> nginx reverse proxy -> backend (one-hop),
+        wrk -> keyhole-proxy -> keyhole-cli -> backend (keyhole)
+  ws    keyhole-bench-ws round trips: direct to the echo backend, and through the tunnel
+  idle  proxy RSS per registered idle tunnel (keyhole-bench-tunnels)
+  soak  proxy and client RSS every 10 s under steady load
+and prints a markdown report, also written to <out>/results-<time>.md (+ .json, + latest.md).
+Targets are printed as met / not met; they never change the exit status. The exit status is 1
+only when a setup produced no figure at all, 77 when nginx or wrk is missing.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SIZES = {"1k": 1024, "100k": 100 * 1024}
+
+WRK_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc readings
+
+
+def status_kib(pid, key):
+    """VmRSS / VmHWM of a process in KiB, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def cpu_secs(pid):
+    """utime + stime in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM to the current RSS (Linux >= 4.0), so each run reports its own peak."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+
+class Processes:
+    """Everything we start, stopped by pid (never by name) when the run ends."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, name, argv, stdout, stderr, **kwargs):
+        log(f"start {name}: {' '.join(argv)}")
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, **kwargs)
+        proc.bench_name = name
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc, sig=signal.SIGTERM, timeout=5):
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self):
+        for proc in reversed(list(self.procs)):
+            self.stop(proc)
+
+
+def wait_for(predicate, timeout, what, proc=None, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what}: process exited with {proc.returncode}")
+        time.sleep(interval)
+    raise RuntimeError(f"{what}: timed out after {timeout} s")
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# setups
+
+
+class Nginx:
+    def __init__(self, procs, tmp, name, server_body, upstream=""):
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, mode=0o755)
+        self.port = free_port()
+        conf = f"""
+worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.dir}/client_body;
+    proxy_temp_path {self.dir}/proxy_temp;
+    fastcgi_temp_path {self.dir}/fastcgi_temp;
+    uwsgi_temp_path {self.dir}/uwsgi_temp;
+    scgi_temp_path {self.dir}/scgi_temp;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+    {upstream}
+    server {{
+        listen 127.0.0.1:{self.port} reuseport;
+        server_name _;
+        {server_body}
+    }}
+}}
+"""
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        log_file = open(os.path.join(self.dir, "stderr.log"), "ab")
+        self.proc = procs.start(name, ["nginx", "-p", self.dir, "-c", self.conf, "-e", f"{self.dir}/error.log"],
+                                stdout=log_file, stderr=log_file)
+        wait_for(lambda: self._answers(), 10, f"{name} to listen", self.proc)
+
+    def _answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def worker_pid(self):
+        children = child_pids(self.proc.pid)
+        return children[0] if children else None
+
+
+class KeyholeProxy:
+    def __init__(self, procs, tmp, name, extra=()):
+        self.stdout = os.path.join(tmp, f"{name}.out")
+        self.stderr = os.path.join(tmp, f"{name}.err")
+        argv = [os.environ["KEYHOLE_PROXY"], "--listen", "127.0.0.1:0",
+                # Raised so that the proxy's abuse limits do not shape the figures.
+                "--rate-limit", "1000000", "--rate-burst", "1000000", "--max-pending", "100000",
+                *extra]
+        self.proc = procs.start(name, argv, stdout=open(self.stdout, "ab"), stderr=open(self.stderr, "ab"))
+        line = wait_for(lambda: re.search(r"keyhole-proxy listening on (\S+):(\d+) \(public URL (\S+)\)",
+                                          read_text(self.stdout)), 20, f"{name} startup line", self.proc)
+        self.port = int(line.group(2))
+        self.public_url = line.group(3)
+        self.pid = self.proc.pid
+
+    def tunnels(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as r:
+                return json.loads(r.read()).get("tunnels")
+        except Exception:
+            return None
+
+
+class KeyholeClient:
+    def __init__(self, procs, tmp, name, proxy, target):
+        self.stdout = os.path.join(tmp, f"{name}.out")
+        self.stderr = os.path.join(tmp, f"{name}.err")
+        argv = [os.environ["KEYHOLE_CLI"], "--proxy", f"http://localhost:{proxy.port}", "--target", target,
+                "--key", os.path.join(tmp, f"{name}.key.pem")]
+        # stdout gets one line per request: appended to a file we truncate between runs.
+        self.proc = procs.start(name, argv, stdout=open(self.stdout, "ab"), stderr=open(self.stderr, "ab"))
+        online = wait_for(lambda: re.search(r"^Tunnel online: \w+://([^/:\s]+)", read_text(self.stdout), re.M), 20,
+                          f"{name} registration", self.proc)
+        self.hostname = online.group(1)
+        self.pid = self.proc.pid
+
+    def truncate_log(self):
+        open(self.stdout, "w").close()
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+def run_wrk(url, conns, seconds, lua, host=None):
+    argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "10s", "-s", lua]
+    if host:
+        argv += ["-H", f"Host: {host}"]
+    argv.append(url)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"^WRKJSON (\{.*\})$", out.stdout, re.M)
+    if not match:
+        raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+    r = json.loads(match.group(1))
+    duration = r["duration_us"] / 1e6
+    return {
+        "requests": r["requests"],
+        "rps": r["requests"] / duration if duration > 0 else 0,
+        "p50_ms": r["p50_us"] / 1000,
+        "p99_ms": r["p99_us"] / 1000,
+        "errors": r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"],
+    }
+
+
+def measure_run(fn, watched):
+    """Runs fn(); returns its result plus peak RSS (KiB) and CPU seconds of the watched pids."""
+    for pid in watched.values():
+        reset_peak_rss(pid)
+    before = {k: cpu_secs(pid) for k, pid in watched.items()}
+    result = fn()
+    for key, pid in watched.items():
+        after = cpu_secs(pid)
+        result[f"{key}_cpu_s"] = (after - before[key]) if after is not None and before[key] is not None else None
+        result[f"{key}_peak_kib"] = status_kib(pid, "VmHWM")
+    return result
+
+
+def http_section(args, env, results):
+    tmp = env["tmp"]
+    lua = os.path.join(tmp, "report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    backend = env["backend"]
+    onehop = env.get("onehop")
+    if onehop is None:
+        onehop = env["onehop"] = Nginx(env["procs"], tmp, "nginx-onehop", f"""
+        location / {{
+            proxy_pass http://bench_backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffer_size 16k;
+            proxy_buffers 16 16k;
+        }}""", upstream=f"upstream bench_backend {{ server 127.0.0.1:{backend.port}; keepalive 64; }}")
+    proxy, client = env["http_keyhole"]()
+    setups = {
+        "direct": dict(url=f"http://127.0.0.1:{backend.port}", host=None, watched={}),
+        "one-hop": dict(url=f"http://127.0.0.1:{onehop.port}", host=None,
+                        watched={"proxy": onehop.worker_pid()}),
+        "keyhole": dict(url=f"http://127.0.0.1:{proxy.port}", host=client.hostname,
+                        watched={"proxy": proxy.pid, "client": client.pid}),
+    }
+    runs = []
+    for rnd in range(args.rounds):
+        for conns in args.connections:
+            for size in ("1k", "100k"):
+                for name, setup in setups.items():
+                    url = f"{setup['url']}/{size}.bin"
+                    if args.warmup > 0:
+                        run_wrk(url, conns, args.warmup, lua, setup["host"])
+                    client.truncate_log()
+                    log(f"http round {rnd + 1}/{args.rounds}: {name} c{conns} {size}")
+                    try:
+                        r = measure_run(lambda: run_wrk(url, conns, args.duration, lua, setup["host"]),
+                                        {k: v for k, v in setup["watched"].items() if v})
+                    except Exception as e:  # a failed run is reported, the sequence goes on
+                        log(f"  failed: {e}")
+                        r = {"failed": str(e)}
+                    r.update(setup=name, conns=conns, size=size, round=rnd + 1)
+                    if "rps" in r:
+                        log(f"  {r['rps']:.0f} req/s p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms "
+                            f"errors {r['errors']}")
+                    runs.append(r)
+    client.truncate_log()
+    results["http_runs"] = runs
+    results["http"] = aggregate_http(runs)
+
+
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def aggregate_http(runs):
+    rows = {}
+    for r in runs:
+        if "failed" in r:
+            continue
+        key = (r["conns"], r["size"], r["setup"])
+        rows.setdefault(key, []).append(r)
+    table = []
+    for (conns, size, setup), rs in rows.items():
+        row = {"setup": setup, "conns": conns, "size": size, "rounds": len(rs)}
+        for field in ("rps", "p50_ms", "p99_ms", "proxy_cpu_s", "client_cpu_s", "proxy_peak_kib",
+                      "client_peak_kib"):
+            row[field] = median_of([r.get(field) for r in rs])
+        row["errors"] = sum(r["errors"] for r in rs)
+        row["requests"] = sum(r["requests"] for r in rs)
+        cpu = [(r.get("proxy_cpu_s") or 0) + (r.get("client_cpu_s") or 0) for r in rs if r["requests"]]
+        row["cpu_us_per_req"] = (median_of([c * 1e6 / r["requests"] for c, r in zip(cpu, rs) if r["requests"]])
+                                 if setup != "direct" else None)
+        table.append(row)
+    index = {(r["conns"], r["size"], r["setup"]): r for r in table}
+    for row in table:
+        direct = index.get((row["conns"], row["size"], "direct"))
+        onehop = index.get((row["conns"], row["size"], "one-hop"))
+        row["x_direct"] = row["rps"] / direct["rps"] if direct and direct["rps"] else None
+        row["x_onehop"] = row["rps"] / onehop["rps"] if onehop and onehop["rps"] else None
+    order = {"direct": 0, "one-hop": 1, "keyhole": 2}
+    table.sort(key=lambda r: (r["conns"], SIZES[r["size"]], order[r["setup"]]))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket
+
+
+def ws_client(tool, connect, host, conns, size, duration_ms, warmup_ms):
+    argv = [tool, "client", "--connect", connect, "--connections", str(conns), "--size", str(size),
+            "--duration-ms", str(duration_ms), "--warmup-ms", str(warmup_ms), "--open-timeout-ms", "10000",
+            "--path", "/echo"]
+    if host:
+        argv += ["--host", host]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=(duration_ms + warmup_ms) / 1000 + 60)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"na": f"no result (exit {out.returncode}): {out.stderr.strip()[-200:]}"}
+    r = json.loads(lines[-1])
+    if not r.get("ok"):
+        return {"na": r.get("reason", "refused")}
+    return r
+
+
+def ws_section(args, env, results):
+    tool = os.environ["KEYHOLE_BENCH_WS"]
+    tmp = env["tmp"]
+    echo_out = os.path.join(tmp, "ws-echo.out")
+    echo = env["procs"].start("ws-echo", [tool, "echo", "--listen", "127.0.0.1:0"],
+                              stdout=open(echo_out, "ab"), stderr=open(os.path.join(tmp, "ws-echo.err"), "ab"))
+    m = wait_for(lambda: re.search(r"listening on 127\.0\.0\.1:(\d+)", read_text(echo_out)), 10,
+                 "ws echo startup", echo)
+    echo_port = int(m.group(1))
+    proxy = env["proxy"]()
+    tunnel_na = None
+    try:
+        client = KeyholeClient(env["procs"], tmp, "cli-ws", proxy, f"http://127.0.0.1:{echo_port}")
+    except Exception as e:
+        client = None
+        tunnel_na = f"client did not come online: {e}"
+    rows = []
+    for conns in (1, 10):
+        for size, label in ((64, "64 B"), (64 * 1024, "64 KiB")):
+            for setup in ("direct", "tunnel"):
+                log(f"ws {setup} c{conns} {label}")
+                if setup == "tunnel" and tunnel_na:
+                    r = {"na": tunnel_na}
+                elif setup == "direct":
+                    r = ws_client(tool, f"127.0.0.1:{echo_port}", None, conns, size, args.ws_ms, args.ws_warmup_ms)
+                else:
+                    client.truncate_log()
+                    r = measure_run(lambda: ws_client(tool, f"127.0.0.1:{proxy.port}", client.hostname, conns, size,
+                                                      args.ws_ms, args.ws_warmup_ms),
+                                    {"proxy": proxy.pid, "client": client.pid})
+                    if "na" in r:
+                        tunnel_na = r["na"]  # the tunnel refuses upgrades: no use asking again
+                r.update(setup=setup, conns=conns, size=size, size_label=label)
+                log(f"  {r.get('na') or '%.0f msg/s p50 %.3f ms p99 %.3f ms' % (r['msgs_per_s'], r['p50_ms'], r['p99_ms'])}")
+                rows.append(r)
+    if client:
+        client.truncate_log()
+    results["ws"] = rows
+
+
+# ---------------------------------------------------------------------------------------------
+# idle tunnels
+
+
+def idle_section(args, env, results):
+    tool = os.environ["KEYHOLE_BENCH_TUNNELS"]
+    tmp = env["tmp"]
+    procs = env["procs"]
+    proxy = KeyholeProxy(procs, tmp, "proxy-idle")
+    fleets = []
+
+    def fleet(name, count, keys):
+        out = os.path.join(tmp, f"{name}.out")
+        p = procs.start(name, [tool, "--proxy", proxy.public_url, "--count", str(count), "--keys", keys],
+                        stdout=open(out, "ab"), stderr=open(os.path.join(tmp, f"{name}.err"), "ab"))
+        fleets.append(p)
+        m = wait_for(lambda: re.search(r"registered (\d+) refused (\d+) in ([\d.]+) s", read_text(out)),
+                     max(120, count / 5), f"{name} registration", p, interval=0.2)
+        return int(m.group(1)), int(m.group(2)), float(m.group(3))
+
+    try:
+        # A few tunnels first, so one-time costs (first TLS-less handshake paths, allocator arenas,
+        # OpenSSL tables) are in the baseline and not spread over the measured tunnels.
+        warm = fleet("tunnels-warm", 10, os.path.join(args.out, "tunnel-keys-warm.pem"))
+        time.sleep(args.settle)
+        before = status_kib(proxy.pid, "VmRSS")
+        registered, refused, secs = fleet("tunnels", args.idle_tunnels, os.path.join(args.out, "tunnel-keys.pem"))
+        time.sleep(args.settle)
+        after = status_kib(proxy.pid, "VmRSS")
+        reported = proxy.tunnels()
+        per = (after - before) / registered if registered else None
+        results["idle"] = {"tunnels": registered, "refused": refused, "register_secs": secs,
+                           "warm_tunnels": warm[0], "rss_before_kib": before, "rss_after_kib": after,
+                           "kib_per_tunnel": per, "healthz_tunnels": reported,
+                           "proxy_cpu_s": cpu_secs(proxy.pid)}
+        log(f"idle: {registered} tunnels, RSS {before} -> {after} KiB, "
+            f"{per if per is None else round(per, 2)} KiB each (healthz says {reported})")
+    finally:
+        for p in fleets:
+            procs.stop(p)
+        procs.stop(proxy.proc)
+
+
+# ---------------------------------------------------------------------------------------------
+# soak
+
+
+def soak_section(args, env, results):
+    tmp = env["tmp"]
+    lua = os.path.join(tmp, "report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    proxy, client = env["http_keyhole"]()
+    seconds = int(args.soak_minutes * 60)
+    argv = ["wrk", "-t1", "-c10", f"-d{seconds}s", "--latency", "--timeout", "10s", "-s", lua,
+            "-H", f"Host: {client.hostname}", f"http://127.0.0.1:{proxy.port}/1k.bin"]
+    log(f"soak: {seconds} s at -c10 1 KiB, RSS every {args.soak_interval} s")
+    wrk_out = os.path.join(tmp, "soak-wrk.out")
+    client.truncate_log()
+    wrk = env["procs"].start("wrk-soak", argv, stdout=open(wrk_out, "w"), stderr=subprocess.STDOUT)
+    start = time.monotonic()
+    samples = []
+    cpu0 = (cpu_secs(proxy.pid), cpu_secs(client.pid))
+    while wrk.poll() is None:
+        time.sleep(min(args.soak_interval, max(0.1, start + (len(samples) + 1) * args.soak_interval
+                                                 - time.monotonic())))
+        if wrk.poll() is not None:
+            break
+        samples.append({"t": round(time.monotonic() - start), "proxy_kib": status_kib(proxy.pid, "VmRSS"),
+                        "client_kib": status_kib(client.pid, "VmRSS")})
+        log(f"  t={samples[-1]['t']} s proxy {samples[-1]['proxy_kib']} KiB client {samples[-1]['client_kib']} KiB")
+        # the client writes one stdout line per request: keep that file from growing without bound
+        client.truncate_log()
+    wrk.wait()
+    m = re.search(r"^WRKJSON (\{.*\})$", read_text(wrk_out), re.M)
+    r = json.loads(m.group(1)) if m else None
+    soak = {"minutes": args.soak_minutes, "samples": samples}
+    if r:
+        soak["requests"] = r["requests"]
+        soak["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        soak["errors"] = r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+        soak["p99_ms"] = r["p99_us"] / 1000
+    soak["proxy_cpu_s"] = cpu_secs(proxy.pid) - cpu0[0]
+    soak["client_cpu_s"] = cpu_secs(client.pid) - cpu0[1]
+    if len(samples) >= 2:
+        # baseline: the first sample (after 10 s of load), so start-up growth is not counted as a leak
+        for who in ("proxy", "client"):
+            first, last = samples[0][f"{who}_kib"], samples[-1][f"{who}_kib"]
+            soak[f"{who}_growth_pct"] = (last - first) * 100.0 / first if first else None
+            soak[f"{who}_max_kib"] = max(s[f"{who}_kib"] for s in samples)
+    results["soak"] = soak
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def fmt(value, spec=".0f", suffix=""):
+    return "–" if value is None else f"{value:{spec}}{suffix}"
+
+
+def mib(kib):
+    return "–" if kib is None else f"{kib / 1024:.1f}"
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def report(args, results):
+    lines = []
+    meta = results["meta"]
+    lines.append(f"# Keyhole benchmark — {meta['started']}")
+    lines.append("")
+    lines.append(f"Command: `{meta['command']}`  ")
+    lines.append(f"Machine: {meta['cpus']} CPUs, load average at start {meta['loadavg']}, {meta['kernel']}; "
+                 f"nginx {meta.get('nginx', '?')}, {meta.get('wrk', 'wrk')}  ")
+    lines.append(f"Mode: {meta['mode']}")
+    lines.append("")
+    targets = []
+
+    if "http" in results:
+        h = results["http"]
+        lines.append(f"## HTTP (wrk -t1, {args.duration} s per run after {args.warmup} s warm-up, "
+                     f"{args.rounds} alternating round(s), medians)")
+        lines.append("")
+        lines.append("| setup | conns | size | req/s | p50 ms | p99 ms | errors | × direct | × one-hop | "
+                     "proxy peak RSS MiB | proxy CPU s | client peak RSS MiB | client CPU s | CPU µs/req |")
+        lines.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in h:
+            lines.append(f"| {r['setup']} | {r['conns']} | {r['size']} | {fmt(r['rps'])} | {fmt(r['p50_ms'], '.3f')} | "
+                         f"{fmt(r['p99_ms'], '.3f')} | {r['errors']} | {fmt(r['x_direct'], '.2f')} | "
+                         f"{fmt(r['x_onehop'], '.2f')} | {mib(r['proxy_peak_kib'])} | {fmt(r['proxy_cpu_s'], '.2f')} | "
+                         f"{mib(r['client_peak_kib'])} | {fmt(r['client_cpu_s'], '.2f')} | "
+                         f"{fmt(r['cpu_us_per_req'], '.0f')} |")
+        lines.append("")
+        lines.append("one-hop: the proxy columns are the nginx reverse-proxy worker. keyhole: keyhole-proxy and "
+                     "keyhole-cli. CPU µs/req: (proxy + client) CPU time per request.")
+        lines.append("")
+        idx = {(r["conns"], r["size"], r["setup"]): r for r in h}
+        top = max(args.connections)
+        mid = 10 if 10 in args.connections else min(args.connections)
+        for size in ("1k", "100k"):
+            k, o = idx.get((top, size, "keyhole")), idx.get((top, size, "one-hop"))
+            ok = None if not (k and o and o["rps"]) else k["rps"] >= 0.8 * o["rps"]
+            detail = f"{k['rps'] / o['rps']:.2f} × one-hop" if k and o and o["rps"] else "no figure"
+            targets.append((f"HTTP {size} at {top} connections: keyhole ≥ 0.8 × one-hop req/s", detail, ok))
+        for size in ("1k", "100k"):
+            k, o = idx.get((mid, size, "keyhole")), idx.get((mid, size, "one-hop"))
+            ok = None if not (k and o and o["p50_ms"]) else k["p50_ms"] <= 1.5 * o["p50_ms"]
+            detail = (f"{k['p50_ms']:.3f} ms vs {o['p50_ms']:.3f} ms ({k['p50_ms'] / o['p50_ms']:.2f} ×)"
+                      if k and o and o["p50_ms"] else "no figure")
+            targets.append((f"HTTP {size} p50 at {mid} connections ≤ 1.5 × one-hop p50", detail, ok))
+
+    if "ws" in results:
+        lines.append(f"## WebSocket round trips (keyhole-bench-ws, closed loop, {args.ws_ms / 1000:g} s per run "
+                     f"after {args.ws_warmup_ms / 1000:g} s warm-up)")
+        lines.append("")
+        lines.append("| setup | conns | message | msgs/s | p50 ms | p99 ms | errors | × direct msgs/s | "
+                     "proxy CPU s | client CPU s |")
+        lines.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        widx = {(r["setup"], r["conns"], r["size"]): r for r in results["ws"]}
+        for r in results["ws"]:
+            if "na" in r:
+                lines.append(f"| {r['setup']} | {r['conns']} | {r['size_label']} | n/a ({r['na']}) | | | | | | |")
+                continue
+            d = widx.get(("direct", r["conns"], r["size"]))
+            ratio = r["msgs_per_s"] / d["msgs_per_s"] if r["setup"] == "tunnel" and d and d.get("msgs_per_s") else None
+            lines.append(f"| {r['setup']} | {r['conns']} | {r['size_label']} | {fmt(r['msgs_per_s'])} | "
+                         f"{fmt(r['p50_ms'], '.3f')} | {fmt(r['p99_ms'], '.3f')} | {r['errors']} | "
+                         f"{fmt(ratio, '.2f')} | {fmt(r.get('proxy_cpu_s'), '.2f')} | "
+                         f"{fmt(r.get('client_cpu_s'), '.2f')} |")
+        lines.append("")
+        t = widx.get(("tunnel", 1, 64))
+        if t and "na" not in t:
+            targets.append(("WebSocket round-trip p50 ≤ 0.4 ms at 64 B (1 connection)", f"{t['p50_ms']:.3f} ms",
+                            t["p50_ms"] <= 0.4))
+        else:
+            targets.append(("WebSocket round-trip p50 ≤ 0.4 ms at 64 B (1 connection)",
+                            f"n/a ({t['na'] if t else 'not run'})", None))
+
+    if "idle" in results:
+        i = results["idle"]
+        lines.append("## Idle tunnels (keyhole-bench-tunnels)")
+        lines.append("")
+        lines.append("| tunnels | refused | registration time | proxy RSS before | proxy RSS after | per tunnel |")
+        lines.append("|---:|---:|---:|---:|---:|---:|")
+        lines.append(f"| {i['tunnels']} | {i['refused']} | {i['register_secs']:.2f} s | {i['rss_before_kib']} KiB | "
+                     f"{i['rss_after_kib']} KiB | {fmt(i['kib_per_tunnel'], '.1f', ' KiB')} |")
+        lines.append("")
+        lines.append(f"Baseline taken with {i['warm_tunnels']} tunnels already registered; /healthz reported "
+                     f"{i['healthz_tunnels']} tunnels at the end.")
+        lines.append("")
+        per = i["kib_per_tunnel"]
+        targets.append((f"idle tunnel ≤ 20 KiB proxy RSS each ({i['tunnels']} tunnels)", fmt(per, ".1f", " KiB"),
+                        None if per is None else per <= 20))
+
+    if "soak" in results:
+        s = results["soak"]
+        lines.append(f"## Soak ({s['minutes']} min, wrk -c10 1 KiB through keyhole, RSS every "
+                     f"{args.soak_interval} s)")
+        lines.append("")
+        lines.append("| t (s) | proxy RSS KiB | client RSS KiB |")
+        lines.append("|---:|---:|---:|")
+        for sample in s["samples"]:
+            lines.append(f"| {sample['t']} | {sample['proxy_kib']} | {sample['client_kib']} |")
+        lines.append("")
+        lines.append(f"{s.get('requests', 0)} requests, {fmt(s.get('rps'))} req/s, {s.get('errors', '?')} errors, "
+                     f"p99 {fmt(s.get('p99_ms'), '.3f')} ms; growth from the first sample to the last: proxy "
+                     f"{fmt(s.get('proxy_growth_pct'), '.1f', ' %')}, client {fmt(s.get('client_growth_pct'), '.1f', ' %')}; "
+                     f"CPU proxy {fmt(s.get('proxy_cpu_s'), '.1f')} s, client {fmt(s.get('client_cpu_s'), '.1f')} s.")
+        lines.append("")
+        growth = [s.get("proxy_growth_pct"), s.get("client_growth_pct")]
+        ok = None if None in growth or "errors" not in s else (max(growth) < 5 and s["errors"] == 0)
+        targets.append(("soak: RSS growth < 5 % with zero errors",
+                        f"proxy {fmt(growth[0], '.1f', ' %')}, client {fmt(growth[1], '.1f', ' %')}, "
+                        f"{s.get('errors', '?')} errors", ok))
+
+    if targets:
+        lines.append("## Targets (informational: they never fail the run)")
+        lines.append("")
+        lines.append("| target | measured | verdict |")
+        lines.append("|---|---|---|")
+        for name, detail, ok in targets:
+            lines.append(f"| {name} | {detail} | {verdict(ok)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def missing_figures(results, sections):
+    missing = []
+    if "http" in sections:
+        have = {(r["conns"], r["size"], r["setup"]) for r in results.get("http", []) if r.get("rps")}
+        for run in results.get("http_runs", []):
+            key = (run["conns"], run["size"], run["setup"])
+            if key not in have:
+                missing.append(f"http {key}: {run.get('failed', 'no requests')}")
+    if "ws" in sections:
+        for r in results.get("ws", []):
+            if r["setup"] == "direct" and "na" in r:
+                missing.append(f"ws direct c{r['conns']} {r['size']}: {r['na']}")
+    if "idle" in sections and not (results.get("idle") or {}).get("tunnels"):
+        missing.append("idle: no tunnel registered")
+    if "soak" in sections and "rps" not in results.get("soak", {}):
+        missing.append("soak: no result")
+    return missing
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Keyhole benchmark (run it through bench/run.sh)")
+    parser.add_argument("--smoke", action="store_true", help="a couple of seconds per setup, tiny counts (CI)")
+    parser.add_argument("--only", choices=("http", "ws", "idle", "soak"), action="append",
+                        help="run only this part (repeatable)")
+    parser.add_argument("--soak-minutes", type=float, default=10, help="soak length (default 10; 0 skips)")
+    parser.add_argument("--rounds", type=int, help="alternating HTTP rounds (default 2; smoke 1)")
+    parser.add_argument("--duration", type=int, help="seconds per HTTP run (default 10; smoke 1)")
+    parser.add_argument("--idle-tunnels", type=int, help="tunnels for the idle test (default 1000; smoke 20)")
+    parser.add_argument("--out", required=True, help="results directory")
+    parser.add_argument("--command", default="bench/run.sh", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    args.rounds = args.rounds or (1 if args.smoke else 2)
+    args.duration = args.duration or (1 if args.smoke else 10)
+    args.warmup = 0 if args.smoke else 2
+    args.connections = [10, 50]
+    args.ws_ms = 500 if args.smoke else 10000
+    args.ws_warmup_ms = 200 if args.smoke else 1000
+    args.idle_tunnels = args.idle_tunnels or (20 if args.smoke else 1000)
+    args.settle = 0.5 if args.smoke else 3
+    args.soak_interval = 10
+
+    sections = args.only or ["http", "ws", "idle", "soak"]
+    if args.smoke and "soak" in sections and not args.only:
+        sections.remove("soak")  # never in smoke mode unless asked for by --only soak
+    if "soak" in sections and args.soak_minutes <= 0:
+        sections.remove("soak")
+    if args.smoke and args.only and "soak" in args.only:
+        args.soak_minutes = min(args.soak_minutes, 0.5)
+        args.soak_interval = 5
+
+    for tool in ("nginx", "wrk"):
+        if not shutil.which(tool):
+            print(f"bench: {tool} is not installed (apt-get install -y nginx wrk); skipping", file=sys.stderr)
+            return 77
+    for var in ("KEYHOLE_PROXY", "KEYHOLE_CLI", "KEYHOLE_BENCH_WS", "KEYHOLE_BENCH_TUNNELS"):
+        if not os.access(os.environ.get(var, ""), os.X_OK):
+            print(f"bench: {var} does not name an executable", file=sys.stderr)
+            return 1
+
+    os.makedirs(args.out, exist_ok=True)
+    args.out = os.path.abspath(args.out)
+    results = {"meta": {
+        "started": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "command": args.command,
+        "mode": ("smoke" if args.smoke else "full") + f", sections: {', '.join(sections)}",
+        "cpus": os.cpu_count(),
+        "loadavg": " ".join(read_text("/proc/loadavg").split()[:3]),
+        "kernel": os.uname().release,
+        "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1],
+        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0].strip(),
+    }}
+
+    procs = Processes()
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    tmp = tempfile.mkdtemp(prefix="keyhole-bench-")
+    os.chmod(tmp, 0o755)  # nginx workers may run as another user when we are root
+    keep_tmp = False
+    try:
+        www = os.path.join(tmp, "www")
+        os.makedirs(www, mode=0o755)
+        for name, size in SIZES.items():
+            with open(os.path.join(www, f"{name}.bin"), "wb") as f:
+                f.write(os.urandom(size))
+            os.chmod(os.path.join(www, f"{name}.bin"), 0o644)
+        env = {"tmp": tmp, "procs": procs}
+        if "http" in sections or "soak" in sections:
+            env["backend"] = Nginx(procs, tmp, "nginx-backend", f"root {www};\n        location / {{ }}")
+
+        def shared_proxy():
+            if "proxy_obj" not in env:
+                env["proxy_obj"] = KeyholeProxy(procs, tmp, "proxy")
+            return env["proxy_obj"]
+
+        env["proxy"] = shared_proxy
+
+        def http_keyhole():
+            if "http_pair" not in env:
+                proxy = env["proxy"]()
+                client = KeyholeClient(procs, tmp, "cli-http", proxy, f"http://127.0.0.1:{env['backend'].port}")
+                env["http_pair"] = (proxy, client)
+            return env["http_pair"]
+
+        env["http_keyhole"] = http_keyhole
+
+        for section, fn in (("http", http_section), ("ws", ws_section), ("idle", idle_section),
+                            ("soak", soak_section)):
+            if section in sections:
+                try:
+                    fn(args, env, results)
+                except Exception as e:
+                    log(f"{section} failed: {e}")
+                    results.setdefault("failures", []).append(f"{section}: {e}")
+                    keep_tmp = True
+    finally:
+        procs.stop_all()
+        if keep_tmp:
+            log(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    text = report(args, results)
+    missing = missing_figures(results, sections) + results.get("failures", [])
+    if missing:
+        text += "\n## Missing figures\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    md = os.path.join(args.out, f"results-{stamp}.md")
+    with open(md, "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(args.out, f"results-{stamp}.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print(text)
+    print(f"\nresults written to {md}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
