@@ -1,5 +1,7 @@
 #include "TunnelClient.h"
 
+#include "ZeroMaskGenerator.h"
+
 #include "LocalForwarder.h"
 #include "LocalWebSocketBridge.h"
 #include "crypto/Label.h"
@@ -201,6 +203,7 @@ void TunnelClient::openSocket()
     const quint64 generation = ++m_generation;
     auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     m_socket = socket;
+    socket->setMaskGenerator(new ZeroMaskGenerator(socket)); // a child: it outlives the socket's last frame
     socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessageBytes);
     socket->setMaxAllowedIncomingFrameSize(kMaxIncomingMessageBytes);
     if (!m_caCertificates.isEmpty()) {

@@ -46,6 +46,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // answers go out whole; don't wait for ACKs
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &VisitorConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &VisitorConnection::onReadyRead);
