@@ -1,0 +1,81 @@
+#include "MainWindow.h"
+
+#include "AppActions.h"
+#include "TrayController.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QIcon>
+#include <QLabel>
+#include <QStatusBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace keyhole::tray {
+
+namespace {
+
+constexpr int kIconSize = 32;
+constexpr int kNoticeMs = 10000;
+
+QToolButton *buttonFor(QAction *action, QWidget *parent)
+{
+    auto *button = new QToolButton(parent);
+    button->setDefaultAction(action);
+    button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    button->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    return button;
+}
+
+} // namespace
+
+MainWindow::MainWindow(TrayController *controller, AppActions *actions, QWidget *parent)
+    : QMainWindow(parent)
+    , m_controller(controller)
+    , m_icon(new QLabel)
+    , m_state(new QLabel)
+{
+    setWindowTitle(QStringLiteral("Keyhole"));
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+
+    auto *header = new QHBoxLayout;
+    header->addWidget(m_icon);
+    header->addWidget(m_state, 1);
+    m_state->setWordWrap(true);
+    layout->addLayout(header);
+
+    layout->addWidget(buttonFor(actions->publicUrl(), central));
+    auto *row1 = new QHBoxLayout;
+    row1->addWidget(buttonFor(actions->openInBrowser(), central));
+    row1->addWidget(buttonFor(actions->startStop(), central));
+    row1->addWidget(buttonFor(actions->localPort(), central));
+    layout->addLayout(row1);
+    auto *row2 = new QHBoxLayout;
+    row2->addWidget(buttonFor(actions->requestLog(), central));
+    row2->addWidget(buttonFor(actions->keys(), central));
+    row2->addWidget(buttonFor(actions->settings(), central));
+    row2->addWidget(buttonFor(actions->quit(), central));
+    layout->addLayout(row2);
+    setCentralWidget(central);
+
+    connect(m_controller, &TrayController::changed, this, &MainWindow::refresh);
+    refresh();
+}
+
+void MainWindow::notify(const QString &title, const QString &message)
+{
+    statusBar()->showMessage(title + QStringLiteral(": ") + message, kNoticeMs);
+}
+
+void MainWindow::refresh()
+{
+    const StatePresentation p = m_controller->presentation();
+    const QIcon icon(p.iconPath);
+    m_icon->setPixmap(icon.pixmap(kIconSize, kIconSize));
+    m_state->setText(p.stateLine);
+    setToolTip(p.toolTip);
+    setWindowIcon(icon);
+}
+
+} // namespace keyhole::tray

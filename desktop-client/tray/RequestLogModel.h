@@ -1,0 +1,48 @@
+#pragma once
+
+#include "RequestRecord.h"
+#include "protocol/Messages.h"
+
+#include <QAbstractTableModel>
+#include <QUrl>
+
+#include <deque>
+
+namespace keyhole::tray {
+
+// The requests the tunnel handled, newest first, at most capacity() of them (the oldest go).
+// Filter it with a QSortFilterProxyModel (filterKeyColumn -1 matches any column).
+class RequestLogModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column { TimeColumn, MethodColumn, PathColumn, StatusColumn, DurationColumn, SizeColumn, ColumnCount };
+    static constexpr int kDefaultCapacity = 1000;
+
+    explicit RequestLogModel(int capacity = kDefaultCapacity, QObject *parent = nullptr);
+
+    int capacity() const { return m_capacity; }
+    void add(const client::RequestRecord &record);
+    void clear();
+    // Row 0 is the newest.
+    const client::RequestRecord &record(int row) const { return m_records.at(size_t(row)); }
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    // The captured request again, for a replay against the local service. The body is the preview:
+    // *truncated says whether that is less than the original.
+    static protocol::HttpRequest replayRequest(const client::RequestRecord &record, bool *truncated = nullptr);
+    // A shell command that sends the captured request to `base` (scheme://host:port).
+    static QString curlCommand(const client::RequestRecord &record, const QUrl &base);
+    static QString formatSize(qint64 bytes);
+
+private:
+    std::deque<client::RequestRecord> m_records;
+    int m_capacity;
+};
+
+} // namespace keyhole::tray

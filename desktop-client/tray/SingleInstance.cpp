@@ -1,0 +1,77 @@
+#include "SingleInstance.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QLocalServer>
+#include <QLocalSocket>
+
+namespace keyhole::tray {
+
+namespace {
+
+constexpr int kConnectTimeoutMs = 1000;
+const QByteArray kShowCommand = QByteArrayLiteral("show\n");
+
+} // namespace
+
+SingleInstance::SingleInstance(const QString &name, QObject *parent)
+    : QObject(parent)
+    , m_name(name.isEmpty() ? defaultName() : name)
+{
+}
+
+SingleInstance::~SingleInstance() = default;
+
+QString SingleInstance::defaultName()
+{
+    // Per user: the home folder identifies the user on every platform without asking the OS.
+    const QByteArray user = QCryptographicHash::hash(QDir::homePath().toUtf8(), QCryptographicHash::Sha256).toHex();
+    return QStringLiteral("keyhole-tray-") + QString::fromLatin1(user.left(16));
+}
+
+bool SingleInstance::claim()
+{
+    {
+        QLocalSocket socket;
+        socket.connectToServer(m_name);
+        if (socket.waitForConnected(kConnectTimeoutMs)) {
+            socket.write(kShowCommand);
+            socket.waitForBytesWritten(kConnectTimeoutMs);
+            socket.disconnectFromServer();
+            return false;
+        }
+    }
+    // Nobody answered: a socket file left by a crashed instance would make listen() fail.
+    QLocalServer::removeServer(m_name);
+    m_server = new QLocalServer(this);
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    if (!m_server->listen(m_name)) {
+        m_error = m_server->errorString();
+        return false;
+    }
+    connect(m_server, &QLocalServer::newConnection, this, &SingleInstance::onNewConnection);
+    return true;
+}
+
+void SingleInstance::onNewConnection()
+{
+    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
+        connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
+        const auto handle = [this, socket] {
+            // Only the one command; anything else (or more than a line) is ignored.
+            if (socket->bytesAvailable() > 64) {
+                socket->abort();
+                return;
+            }
+            if (!socket->canReadLine())
+                return;
+            if (socket->readLine() == kShowCommand)
+                Q_EMIT showRequested();
+            socket->disconnectFromServer();
+        };
+        connect(socket, &QLocalSocket::readyRead, this, handle);
+        handle(); // the command may have arrived with the connection
+    }
+}
+
+} // namespace keyhole::tray

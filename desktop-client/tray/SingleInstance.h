@@ -1,0 +1,41 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+class QLocalServer;
+
+namespace keyhole::tray {
+
+// One tray app per user: the first instance listens on a local socket named after the user; a
+// second launch finds it, asks it to show itself and exits.
+class SingleInstance : public QObject
+{
+    Q_OBJECT
+
+public:
+    // `name` overrides the socket name (tests); the default includes the user name.
+    explicit SingleInstance(const QString &name = {}, QObject *parent = nullptr);
+    ~SingleInstance() override;
+
+    // True: this is the first instance and now listens. False: another one runs and was told to
+    // show itself (or, rarely, the socket could not be set up; see errorString()).
+    bool claim();
+    QString serverName() const { return m_name; }
+    QString errorString() const { return m_error; }
+
+    static QString defaultName();
+
+Q_SIGNALS:
+    // A later launch asked this instance to show itself.
+    void showRequested();
+
+private:
+    void onNewConnection();
+
+    QString m_name;
+    QString m_error;
+    QLocalServer *m_server = nullptr;
+};
+
+} // namespace keyhole::tray

@@ -1,0 +1,174 @@
+#include "RequestLogModel.h"
+
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTest>
+
+using namespace keyhole;
+using client::RequestRecord;
+using tray::RequestLogModel;
+
+namespace {
+
+RequestRecord record(const QByteArray &method, const QByteArray &path, int status, const QByteArray &id = {})
+{
+    RequestRecord r;
+    r.id = id.isEmpty() ? method + path : id;
+    r.method = method;
+    r.path = path;
+    r.status = status;
+    r.startedAt = QDateTime::currentDateTimeUtc();
+    r.durationMs = 12;
+    r.bytesOut = 2048;
+    return r;
+}
+
+QString cell(const QAbstractItemModel &model, int row, int column)
+{
+    return model.data(model.index(row, column)).toString();
+}
+
+} // namespace
+
+class TestRequestLogModel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void newestFirst()
+    {
+        RequestLogModel model;
+        model.add(record("GET", "/first", 200));
+        model.add(record("POST", "/second", 201));
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.columnCount(), int(RequestLogModel::ColumnCount));
+        QCOMPARE(cell(model, 0, RequestLogModel::PathColumn), QStringLiteral("/second"));
+        QCOMPARE(cell(model, 0, RequestLogModel::MethodColumn), QStringLiteral("POST"));
+        QCOMPARE(cell(model, 0, RequestLogModel::StatusColumn), QStringLiteral("201"));
+        QCOMPARE(cell(model, 0, RequestLogModel::DurationColumn), QStringLiteral("12 ms"));
+        QCOMPARE(cell(model, 0, RequestLogModel::SizeColumn), QStringLiteral("2.0 kB"));
+        QCOMPARE(cell(model, 1, RequestLogModel::PathColumn), QStringLiteral("/first"));
+        QCOMPARE(model.record(1).id, QByteArray("GET/first"));
+        QCOMPARE(model.headerData(RequestLogModel::StatusColumn, Qt::Horizontal).toString(), QStringLiteral("Status"));
+    }
+
+    void bounded()
+    {
+        RequestLogModel model(3);
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        for (int i = 0; i < 5; ++i)
+            model.add(record("GET", "/" + QByteArray::number(i), 200));
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(removed.count(), 2);
+        QCOMPARE(cell(model, 0, RequestLogModel::PathColumn), QStringLiteral("/4"));
+        QCOMPARE(cell(model, 2, RequestLogModel::PathColumn), QStringLiteral("/2"));
+        QCOMPARE(RequestLogModel().capacity(), RequestLogModel::kDefaultCapacity);
+    }
+
+    void defaultBoundHolds()
+    {
+        RequestLogModel model;
+        for (int i = 0; i < RequestLogModel::kDefaultCapacity + 10; ++i)
+            model.add(record("GET", "/" + QByteArray::number(i), 200));
+        QCOMPARE(model.rowCount(), RequestLogModel::kDefaultCapacity);
+    }
+
+    void filter_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QStringList>("paths");
+        QTest::newRow("none") << "" << QStringList{"/api/users?page=2", "/login", "/api/items"};
+        QTest::newRow("path") << "api" << QStringList{"/api/users?page=2", "/api/items"};
+        QTest::newRow("method") << "post" << QStringList{"/login"};
+        QTest::newRow("status") << "404" << QStringList{"/api/items"};
+        QTest::newRow("query") << "page=2" << QStringList{"/api/users?page=2"};
+        QTest::newRow("nothing") << "zzz" << QStringList{};
+    }
+
+    void filter()
+    {
+        QFETCH(QString, text);
+        QFETCH(QStringList, paths);
+        RequestLogModel model;
+        model.add(record("GET", "/api/items", 404));
+        model.add(record("POST", "/login", 302));
+        RequestRecord withQuery = record("GET", "/api/users", 200);
+        withQuery.query = "page=2";
+        model.add(withQuery);
+
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setFilterKeyColumn(-1);
+        proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
+        proxy.setFilterFixedString(text);
+        QStringList shown;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            shown << cell(proxy, row, RequestLogModel::PathColumn);
+        QCOMPARE(shown, paths);
+
+        // New rows pass through the filter as they come.
+        model.add(record("GET", "/api/new", 404));
+        if (text == QLatin1String("404"))
+            QCOMPARE(cell(proxy, 0, RequestLogModel::PathColumn), QStringLiteral("/api/new"));
+    }
+
+    void webSocketRows()
+    {
+        RequestLogModel model;
+        RequestRecord ws = record("GET", "/socket", 101);
+        ws.kind = RequestRecord::Kind::WebSocket;
+        ws.wsEvent = RequestRecord::WsEvent::Closed;
+        ws.closeCode = 1000;
+        model.add(ws);
+        QCOMPARE(cell(model, 0, RequestLogModel::MethodColumn), QStringLiteral("WS"));
+        QCOMPARE(cell(model, 0, RequestLogModel::StatusColumn), QStringLiteral("closed 1000"));
+    }
+
+    void clear()
+    {
+        RequestLogModel model;
+        model.add(record("GET", "/", 200));
+        model.clear();
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void curlCommand()
+    {
+        RequestRecord r = record("POST", "/api/it's", 200);
+        r.query = "a=1&b=2";
+        r.requestHeaders = {{"Host", "abc.localhost:8080"}, {"Content-Type", "application/json"},
+                            {"Content-Length", "9"}};
+        r.requestBodyPreview = "{\"x\":\"'\"}";
+        const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
+        QCOMPARE(curl, QStringLiteral("curl -X 'POST' 'http://127.0.0.1:3000/api/it'\\''s?a=1&b=2' "
+                                      "-H 'Host: abc.localhost:8080' -H 'Content-Type: application/json' "
+                                      "--data-binary '{\"x\":\"'\\''\"}'"));
+        const QString get = RequestLogModel::curlCommand(record("GET", "", 200), QUrl(QStringLiteral("http://h:1/")));
+        QCOMPARE(get, QStringLiteral("curl 'http://h:1/'"));
+    }
+
+    void replayRequest()
+    {
+        RequestRecord r = record("PUT", "/upload", 200, "req-1");
+        r.query = "x=1";
+        r.requestHeaders = {{"Host", "h"}, {"X-A", "b"}};
+        r.requestBodyPreview = QByteArray(RequestRecord::kPreviewBytes, 'z');
+        r.bytesIn = RequestRecord::kPreviewBytes;
+        bool truncated = true;
+        protocol::HttpRequest request = RequestLogModel::replayRequest(r, &truncated);
+        QVERIFY(!truncated);
+        QCOMPARE(request.method, QByteArray("PUT"));
+        QCOMPARE(request.path, QByteArray("/upload"));
+        QCOMPARE(request.query, QByteArray("x=1"));
+        QCOMPARE(request.headers, r.requestHeaders);
+        QCOMPARE(request.body, r.requestBodyPreview);
+        QVERIFY(request.id != r.id);
+
+        r.bytesIn = RequestRecord::kPreviewBytes + 1;
+        RequestLogModel::replayRequest(r, &truncated);
+        QVERIFY(truncated);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRequestLogModel)
+#include "test_request_log_model.moc"
