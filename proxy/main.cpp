@@ -1,5 +1,6 @@
 #include "ProxyCommandLine.h"
 #include "ProxyServer.h"
+#include "util/AllocatorTuning.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -12,6 +13,7 @@ using namespace keyhole;
 
 int main(int argc, char *argv[])
 {
+    keyhole::util::tuneAllocatorForLargeBuffers();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-proxy"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));

@@ -7,6 +7,7 @@
 #include "ClientSettings.h"
 #include "KeyFile.h"
 #include "TunnelClient.h"
+#include "util/AllocatorTuning.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -64,6 +65,7 @@ bool writeStateFile(const QString &path, const protocol::RegistrationResponse &r
 
 int main(int argc, char *argv[])
 {
+    keyhole::util::tuneAllocatorForLargeBuffers();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));
