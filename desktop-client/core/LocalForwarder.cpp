@@ -2,6 +2,7 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
+#include "util/LogSafe.h"
 #include "http/HttpWriter.h"
 #include "util/Logging.h"
 
@@ -16,15 +17,9 @@ using http::isSafeHeaderValue;
 using http::isSafeTarget;
 using http::isToken;
 
-// For log lines: a visitor's path must not be able to start a new line.
 QByteArray printable(const QByteArray &value)
 {
-    QByteArray out = value.left(200);
-    for (char &c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            c = '?';
-    }
-    return out;
+    return util::logSafe(value);
 }
 
 // Methods that normally carry no body get no "Content-Length: 0" either.

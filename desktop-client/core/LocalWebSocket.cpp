@@ -2,6 +2,7 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
+#include "util/LogSafe.h"
 #include "util/Logging.h"
 
 #include <QNetworkRequest>
@@ -44,12 +45,7 @@ QString truncatedReason(QString reason)
 
 QByteArray printable(const QByteArray &value)
 {
-    QByteArray out = value.left(200);
-    for (char &c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            c = '?';
-    }
-    return out;
+    return util::logSafe(value);
 }
 
 } // namespace

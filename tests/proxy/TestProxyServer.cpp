@@ -23,6 +23,12 @@ using namespace keyhole;
 using proxy::ProxyConfig;
 using proxy::ProxyServer;
 
+namespace {
+// The header lines of a visitor's WebSocket upgrade (RFC 6455's sample key).
+const QByteArray kUpgradeHeaders = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+}
+
 class TestProxyServer : public QObject
 {
     Q_OBJECT
@@ -66,6 +72,12 @@ private:
         return QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/request/%2%3")
                         .arg(m_server->port())
                         .arg(crypto::labelForKey(client.key()), QLatin1String(rest)));
+    }
+
+    bool openVisitor(QWebSocket &visitor, const FakeTunnelClient &client) const
+    {
+        visitor.open(QNetworkRequest(wsUrl(client, "/")));
+        return QTest::qWaitFor([&] { return visitor.state() == QAbstractSocket::ConnectedState; }, 5000);
     }
 
     // The fake client accepts every WebSocket upgrade without a subprotocol.
@@ -588,9 +600,7 @@ private Q_SLOTS:
         QVERIFY(client);
         acceptWebSockets(client.get());
         QWebSocket visitor;
-        QNetworkRequest request(wsUrl(*client, "/"));
-        visitor.open(request);
-        QTRY_COMPARE(visitor.state(), QAbstractSocket::ConnectedState);
+        QVERIFY(openVisitor(visitor, *client));
         visitor.close(QWebSocketProtocol::CloseCode(4000), QStringLiteral("bye"));
         QTRY_VERIFY(!client->receivedOf<protocol::WsTeardown>().isEmpty());
         QCOMPARE(client->receivedOf<protocol::WsTeardown>().first().code, 4000);
@@ -609,8 +619,7 @@ private Q_SLOTS:
         });
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+                                 kUpgradeHeaders));
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.head.status, 403);
         QCOMPARE(visitor.body, QByteArray("no"));
@@ -623,9 +632,7 @@ private Q_SLOTS:
         QVERIFY(client);
         acceptWebSockets(client.get());
         QWebSocket visitor;
-        QNetworkRequest request(wsUrl(*client, "/"));
-        visitor.open(request);
-        QTRY_COMPARE(visitor.state(), QAbstractSocket::ConnectedState);
+        QVERIFY(openVisitor(visitor, *client));
         client->socket().abort();
         QTRY_COMPARE(visitor.state(), QAbstractSocket::UnconnectedState);
         QCOMPARE(visitor.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
@@ -640,8 +647,7 @@ private Q_SLOTS:
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+                                 kUpgradeHeaders));
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.head.status, 504);
         // The client is told nobody waits for that socket any more.
@@ -662,8 +668,7 @@ private Q_SLOTS:
         QTRY_COMPARE(first.state(), QAbstractSocket::ConnectedState);
         RawVisitor second(m_server->port());
         second.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+                                kUpgradeHeaders));
         QVERIFY(second.readResponse());
         QCOMPARE(second.head.status, 503);
     }
@@ -678,8 +683,7 @@ private Q_SLOTS:
         // Upgrade and a first masked text frame "hi" in one write, as an eager browser might send them.
         const QByteArray frame("\x81\x82\x00\x00\x00\x00hi", 8);
         visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+                                 kUpgradeHeaders)
                       + frame);
         QTRY_VERIFY(!client->receivedOf<protocol::WsMessage>().isEmpty());
         QCOMPARE(client->receivedOf<protocol::WsMessage>().first().payload, QByteArray("hi"));
