@@ -688,6 +688,32 @@ private Q_SLOTS:
         QTRY_VERIFY(!client->receivedOf<protocol::WsMessage>().isEmpty());
         QCOMPARE(client->receivedOf<protocol::WsMessage>().first().payload, QByteArray("hi"));
     }
+
+    void testVisitorThatDoesNotReadIsBounded()
+    {
+        ProxyConfig config = baseConfig();
+        config.rateLimitPerSec = 1e6;
+        config.rateBurst = 1e6;
+        startServer(config);
+        auto client = onlineClient();
+        QVERIFY(client);
+        acceptWebSockets(client.get());
+        // A raw visitor that completes the handshake and then never reads again.
+        RawVisitor visitor(m_server->port());
+        visitor.socket.setReadBufferSize(4096);
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {}, kUpgradeHeaders));
+        QTRY_VERIFY(!client->receivedOf<protocol::WsRequest>().isEmpty());
+        const QByteArray id = client->receivedOf<protocol::WsRequest>().first().id;
+        const QByteArray chunk(256 * 1024, 'x');
+        // 64 MiB towards a visitor that reads nothing: the proxy must give up at its bound (8 MiB
+        // queued), not hold it all.
+        for (int i = 0; i < 256 && client->receivedOf<protocol::WsTeardown>().isEmpty(); ++i) {
+            client->send(protocol::WsMessage{id, true, chunk});
+            QTest::qWait(1);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(!client->receivedOf<protocol::WsTeardown>().isEmpty(), 10000);
+        QCOMPARE(client->receivedOf<protocol::WsTeardown>().first().code, 1013);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestProxyServer)
