@@ -67,25 +67,39 @@ KeyFile::Result KeyFile::loadOrCreate(const QString &path)
     if (pem.isEmpty())
         return failure(QStringLiteral("could not encode the new key"));
 
-    if (!QDir().mkpath(info.absolutePath()))
-        return failure(QStringLiteral("cannot create the folder %1").arg(info.absolutePath()));
-
-    const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return failure(QStringLiteral("cannot create the key file %1: %2").arg(path, file.errorString()));
-    // Restrict the temporary file before the key is in it, so it is never readable by others.
-    file.setPermissions(ownerOnly);
-    if (file.write(pem) != pem.size() || !file.commit())
-        return failure(QStringLiteral("cannot write the key file %1: %2").arg(path, file.errorString()));
-    if (!QFile::setPermissions(path, ownerOnly))
-        qCWarning(lcClient, "could not restrict the permissions of %s", qPrintable(path));
+    QString error;
+    if (!save(path, pem, &error))
+        return failure(error);
 
     qCInfo(lcClient, "created a new key in %s", qPrintable(path));
     Result result;
     result.key = std::move(key);
     result.created = true;
     return result;
+}
+
+bool KeyFile::save(const QString &path, const QByteArray &pem, QString *error)
+{
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath())) {
+        *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
+        return false;
+    }
+    const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        *error = QStringLiteral("cannot create the key file %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    // Restrict the temporary file before the key is in it, so it is never readable by others.
+    file.setPermissions(ownerOnly);
+    if (file.write(pem) != pem.size() || !file.commit()) {
+        *error = QStringLiteral("cannot write the key file %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    if (!QFile::setPermissions(path, ownerOnly))
+        qCWarning(lcClient, "could not restrict the permissions of %s", qPrintable(path));
+    return true;
 }
 
 } // namespace keyhole::client

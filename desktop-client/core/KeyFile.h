@@ -24,6 +24,8 @@ public:
 
     static Result load(const QString &path);
     static Result loadOrCreate(const QString &path);
+    // Writes PEM owner-only (0600 from the first byte on), creating the folder; atomic replace.
+    static bool save(const QString &path, const QByteArray &pem, QString *error);
 };
 
 } // namespace keyhole::client

@@ -37,25 +37,7 @@ void runJob(QKeychain::Job *job)
 
 bool writeOwnerOnly(const QString &path, const QByteArray &data, QString *error)
 {
-    const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath())) {
-        *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
-        return false;
-    }
-    const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    // Restrict the temporary file before the key is in it.
-    file.setPermissions(ownerOnly);
-    if (file.write(data) != data.size() || !file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    QFile::setPermissions(path, ownerOnly);
-    return true;
+    return client::KeyFile::save(path, data, error);
 }
 
 } // namespace
