@@ -36,5 +36,5 @@ pids+=($!)
 "$build_dir/desktop-client/cli/keyhole-cli" --proxy "http://localhost:$proxy_port" --port "$PORT" \
     --key "$state_dir/key.pem" &
 pids+=($!)
-echo "Open the 'Tunnel online:' URL above (or: curl http://<label>.localhost:$proxy_port/). Ctrl+C stops."
+echo "Open the URL on the 'Tunnel online:' line keyhole-cli prints (curl works too). Ctrl+C stops."
 wait -n "${pids[@]}"
