@@ -60,6 +60,13 @@ private:
         return client;
     }
 
+    // A proxy with one registered tunnel client; null when either did not come up.
+    std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config)
+    {
+        startServer(config);
+        return onlineClient();
+    }
+
     QByteArray hostFor(const FakeTunnelClient &client, const QString &name = {}) const
     {
         return (crypto::labelForKey(client.key(), name) + QStringLiteral(".localhost:")
@@ -110,8 +117,7 @@ private Q_SLOTS:
 
     void testRegistrationGivesTheKeysHostname()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         const auto response = client->receivedOf<protocol::RegistrationResponse>().first();
         QVERIFY2(response.accepted, qPrintable(response.reason));
@@ -134,8 +140,7 @@ private Q_SLOTS:
 
     void testRequestRoundTrip()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         echoAnswerer(client.get());
         RawVisitor visitor(m_server->port());
@@ -171,8 +176,7 @@ private Q_SLOTS:
 
     void testPathRouting()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         echoAnswerer(client.get());
         RawVisitor visitor(m_server->port());
@@ -198,8 +202,7 @@ private Q_SLOTS:
 
     void testHealthz()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", "127.0.0.1", "/healthz"));
@@ -212,8 +215,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.requestTimeoutMs = 300;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", hostFor(*client), "/never"));
@@ -232,8 +234,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.maxBodyBytes = 1000;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         echoAnswerer(client.get());
         {
@@ -264,8 +265,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.maxBodyBytes = 1000;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         client->answerer = [&client](const protocol::HttpRequest &request) {
             client->send(protocol::HttpResponse{request.id, 200, {}, QByteArray(1001, 'z')});
@@ -281,8 +281,7 @@ private Q_SLOTS:
         ProxyConfig config = baseConfig();
         config.rateLimitPerSec = 0.5;
         config.rateBurst = 2;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         echoAnswerer(client.get());
         QList<int> statuses;
@@ -302,8 +301,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.maxPendingPerTunnel = 2;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         std::vector<std::unique_ptr<RawVisitor>> visitors;
         for (int i = 0; i < 3; ++i) {
@@ -334,8 +332,7 @@ private Q_SLOTS:
 
     void testLostTunnelFailsPendingWith502AtOnce()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", hostFor(*client), "/"));
@@ -452,8 +449,7 @@ private Q_SLOTS:
 
     void testMalformedFrameDisconnectsWithReason()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         client->sendRaw(QByteArray("\xa1\x61v\x63", 4));
         QTRY_COMPARE(client->socket().state(), QAbstractSocket::UnconnectedState);
@@ -468,8 +464,7 @@ private Q_SLOTS:
         ProxyConfig config = baseConfig();
         config.pingIntervalMs = 200;
         config.tunnelTimeoutMs = 900;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         QTRY_VERIFY_WITH_TIMEOUT(!client->receivedOf<protocol::Ping>().isEmpty(), 3000);
         // This client never answers pings, so the proxy gives up on it.
@@ -483,8 +478,7 @@ private Q_SLOTS:
         ProxyConfig config = baseConfig();
         config.pingIntervalMs = 200;
         config.tunnelTimeoutMs = 900;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
             if (const auto *ping = std::get_if<protocol::Ping>(&client->received.last()))
@@ -544,8 +538,7 @@ private Q_SLOTS:
 
     void testWebSocketThroughTheTunnel()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         // The fake client accepts with the second subprotocol offered, greets at once, then echoes.
         connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
@@ -595,8 +588,7 @@ private Q_SLOTS:
 
     void testWebSocketVisitorCloseReachesTheClient()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         acceptWebSockets(client.get());
         QWebSocket visitor;
@@ -609,8 +601,7 @@ private Q_SLOTS:
 
     void testWebSocketRefusalPassesTheStatus()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         client->answerer = nullptr;
         connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
@@ -627,8 +618,7 @@ private Q_SLOTS:
 
     void testLostTunnelClosesVisitorWebSocketsWith1001()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         acceptWebSockets(client.get());
         QWebSocket visitor;
@@ -642,8 +632,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.requestTimeoutMs = 300;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
         visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
@@ -658,8 +647,7 @@ private Q_SLOTS:
     {
         ProxyConfig config = baseConfig();
         config.maxWebSocketsPerTunnel = 1;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         acceptWebSockets(client.get());
         QWebSocket first;
@@ -675,8 +663,7 @@ private Q_SLOTS:
 
     void testFrameSentWithTheHandshakeIsNotLost()
     {
-        startServer(baseConfig());
-        auto client = onlineClient();
+        auto client = startWithClient(baseConfig());
         QVERIFY(client);
         acceptWebSockets(client.get());
         RawVisitor visitor(m_server->port());
@@ -694,8 +681,7 @@ private Q_SLOTS:
         ProxyConfig config = baseConfig();
         config.rateLimitPerSec = 1e6;
         config.rateBurst = 1e6;
-        startServer(config);
-        auto client = onlineClient();
+        auto client = startWithClient(config);
         QVERIFY(client);
         acceptWebSockets(client.get());
         // A raw visitor that completes the handshake and then never reads again.
