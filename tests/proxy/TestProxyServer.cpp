@@ -10,6 +10,7 @@
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryFile>
@@ -699,6 +700,37 @@ private Q_SLOTS:
         }
         QTRY_VERIFY_WITH_TIMEOUT(!client->receivedOf<protocol::WsTeardown>().isEmpty(), 10000);
         QCOMPARE(client->receivedOf<protocol::WsTeardown>().first().code, 1013);
+    }
+
+    void testIdleKeepAliveConnectionIsClosed()
+    {
+        ProxyConfig config = baseConfig();
+        config.idleTimeoutMs = 300;
+        startServer(config);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", "localhost", "/healthz"));
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 200);
+        // Kept alive after the answer, then closed by the proxy once idle for longer than the limit.
+        QCOMPARE(visitor.socket.state(), QAbstractSocket::ConnectedState);
+        QTRY_COMPARE_WITH_TIMEOUT(visitor.socket.state(), QAbstractSocket::UnconnectedState, 5000);
+    }
+
+    void testConnectionLimit()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxConnections = 2;
+        startServer(config);
+        RawVisitor first(m_server->port());
+        RawVisitor second(m_server->port());
+        // An answer on the second connection means both have been accepted (in order).
+        second.write(rawRequest("GET", "localhost", "/healthz"));
+        QVERIFY(second.readResponse());
+        QCOMPARE(QJsonDocument::fromJson(second.body).object().value(QStringLiteral("connections")).toInt(), 2);
+        RawVisitor third(m_server->port());
+        QTRY_COMPARE(third.socket.state(), QAbstractSocket::UnconnectedState); // refused beyond the limit
+        QCOMPARE(first.socket.state(), QAbstractSocket::ConnectedState);
+        QCOMPARE(second.socket.state(), QAbstractSocket::ConnectedState);
     }
 };
 
