@@ -20,10 +20,4 @@ QByteArray RequestIds::newInstanceId()
     return QByteArray::number(value & 0xffffffffffffULL, 16).rightJustified(12, '0');
 }
 
-QByteArray RequestIds::instanceOf(const QByteArray &requestId)
-{
-    const qsizetype dash = requestId.lastIndexOf('-');
-    return dash < 0 ? QByteArray() : requestId.left(dash);
-}
-
 } // namespace keyhole::proxy

@@ -13,7 +13,6 @@ public:
 
     QByteArray next();
     static QByteArray newInstanceId();           // 12 lowercase hex characters
-    static QByteArray instanceOf(const QByteArray &requestId); // the part before the last '-'
 
 private:
     QByteArray m_prefix;

@@ -6,7 +6,6 @@
 #include <QHash>
 #include <QString>
 
-#include <functional>
 #include <map>
 
 namespace keyhole::util {
