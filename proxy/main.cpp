@@ -1,6 +1,7 @@
 #include "ProxyCommandLine.h"
 #include "ProxyServer.h"
 #include "util/AllocatorTuning.h"
+#include "util/BatchedOutput.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char *argv[])
         return parsed.exitCode;
     }
     util::installLogFormat(parsed.config->jsonLogs ? util::LogFormat::Json : util::LogFormat::Text);
+    util::BatchedOutput::standardError().enableBatching(); // the per-request access log
 
     proxy::ProxyServer server(*parsed.config);
     QString error;

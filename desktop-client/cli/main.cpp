@@ -8,6 +8,7 @@
 #include "KeyFile.h"
 #include "TunnelClient.h"
 #include "util/AllocatorTuning.h"
+#include "util/BatchedOutput.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -28,18 +29,16 @@ namespace {
 
 enum ExitCode { ExitOk = 0, ExitRuntime = 1, ExitUsage = 2, ExitRefused = 3, ExitReplaced = 4 };
 
+// One line per request: written once per event-loop pass rather than one write() each.
 void printOut(const QString &line)
 {
-    const QByteArray bytes = line.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stdout);
-    std::fflush(stdout);
+    util::BatchedOutput::standardOutput().writeLine(QByteArray(line.toUtf8() + '\n'));
 }
 
 void printErr(const QString &line)
 {
     const QByteArray bytes = QByteArrayLiteral("keyhole-cli: ") + line.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stderr);
-    std::fflush(stderr);
+    util::BatchedOutput::standardError().writeLine(bytes, /*urgent=*/true); // after pending log lines
 }
 
 bool writeStateFile(const QString &path, const protocol::RegistrationResponse &response, QString *error)
@@ -135,6 +134,8 @@ int main(int argc, char *argv[])
         return ExitUsage;
     }
     util::installLogFormat(logFormat == QLatin1String("json") ? util::LogFormat::Json : util::LogFormat::Text);
+    util::BatchedOutput::standardOutput().enableBatching();
+    util::BatchedOutput::standardError().enableBatching();
 
     client::ClientSettings settings;
     settings.proxyUrl = QUrl(parser.value(proxyOption), QUrl::StrictMode);

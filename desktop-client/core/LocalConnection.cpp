@@ -27,8 +27,7 @@ LocalConnection::LocalConnection(const QUrl &target, const QList<QSslCertificate
     , m_target(target)
     , m_tls(target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0)
 {
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &LocalConnection::onTimer);
+    connect(&m_timer, &util::LazyDeadline::expired, this, &LocalConnection::onTimer);
 
     if (m_tls) {
         auto *ssl = new QSslSocket(this);

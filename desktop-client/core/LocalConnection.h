@@ -2,12 +2,12 @@
 
 #include "http/HttpMessageHead.h"
 #include "http/HttpParser.h"
+#include "util/LazyDeadline.h"
 
 #include <QByteArray>
 #include <QList>
 #include <QObject>
 #include <QSslCertificate>
-#include <QTimer>
 #include <QUrl>
 
 #include <memory>
@@ -79,7 +79,7 @@ private:
     bool m_tls = false;
     QTcpSocket *m_socket = nullptr;
     bool m_connected = false;
-    QTimer m_timer; // the exchange's deadline while busy, the idle timeout while idle
+    util::LazyDeadline m_timer; // the exchange's deadline while busy, the idle timeout while idle
     State m_state = State::Idle;
     int m_served = 0;
 

@@ -47,8 +47,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // answers go out whole; don't wait for ACKs
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &VisitorConnection::onTimeout);
+    connect(&m_timer, &util::LazyDeadline::expired, this, &VisitorConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &VisitorConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &VisitorConnection::onDisconnected);
     connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {

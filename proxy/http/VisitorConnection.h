@@ -3,10 +3,10 @@
 #include "bus/MessageBus.h"
 #include "http/HostRouter.h"
 #include "http/HttpParser.h"
+#include "util/LazyDeadline.h"
 
 #include <QElapsedTimer>
 #include <QObject>
-#include <QTimer>
 
 class QTcpSocket;
 
@@ -60,7 +60,7 @@ private:
     VisitorGateway *m_gateway;
     bool m_tls;
     http::HttpParser m_parser;
-    QTimer m_timer;
+    util::LazyDeadline m_timer; // moved on every phase of every request: must be cheap to re-arm
     TimerPurpose m_timerPurpose = TimerPurpose::None;
     Phase m_phase = Phase::Idle;
     bool m_processing = false;

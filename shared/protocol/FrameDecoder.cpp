@@ -2,7 +2,7 @@
 
 #include "protocol/MessageSchema.h"
 
-#include <QCborStreamReader>
+#include "protocol/CborReader.h"
 
 #include <array>
 #include <cstring>
@@ -102,13 +102,13 @@ private:
     bool readKey(QByteArray *key);
     bool skipValue(int depth);
 
-    enum class StringStatus { Ok, TooLong, Invalid };
+    using StringStatus = CborReader::StringStatus;
     StringStatus readBytes(QByteArray *out, qsizetype bound);
     StringStatus readText(QString *out, qsizetype bound);
 
     qint64 remaining() const { return m_frameSize - m_reader.currentOffset(); }
-    bool cborFailed() { return m_reader.lastError() != QCborError::NoError; }
-    QString cborError() { return m_reader.lastError().toString(); }
+    bool cborFailed() const { return m_reader.failed(); }
+    QString cborError() const { return m_reader.errorString(); }
 
     DecodeResult fail(const QString &error) const
     {
@@ -122,7 +122,7 @@ private:
         return false;
     }
 
-    QCborStreamReader m_reader;
+    CborReader m_reader;
     qint64 m_frameSize;
     const DecodeLimits &m_limits;
     QString m_context; // message type name once known, prefixes every error
@@ -131,51 +131,16 @@ private:
 
 FrameDecoder::StringStatus FrameDecoder::readBytes(QByteArray *out, qsizetype bound)
 {
-    out->clear();
-    for (;;) {
-        const qsizetype chunk = m_reader.currentStringChunkSize();
-        // Bound before allocating: by the limit and by what the frame can still hold.
-        if (chunk < 0)
-            return StringStatus::Invalid;
-        if (chunk > bound - out->size())
-            return StringStatus::TooLong;
-        if (chunk > remaining())
-            return StringStatus::Invalid;
-        const qsizetype oldSize = out->size();
-        out->resize(oldSize + chunk);
-        const auto r = m_reader.readStringChunk(out->data() + oldSize, chunk);
-        if (r.status == QCborStreamReader::Error || (r.status == QCborStreamReader::Ok && r.data != chunk))
-            return StringStatus::Invalid;
-        if (r.status == QCborStreamReader::EndOfString) {
-            out->resize(oldSize);
-            return StringStatus::Ok;
-        }
-    }
+    return m_reader.readString(out, bound);
 }
 
 FrameDecoder::StringStatus FrameDecoder::readText(QString *out, qsizetype bound)
 {
-    out->clear();
-    qsizetype utf8Bytes = 0;
-    for (;;) {
-        const qsizetype chunk = m_reader.currentStringChunkSize();
-        if (chunk < 0)
-            return StringStatus::Invalid;
-        if (chunk > bound - utf8Bytes)
-            return StringStatus::TooLong;
-        if (chunk > remaining())
-            return StringStatus::Invalid;
-        utf8Bytes += chunk;
-        auto r = m_reader.readString(); // validates UTF-8
-        if (r.status == QCborStreamReader::Error)
-            return StringStatus::Invalid;
-        if (r.status == QCborStreamReader::EndOfString)
-            return StringStatus::Ok;
-        if (out->isEmpty())
-            *out = std::move(r.data);
-        else
-            out->append(r.data);
-    }
+    QByteArray utf8;
+    const StringStatus status = m_reader.readString(&utf8, bound); // validates UTF-8
+    if (status == StringStatus::Ok)
+        *out = QString::fromUtf8(utf8);
+    return status;
 }
 
 bool FrameDecoder::readKey(QByteArray *key)
@@ -231,7 +196,7 @@ bool FrameDecoder::skipValue(int depth)
     }
     if (m_reader.isInvalid())
         return false;
-    return m_reader.next(0);
+    return m_reader.next();
 }
 
 bool FrameDecoder::readHeaders(Binding &field, HeaderList *out)
@@ -369,7 +334,9 @@ DecodeResult FrameDecoder::decodeBody()
         }
         if (!ok) {
             const QString where = QString::fromUtf8(key);
-            if (cborFailed())
+            if (m_reader.truncated())
+                m_error = QStringLiteral("field '%1' is truncated").arg(where);
+            else if (cborFailed())
                 m_error = QStringLiteral("invalid CBOR in field '%1': %2").arg(where, cborError());
             else if (m_error.isEmpty())
                 m_error = QStringLiteral("field '%1' is truncated").arg(where);

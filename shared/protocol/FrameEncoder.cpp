@@ -2,7 +2,9 @@
 
 #include "protocol/MessageSchema.h"
 
-#include <QCborStreamWriter>
+#include "protocol/CborWriter.h"
+
+#include <cstring>
 
 #include <type_traits>
 
@@ -64,7 +66,7 @@ struct SizeCounter {
 
 // Second pass: the same walk, writing.
 struct FieldWriter {
-    QCborStreamWriter &w;
+    CborWriter &w;
 
     void key(const char *name) { w.appendTextString(name, qsizetype(std::strlen(name))); }
 
@@ -107,9 +109,7 @@ struct FieldWriter {
             w.startArray(2);
             w.appendByteString(h.first.constData(), h.first.size());
             w.appendByteString(h.second.constData(), h.second.size());
-            w.endArray();
         }
-        w.endArray();
     }
 };
 
@@ -121,7 +121,7 @@ QByteArray encodeMessage(const T &message, MessageType type)
 
     QByteArray out;
     out.reserve(counter.size + 16);
-    QCborStreamWriter w(&out);
+    CborWriter w(out);
     w.startMap(counter.entries + 2);
     w.appendTextString("v", 1);
     w.append(quint64(kProtocolVersion));
@@ -129,7 +129,6 @@ QByteArray encodeMessage(const T &message, MessageType type)
     w.append(quint64(int(type)));
     FieldWriter writer{w};
     fields(writer, message);
-    w.endMap();
     return out;
 }
 

@@ -1,3 +1,4 @@
+#include "util/BatchedOutput.h"
 #include "util/Logging.h"
 
 #include <QJsonDocument>
@@ -50,6 +51,7 @@ private Q_SLOTS:
     void categories();
     void textFormat();
     void jsonFormat();
+    void batchedUntilTheLoopWaits(); // last: batching stays on for the process
     void cleanupTestCase();
 };
 
@@ -110,6 +112,44 @@ void TestLogging::jsonFormat()
     QCOMPARE(obj.value(QStringLiteral("category")).toString(), QStringLiteral("keyhole.client"));
     QVERIFY(obj.value(QStringLiteral("msg")).toString().contains(QStringLiteral("and\nnewline")));
     QVERIFY(obj.value(QStringLiteral("ts")).toString().endsWith(QLatin1Char('Z')));
+}
+
+void TestLogging::batchedUntilTheLoopWaits()
+{
+    installLogFormat(LogFormat::Text);
+    BatchedOutput::standardError().enableBatching();
+    QTemporaryFile file;
+    QVERIFY(file.open());
+    std::fflush(stderr);
+    const int saved = dup(2);
+    dup2(file.handle(), 2);
+    auto written = [&file] {
+        file.seek(0);
+        return file.readAll();
+    };
+
+    qCInfo(lcProxy) << "first";
+    qCInfo(lcProxy) << "second";
+    const QByteArray beforeLoop = written();
+    {
+        // A real loop that waits (QTest::qWait never blocks): the batch goes out before it sleeps.
+        QEventLoop loop;
+        QTimer::singleShot(20, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    const QByteArray afterLoop = written();
+    qCInfo(lcProxy) << "third";
+    qCWarning(lcProxy) << "urgent"; // written at once, after what is pending
+    const QByteArray afterWarning = written();
+
+    std::fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    QVERIFY2(beforeLoop.isEmpty(), beforeLoop.constData());
+    QCOMPARE(afterLoop.count('\n'), 2);
+    QVERIFY(afterLoop.indexOf("first") < afterLoop.indexOf("second"));
+    QCOMPARE(afterWarning.count('\n'), 4);
+    QVERIFY(afterWarning.indexOf("third") < afterWarning.indexOf("urgent"));
 }
 
 void TestLogging::cleanupTestCase()

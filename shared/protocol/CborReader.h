@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QString>
+#include <QVarLengthArray>
+
+namespace keyhole::protocol {
+
+// A strict, single-pass CBOR (RFC 8949) reader over a frame already in memory, with the navigation
+// model of QCborStreamReader (current item, enter/leave containers) but reading strings straight
+// out of the frame: one allocation per string instead of a QIODevice round trip per chunk, which
+// made decoding the largest cost per request. Every length is checked against the bytes that are
+// left before anything is allocated; malformed input sets an error and makes every later step fail.
+class CborReader
+{
+public:
+    enum class Type { UnsignedInteger, NegativeInteger, ByteString, TextString, Array, Map, Tag, Simple, Float, Invalid };
+    enum class StringStatus { Ok, TooLong, Invalid };
+
+    explicit CborReader(QByteArrayView data);
+
+    Type type() const { return m_type; }
+    bool isMap() const { return m_type == Type::Map; }
+    bool isArray() const { return m_type == Type::Array; }
+    bool isContainer() const { return isMap() || isArray(); }
+    bool isByteArray() const { return m_type == Type::ByteString; }
+    bool isString() const { return m_type == Type::TextString; }
+    bool isUnsignedInteger() const { return m_type == Type::UnsignedInteger; }
+    bool isTag() const { return m_type == Type::Tag; }
+    bool isBool() const { return m_type == Type::Simple && (m_value == 20 || m_value == 21); }
+    bool isInvalid() const { return m_type == Type::Invalid; }
+    bool isLengthKnown() const { return !m_indefinite; }
+    // Entries of a map, items of an array, bytes of a definite string.
+    quint64 length() const { return m_value; }
+    quint64 toUnsignedInteger() const { return m_value; }
+    bool toBool() const { return m_value == 21; }
+
+    // More items in the current container (at the top level: more data).
+    bool hasNext() const;
+    // Steps over the current item; a tag steps to the item it tags.
+    bool next();
+    bool enterContainer();
+    // Expects the current container's end; steps past it.
+    bool leaveContainer();
+    // Reads the current byte or text string (all chunks), at most `bound` bytes, and steps past it.
+    // A text string must be valid UTF-8.
+    StringStatus readString(QByteArray *out, qsizetype bound);
+
+    qsizetype currentOffset() const { return qsizetype(m_pos - m_begin); }
+    bool failed() const { return !m_error.isEmpty(); }
+    QString errorString() const { return m_error; }
+    // The error is that the data ended inside an item.
+    bool truncated() const { return m_truncated; }
+
+private:
+    struct Level {
+        qint64 remaining; // items left in a definite container, -1 for an indefinite one
+    };
+
+    void parseHead();
+    void consumed();
+    bool fail(const char *error);
+    bool failTruncated();
+    bool skip(int depth);
+    StringStatus readChunks(QByteArray *out, qsizetype bound);
+    qsizetype left() const { return qsizetype(m_end - m_pos); }
+
+    const uchar *m_begin;
+    const uchar *m_pos;
+    const uchar *m_end;
+    QVarLengthArray<Level, 8> m_levels;
+    Type m_type = Type::Invalid;
+    quint64 m_value = 0;
+    bool m_indefinite = false;
+    int m_headSize = 0;
+    QString m_error;
+    bool m_truncated = false;
+};
+
+} // namespace keyhole::protocol
