@@ -198,10 +198,13 @@ int main(int argc, char *argv[])
                          }
                      });
     QObject::connect(&tunnel, &client::TunnelClient::requestFinished, &app, [](const client::RequestRecord &record) {
-        printOut(QStringLiteral("%1 %2 %3 %4ms")
-                     .arg(QString::fromLatin1(record.method), QString::fromUtf8(record.path))
-                     .arg(record.status)
-                     .arg(record.durationMs));
+        // Built as bytes: this runs for every request.
+        QByteArray line;
+        line.reserve(record.method.size() + record.path.size() + 24);
+        line.append(record.method).append(' ').append(record.path).append(' ');
+        line.append(QByteArray::number(record.status)).append(' ');
+        line.append(QByteArray::number(record.durationMs)).append("ms\n");
+        util::BatchedOutput::standardOutput().writeLine(line);
     });
     QObject::connect(&tunnel, &client::TunnelClient::webSocketActivity, &app, [](const client::RequestRecord &record) {
         const QString path = QString::fromUtf8(record.path);

@@ -109,6 +109,15 @@ struct HttpParser::Private {
         return 0;
     }
 
+    // Most names and values arrive in one piece: construct them rather than append to an empty array.
+    static void appendPiece(QByteArray &target, const char *at, size_t len)
+    {
+        if (target.isEmpty())
+            target = QByteArray(at, qsizetype(len));
+        else
+            target.append(at, qsizetype(len));
+    }
+
     static int onHeaderField(llhttp_t *p, const char *at, size_t len)
     {
         Private *d = self(p);
@@ -120,7 +129,7 @@ struct HttpParser::Private {
             d->headers->append({QByteArray(), QByteArray()});
             d->last = LastCallback::Field;
         }
-        d->headers->last().first.append(at, qsizetype(len));
+        appendPiece(d->headers->last().first, at, len);
         return 0;
     }
 
@@ -130,7 +139,7 @@ struct HttpParser::Private {
         if (d->headers->isEmpty())
             return 0;
         d->last = LastCallback::Value;
-        d->headers->last().second.append(at, qsizetype(len));
+        appendPiece(d->headers->last().second, at, len);
         return 0;
     }
 

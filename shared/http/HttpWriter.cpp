@@ -4,6 +4,8 @@
 
 #include "util/Logging.h"
 
+#include <cstring>
+
 namespace keyhole::http {
 
 namespace {
@@ -27,22 +29,51 @@ qsizetype headersSize(const HeaderList &headers)
     return size;
 }
 
-void appendHeaders(QByteArray &out, const HeaderList &headers)
+// Copies into a buffer sized once up front: a head is a few dozen small pieces, and
+// QByteArray::append's bookkeeping per piece cost more than the copying.
+class HeadBuilder
 {
-    for (const auto &header : headers) {
-        // Headers come from the other side of the tunnel: drop, never forward, one that would split
-        // the message.
-        if (!isSafeHeader(header.first, header.second)) {
-            qCDebug(lcHttp) << "dropping invalid header" << header.first.left(64);
-            continue;
-        }
-        out += header.first;
-        out += ": ";
-        out += header.second;
-        out += "\r\n";
+public:
+    explicit HeadBuilder(qsizetype capacity)
+        : m_out(capacity, Qt::Uninitialized), m_pos(m_out.data())
+    {
     }
-    out += "\r\n";
-}
+    void add(const char *data, qsizetype size)
+    {
+        std::memcpy(m_pos, data, size_t(size));
+        m_pos += size;
+    }
+    void add(const QByteArray &bytes) { add(bytes.constData(), bytes.size()); }
+    template <qsizetype N>
+    void add(const char (&literal)[N]) { add(literal, N - 1); }
+    void add(char c) { *m_pos++ = c; }
+
+    void addHeaders(const HeaderList &headers)
+    {
+        for (const auto &header : headers) {
+            // Headers come from the other side of the tunnel: drop, never forward, one that would
+            // split the message.
+            if (!isSafeHeader(header.first, header.second)) {
+                qCDebug(lcHttp) << "dropping invalid header" << header.first.left(64);
+                continue;
+            }
+            add(header.first);
+            add(": ");
+            add(header.second);
+            add("\r\n");
+        }
+        add("\r\n");
+    }
+    QByteArray take()
+    {
+        m_out.truncate(m_pos - m_out.constData()); // dropped headers leave room unused
+        return std::move(m_out);
+    }
+
+private:
+    QByteArray m_out;
+    char *m_pos;
+};
 
 } // namespace
 
@@ -118,27 +149,26 @@ QByteArray reasonPhrase(int status)
 QByteArray responseHead(int status, const HeaderList &headers)
 {
     const QByteArray reason = reasonPhrase(status);
-    QByteArray out;
-    out.reserve(16 + reason.size() + headersSize(headers));
-    out += "HTTP/1.1 ";
-    out += QByteArray::number(status);
-    out += ' ';
-    out += reason;
-    out += "\r\n";
-    appendHeaders(out, headers);
-    return out;
+    const QByteArray code = QByteArray::number(status);
+    HeadBuilder out(12 + code.size() + reason.size() + headersSize(headers));
+    out.add("HTTP/1.1 ");
+    out.add(code);
+    out.add(' ');
+    out.add(reason);
+    out.add("\r\n");
+    out.addHeaders(headers);
+    return out.take();
 }
 
 QByteArray requestHead(const QByteArray &method, const QByteArray &target, const HeaderList &headers)
 {
-    QByteArray out;
-    out.reserve(method.size() + target.size() + 12 + headersSize(headers));
-    out += method;
-    out += ' ';
-    out += target;
-    out += " HTTP/1.1\r\n";
-    appendHeaders(out, headers);
-    return out;
+    HeadBuilder out(method.size() + target.size() + 12 + headersSize(headers));
+    out.add(method);
+    out.add(' ');
+    out.add(target);
+    out.add(" HTTP/1.1\r\n");
+    out.addHeaders(headers);
+    return out.take();
 }
 
 bool responseHasNoBody(const QByteArray &requestMethod, int status)
