@@ -2,6 +2,7 @@
 #include "ProxyServer.h"
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
+#include "util/EventLoopChoice.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -15,6 +16,7 @@ using namespace keyhole;
 int main(int argc, char *argv[])
 {
     keyhole::util::tuneAllocatorForLargeBuffers();
+    keyhole::util::preferPlainEventLoop();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-proxy"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));

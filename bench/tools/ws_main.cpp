@@ -10,6 +10,8 @@
 #include "WsEchoServer.h"
 
 #include <QCommandLineParser>
+#include "util/EventLoopChoice.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -167,6 +169,7 @@ int runClient(const QCommandLineParser &parser)
 
 int main(int argc, char *argv[])
 {
+    keyhole::util::preferPlainEventLoop(); // the same event loop as the programs it measures
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-bench-ws"));
     QCommandLineParser parser;

@@ -9,6 +9,7 @@
 #include "TunnelClient.h"
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
+#include "util/EventLoopChoice.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
@@ -65,6 +66,7 @@ bool writeStateFile(const QString &path, const protocol::RegistrationResponse &r
 int main(int argc, char *argv[])
 {
     keyhole::util::tuneAllocatorForLargeBuffers();
+    keyhole::util::preferPlainEventLoop();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));
