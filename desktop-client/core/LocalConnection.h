@@ -70,6 +70,8 @@ private:
     void onReadyRead();
     void onSocketGone();
     void onTimer();
+    void appendInput(const QByteArray &data);
+    void clearInput();
     bool parseBuffered(); // true when the exchange ended (finished emitted)
     void finishExchange(Outcome outcome, bool keepAlive);
     void fail(Failure failure, const QString &text);
@@ -84,7 +86,8 @@ private:
     int m_served = 0;
 
     std::unique_ptr<http::HttpParser> m_parser;
-    QByteArray m_buffer;
+    QByteArray m_buffer;       // bytes read from the service, parsed up to m_bufferPos
+    qsizetype m_bufferPos = 0;
     QByteArray m_pendingWrite;
     qint64 m_responseBytes = 0;
     bool m_expectNoBody = false;
