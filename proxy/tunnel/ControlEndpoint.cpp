@@ -30,8 +30,13 @@ void ControlEndpoint::adopt(QTcpSocket *socket, const http::RequestHead &request
                                         << socket->peerAddress().toString() << "with" << answer.status << "-"
                                         << answer.error;
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QTimer::singleShot(kRefusalDrainMs, socket, &QTcpSocket::abort);
+        QTimer::singleShot(kRefusalDrainMs, socket, [socket] {
+            socket->abort();
+            socket->deleteLater();
+        });
         socket->disconnectFromHost();
+        if (socket->state() == QAbstractSocket::UnconnectedState) // the peer had already gone
+            socket->deleteLater();
         return;
     }
     auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, {}, this);

@@ -2,10 +2,12 @@
 
 #include "websocket/Masking.h"
 
+#include <QIODevice>
 #include <QStringDecoder>
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace keyhole::websocket {
 
@@ -51,43 +53,49 @@ int MessageDecoder::headerSize() const
     return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((m_header[1] & 0x80) ? 4 : 0);
 }
 
-std::optional<Message> MessageDecoder::next()
+qsizetype MessageDecoder::take(char *dst, qsizetype max, QIODevice *device)
+{
+    const qsizetype buffered = m_in.size() - m_inPos;
+    if (buffered > 0) {
+        const qsizetype n = std::min(max, buffered);
+        std::memcpy(dst, m_in.constData() + m_inPos, size_t(n));
+        m_inPos += n;
+        if (m_inPos == m_in.size()) {
+            m_in.clear(); // all copied out; do not hold on to the chunk
+            m_inPos = 0;
+        }
+        return n;
+    }
+    if (!device)
+        return 0;
+    const qint64 n = device->read(dst, max);
+    return n > 0 ? qsizetype(n) : 0;
+}
+
+std::optional<Message> MessageDecoder::next(QIODevice *device)
 {
     while (m_error == 0) {
         if (m_stage == Stage::Header) {
             for (int size = headerSize(); m_headerLen < size; size = headerSize()) {
-                const qsizetype available = m_in.size() - m_inPos;
-                if (available == 0)
+                const qsizetype n = take(reinterpret_cast<char *>(m_header) + m_headerLen, size - m_headerLen, device);
+                if (n == 0)
                     return std::nullopt;
-                const qsizetype n = std::min<qsizetype>(size - m_headerLen, available);
-                std::memcpy(m_header + m_headerLen, m_in.constData() + m_inPos, size_t(n));
                 m_headerLen += int(n);
-                m_inPos += n;
             }
             if (!startFrame())
                 return std::nullopt;
         }
-        if (m_remaining > 0) {
-            const qsizetype available = m_in.size() - m_inPos;
-            if (available == 0)
-                return std::nullopt;
-            const qsizetype n = qsizetype(std::min<quint64>(m_remaining, quint64(available)));
+        while (m_remaining > 0) {
             char *dst = m_target->data() + m_targetPos;
-            const char *src = m_in.constData() + m_inPos;
+            const qsizetype max = qsizetype(std::min<quint64>(m_remaining, quint64(std::numeric_limits<qsizetype>::max())));
+            const qsizetype n = take(dst, max, device);
+            if (n == 0)
+                return std::nullopt;
             if (m_masked)
-                copyMasked(dst, src, n, m_mask, m_maskPhase);
-            else
-                std::memcpy(dst, src, size_t(n));
+                applyMask(dst, n, m_mask, m_maskPhase);
             m_maskPhase = int((m_maskPhase + n) & 3);
             m_targetPos += n;
-            m_inPos += n;
             m_remaining -= quint64(n);
-            if (m_remaining > 0)
-                return std::nullopt;
-        }
-        if (m_inPos == m_in.size()) {
-            m_in.clear(); // everything is copied out; do not hold on to the chunk
-            m_inPos = 0;
         }
         m_stage = Stage::Header;
         m_headerLen = 0;

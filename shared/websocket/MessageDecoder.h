@@ -7,6 +7,8 @@
 
 #include <optional>
 
+class QIODevice;
+
 namespace keyhole::websocket {
 
 // One complete WebSocket message, or a control frame.
@@ -17,12 +19,13 @@ struct Message {
     quint16 closeCode = 0;          // Close: the peer's code, CloseNoStatus when it gave none
 };
 
-// A streaming RFC 6455 decoder: feed() it bytes as they arrive, then take messages with next() until
-// it returns nothing. Reassembles fragmented messages, lets control frames interleave with their
-// fragments, and validates strictly; the first violation stops it for good, and error() is the close
-// code to answer with (1002 protocol, 1007 invalid UTF-8, 1009 too big). A message's size is checked
-// against the limit from its frame headers, before any of it is allocated. Payloads are copied once,
-// from the fed bytes into the message, and unmasked on the way.
+// A streaming RFC 6455 decoder: feed() it bytes, or let next() read from a QIODevice, and take
+// messages with next() until it returns nothing. Reassembles fragmented messages, lets control frames
+// interleave with their fragments, and validates strictly; the first violation stops it for good, and
+// error() is the close code to answer with (1002 protocol, 1007 invalid UTF-8, 1009 too big). A
+// message's size is checked against the limit from its frame headers, before any of it is allocated.
+// Payloads are copied once, straight into the message (from the device's buffer or the fed bytes),
+// and unmasked there in place.
 class MessageDecoder
 {
 public:
@@ -33,17 +36,19 @@ public:
     qint64 maxMessageBytes() const { return m_maxMessageBytes; }
 
     void feed(QByteArray bytes);
-    std::optional<Message> next();
+    // The next message or control frame: from the fed bytes first, then read from `device` (if given)
+    // no further than the message needs. Nothing when more input is needed or after an error.
+    std::optional<Message> next(QIODevice *device = nullptr);
 
     // 0 while the stream is valid; otherwise the close code for the first violation.
     quint16 error() const { return m_error; }
     QString errorString() const { return m_errorString; }
-    // Bytes fed and not yet decoded (a frame header or payload in progress does not count).
-    qsizetype unreadBytes() const { return m_in.size() - m_inPos; }
 
 private:
     enum class Stage { Header, Payload };
 
+    // Copies up to `max` input bytes to `dst`: fed bytes first, then from the device.
+    qsizetype take(char *dst, qsizetype max, QIODevice *device);
     int headerSize() const;
     bool startFrame();
     std::optional<Message> finishFrame();

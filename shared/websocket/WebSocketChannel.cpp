@@ -38,6 +38,9 @@ WebSocketChannel::WebSocketChannel(QTcpSocket *socket, Role role, const QByteArr
     , m_decoder(role, kDefaultMaxIncomingMessageBytes)
 {
     m_socket->setParent(this);
+    // Messages are written whole and coalesced per event-loop pass; Nagle would only hold back the
+    // tail of a large one until the peer's (delayed) ACK.
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_closeTimer.setSingleShot(true);
     connect(&m_closeTimer, &QTimer::timeout, this, [this] {
         if (m_errorString.isEmpty())
@@ -155,11 +158,8 @@ void WebSocketChannel::writeClose(quint16 code, const QString &reason)
 
 void WebSocketChannel::onReadyRead()
 {
-    if (m_state == State::Closed)
-        return;
-    if (m_socket->bytesAvailable() > 0)
-        m_decoder.feed(m_socket->readAll());
-    processMessages();
+    if (m_state != State::Closed)
+        processMessages();
 }
 
 void WebSocketChannel::processMessages()
@@ -169,7 +169,8 @@ void WebSocketChannel::processMessages()
     m_processing = true;
     QPointer<WebSocketChannel> self(this);
     while (m_state != State::Closed && !m_closeReceived) {
-        std::optional<Message> message = m_decoder.next();
+        // Reads the socket only as far as each message needs, straight into the message.
+        std::optional<Message> message = m_decoder.next(m_socket);
         if (!message) {
             if (m_decoder.error() != 0)
                 failConnection(m_decoder.error(), m_decoder.errorString());

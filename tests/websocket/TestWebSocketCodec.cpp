@@ -2,6 +2,7 @@
 #include "websocket/MessageDecoder.h"
 #include "websocket/WebSocketFrame.h"
 
+#include <QBuffer>
 #include <QRandomGenerator>
 #include <QTest>
 
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void testMaxSizeCheckedBeforeAllocating();
     void testFragmentsCountTowardsMaxSize();
     void testByteAtATimeGivesIdenticalResults();
+    void testReadingFromADeviceGivesIdenticalResults();
     void testInvalidUtf8AcrossFragments();
 };
 
@@ -351,6 +353,38 @@ void TestWebSocketCodec::testByteAtATimeGivesIdenticalResults()
         }
         QCOMPARE(describeAll(chunked), describeAll(whole));
     }
+}
+
+void TestWebSocketCodec::testReadingFromADeviceGivesIdenticalResults()
+{
+    QByteArray stream;
+    for (int size : {0, 3, 125, 126, 65536, 100 * 1024})
+        stream += frame(Opcode::Binary, randomBytes(size), Role::Client);
+    stream += frame(Opcode::Text, "ab", Role::Client, false) + frame(Opcode::Ping, "p", Role::Client)
+        + frame(Opcode::Continuation, "c", Role::Client);
+    const Decoded whole = decodeAll(Role::Server, stream);
+    QCOMPARE(whole.messages.size(), 8);
+
+    // Some bytes fed (as after a handshake), the rest read from the device as it "arrives".
+    MessageDecoder decoder(Role::Server, 1 << 24);
+    decoder.feed(stream.left(5));
+    QBuffer device;
+    device.open(QIODevice::ReadWrite);
+    Decoded read;
+    for (qsizetype pos = 5; pos < stream.size();) {
+        const qsizetype n = qMin<qsizetype>(QRandomGenerator::global()->bounded(1, 40000), stream.size() - pos);
+        const qint64 at = device.pos();
+        device.seek(device.size());
+        device.write(stream.mid(pos, n));
+        device.seek(at);
+        pos += n;
+        while (auto m = decoder.next(&device))
+            read.messages.append(*m);
+    }
+    QCOMPARE(device.bytesAvailable(), 0);
+    QCOMPARE(describeAll(read), describeAll(whole));
+    for (int i = 0; i < whole.messages.size(); ++i)
+        QCOMPARE(read.messages[i].payload, whole.messages[i].payload);
 }
 
 void TestWebSocketCodec::testInvalidUtf8AcrossFragments()
