@@ -15,6 +15,9 @@ namespace {
 // Up to this size a client frame is masked on the stack and copied into the socket's buffer once;
 // larger ones are masked into a QByteArray that the socket's buffer keeps without copying.
 constexpr qsizetype kSmallFrameBytes = 4096;
+// Frames up to this size reuse one buffer once the socket has let go of it: warm pages instead of
+// faulting in a fresh allocation for every large message.
+constexpr qsizetype kMaxReusedFrameBytes = 1024 * 1024;
 
 QByteArray closePayload(quint16 code, const QString &reason)
 {
@@ -141,9 +144,15 @@ void WebSocketChannel::writeFrame(Opcode opcode, const QByteArray &payload)
         m_socket->write(frame, total);
         return;
     }
-    QByteArray frame(total, Qt::Uninitialized);
-    std::memcpy(frame.data(), header, size_t(headerSize));
-    copyMasked(frame.data() + headerSize, payload.constData(), payload.size(), key, 0);
+    QByteArray fresh;
+    QByteArray &frame = total <= kMaxReusedFrameBytes ? m_maskBuffer : fresh;
+    if (frame.isDetached() && frame.capacity() >= total)
+        frame.resize(total); // the socket has written and released it
+    else
+        frame = QByteArray(total, Qt::Uninitialized); // the socket keeps the old one until written
+    char *out = frame.data(); // the only owner: no detach
+    std::memcpy(out, header, size_t(headerSize));
+    copyMasked(out + headerSize, payload.constData(), payload.size(), key, 0);
     m_socket->write(frame);
 }
 

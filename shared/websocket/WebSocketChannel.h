@@ -98,6 +98,7 @@ private:
     quint16 m_closeCode = CloseAbnormal;
     QString m_closeReason;
     QString m_errorString;
+    QByteArray m_maskBuffer; // a client's large frames, reused once the socket has written one
 };
 
 } // namespace keyhole::websocket

@@ -189,6 +189,14 @@ void TestWebSocketChannel::testOurClientAgainstQWebSocketServer()
     QTRY_COMPARE_WITH_TIMEOUT(echoes.size(), sent.size(), 10000);
     QCOMPARE(echoes, sent);
 
+    // One at a time, so the socket has released each large frame before the next reuses its buffer.
+    for (qsizetype size : {70000, 5000, 70000, 200000}) {
+        sent << randomBytes(size);
+        QVERIFY(channel->sendBinaryMessage(sent.last()));
+        QTRY_COMPARE(echoes.size(), sent.size());
+        QCOMPARE(echoes.last(), sent.last());
+    }
+
     // Pings both ways.
     QSignalSpy pongs(channel.get(), &WebSocketChannel::pong);
     QVERIFY(channel->ping("are you there"));
