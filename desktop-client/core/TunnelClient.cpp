@@ -1,7 +1,5 @@
 #include "TunnelClient.h"
 
-#include "ZeroMaskGenerator.h"
-
 #include "LocalForwarder.h"
 #include "LocalWebSocketBridge.h"
 #include "crypto/Label.h"
@@ -9,13 +7,11 @@
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
-
-#include <QNetworkRequest>
-#include <QSslConfiguration>
-#include <QWebSocket>
+#include "websocket/WebSocketChannel.h"
+#include "websocket/WebSocketConnector.h"
 
 #include <climits>
-#include <memory>
+#include <utility>
 
 namespace keyhole::client {
 
@@ -58,6 +54,10 @@ TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, 
 TunnelClient::~TunnelClient()
 {
     m_webSockets->disconnect(this);
+    if (m_connector) {
+        m_connector->disconnect(this);
+        m_connector->abort();
+    }
     if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();
@@ -164,7 +164,7 @@ void TunnelClient::stop()
     m_retryTimer.stop();
     m_watchdog.stop();
     m_nextRetry = {};
-    if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState) {
+    if (m_socket && m_socket->isOpen()) {
         protocol::Goodbye goodbye;
         goodbye.code = protocol::Goodbye::CodeClientExit;
         goodbye.reason = QStringLiteral("the client is shutting down");
@@ -201,57 +201,64 @@ void TunnelClient::openSocket()
     }
 
     const quint64 generation = ++m_generation;
-    auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-    m_socket = socket;
-    socket->setMaskGenerator(new ZeroMaskGenerator(socket)); // a child: it outlives the socket's last frame
-    socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessageBytes);
-    socket->setMaxAllowedIncomingFrameSize(kMaxIncomingMessageBytes);
-    if (!m_caCertificates.isEmpty()) {
-        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
-        config.addCaCertificates(m_caCertificates);
-        socket->setSslConfiguration(config);
-    }
-    // Every handler checks that the socket is still the current one: old sockets may still talk.
-    auto current = [this, socket, generation] { return socket == m_socket && generation == m_generation; };
-    connect(socket, &QWebSocket::connected, this, [this, current] {
-        if (current())
-            onConnected();
+    websocket::WebSocketConnector::Options options;
+    options.url = m_settings.subscribeUrl();
+    options.userAgent = QByteArrayLiteral("keyhole/" KEYHOLE_VERSION);
+    options.extraCaCertificates = m_caCertificates;
+    options.timeoutMs = m_watchdogMs;
+    options.peerName = QStringLiteral("the proxy");
+    auto *connector = new websocket::WebSocketConnector(options, this);
+    m_connector = connector;
+    connect(connector, &websocket::WebSocketConnector::succeeded, this,
+            [this, connector, generation](websocket::WebSocketChannel *channel) {
+                m_connector = nullptr;
+                connector->deleteLater();
+                onConnected(channel, generation);
+            });
+    connect(connector, &websocket::WebSocketConnector::failed, this, [this, connector](const QString &why) {
+        m_connector = nullptr;
+        connector->deleteLater();
+        onSocketLost(why);
     });
-    connect(socket, &QWebSocket::disconnected, this, [this, current, socket] {
+
+    qCInfo(lcClient, "connecting to %s", qPrintable(options.url.toString()));
+    setState(ClientState::Connecting);
+    // The watchdog also bounds the connect and the TLS and WebSocket handshakes.
+    m_watchdog.start(m_watchdogMs);
+    connector->open();
+}
+
+void TunnelClient::onConnected(websocket::WebSocketChannel *channel, quint64 generation)
+{
+    using websocket::WebSocketChannel;
+    m_socket = channel;
+    channel->setMaxIncomingMessageBytes(qint64(kMaxIncomingMessageBytes));
+    channel->setCloseTimeout(kGracefulCloseMs);
+    // Every handler checks that the socket is still the current one: old sockets may still talk.
+    auto current = [this, channel, generation] { return channel == m_socket && generation == m_generation; };
+    connect(channel, &WebSocketChannel::disconnected, this, [this, current, channel] {
         if (!current())
             return;
-        if (!socket->closeReason().isEmpty())
-            onSocketLost(socket->closeReason());
-        else if (socket->error() != QAbstractSocket::UnknownSocketError)
-            onSocketLost(socket->errorString());
+        if (!channel->closeReason().isEmpty())
+            onSocketLost(channel->closeReason());
+        else if (!channel->errorString().isEmpty())
+            onSocketLost(channel->errorString());
         else
             onSocketLost(QStringLiteral("the proxy closed the connection"));
     });
-    connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, current, socket] {
+    connect(channel, &WebSocketChannel::errorOccurred, this, [this, current, channel] {
         if (current())
-            onSocketLost(socket->errorString());
+            onSocketLost(channel->errorString());
     });
-    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, current](const QByteArray &frame) {
+    connect(channel, &WebSocketChannel::binaryMessageReceived, this, [this, current](const QByteArray &frame) {
         if (current())
             onBinaryMessage(frame);
     });
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, current](const QString &) {
+    connect(channel, &WebSocketChannel::textMessageReceived, this, [this, current](const QString &) {
         if (current())
             protocolError(QStringLiteral("text frame on the control channel"));
     });
 
-    const QUrl url = m_settings.subscribeUrl();
-    qCInfo(lcClient, "connecting to %s", qPrintable(url.toString()));
-    setState(ClientState::Connecting);
-    // The watchdog also bounds the connect and the TLS and WebSocket handshakes.
-    m_watchdog.start(m_watchdogMs);
-    QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("keyhole-client/" KEYHOLE_VERSION));
-    socket->open(request);
-}
-
-void TunnelClient::onConnected()
-{
     setState(ClientState::Registering);
     m_watchdog.start(m_watchdogMs);
     protocol::RegistrationRequest request;
@@ -282,7 +289,7 @@ void TunnelClient::onSocketLost(const QString &why)
 
 void TunnelClient::onWatchdog()
 {
-    if (!m_socket)
+    if (!m_socket && !m_connector)
         return;
     const QString why = m_state == ClientState::Connecting
         ? QStringLiteral("could not connect to the proxy within %1 s").arg(m_watchdogMs / 1000.0)
@@ -404,10 +411,9 @@ void TunnelClient::protocolError(const QString &why)
 
 bool TunnelClient::send(const protocol::Message &message)
 {
-    if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+    if (!m_socket)
         return false;
-    const QByteArray frame = protocol::Codec::encode(message);
-    return m_socket->sendBinaryMessage(frame) == frame.size();
+    return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
 }
 
 void TunnelClient::scheduleReconnect()
@@ -434,38 +440,38 @@ void TunnelClient::enterTerminal(ClientState state)
 
 void TunnelClient::retireSocket(bool graceful)
 {
-    QWebSocket *socket = m_socket;
-    if (!socket)
+    if (!m_socket && !m_connector)
         return;
     // Local WebSockets live only as long as the control connection their visitors came through.
-    m_webSockets->closeAll(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("going away"));
-    m_socket = nullptr;
+    m_webSockets->closeAll(websocket::CloseGoingAway, QStringLiteral("going away"));
     ++m_generation;
     m_watchdog.stop();
+    if (websocket::WebSocketConnector *connector = std::exchange(m_connector, nullptr)) {
+        connector->disconnect(this);
+        connector->abort();
+        connector->deleteLater();
+    }
+    websocket::WebSocketChannel *socket = std::exchange(m_socket, nullptr);
+    if (!socket)
+        return;
     socket->disconnect(this);
-    if (!graceful || socket->state() != QAbstractSocket::ConnectedState) {
+    if (!graceful || !socket->isOpen()) {
         socket->abort();
         socket->deleteLater();
         return;
     }
-    // Let the close frame (and a Goodbye before it) reach the proxy before the socket goes.
+    // Let the close frame (and a Goodbye before it) reach the proxy before the socket goes; the
+    // channel aborts a closing handshake that takes longer than kGracefulCloseMs.
     ++m_closingSockets;
-    auto fired = std::make_shared<bool>(false);
-    auto done = [this, socket, fired] {
-        if (*fired)
-            return;
-        *fired = true;
+    connect(socket, &websocket::WebSocketChannel::disconnected, this, [this, socket] {
         socket->disconnect(this);
-        socket->abort();
         socket->deleteLater();
         if (--m_closingSockets == 0 && m_stopping) {
             m_stopping = false;
             Q_EMIT stopped();
         }
-    };
-    connect(socket, &QWebSocket::disconnected, this, done);
-    QTimer::singleShot(kGracefulCloseMs, socket, done);
-    socket->close(QWebSocketProtocol::CloseCodeNormal);
+    });
+    socket->close(websocket::CloseNormal);
 }
 
 } // namespace keyhole::client

@@ -16,10 +16,13 @@
 
 #include <optional>
 
-class QWebSocket;
-
 namespace keyhole::util {
 class Clock;
+}
+
+namespace keyhole::websocket {
+class WebSocketChannel;
+class WebSocketConnector;
 }
 
 namespace keyhole::client {
@@ -85,7 +88,7 @@ Q_SIGNALS:
 private:
     void setState(ClientState state);
     void openSocket();
-    void onConnected();
+    void onConnected(websocket::WebSocketChannel *channel, quint64 generation);
     void onSocketLost(const QString &why);
     void onBinaryMessage(const QByteArray &frame);
     void onWatchdog();
@@ -97,7 +100,7 @@ private:
     bool send(const protocol::Message &message);
     void scheduleReconnect();
     void enterTerminal(ClientState state);
-    // Detaches the current socket: closes it gracefully (close frame) or aborts it.
+    // Detaches the current connection attempt or socket: closes it gracefully (close frame) or aborts it.
     void retireSocket(bool graceful);
     void rebuildForwarder();
     void loadCaCertificates();
@@ -107,7 +110,8 @@ private:
     const util::Clock *m_clock;
     ClientState m_state = ClientState::Offline;
     bool m_wanted = false; // start() was called and nothing final happened since
-    QWebSocket *m_socket = nullptr;
+    websocket::WebSocketConnector *m_connector = nullptr; // while connecting
+    websocket::WebSocketChannel *m_socket = nullptr;      // once the handshake is done
     quint64 m_generation = 0; // which socket a running request belongs to
     LocalForwarder *m_forwarder = nullptr;
     LocalWebSocketBridge *m_webSockets = nullptr;

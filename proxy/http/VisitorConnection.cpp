@@ -295,7 +295,7 @@ void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
     const QByteArray path = m_path;
     const QString peer = m_peer;
     QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake);
+    QTcpSocket *socket = releaseSocket(&afterHandshake, true);
     m_gateway->acceptWebSocket(socket, afterHandshake, id, label, peer, path, QString::fromUtf8(response.subprotocol));
 }
 
@@ -459,31 +459,35 @@ void VisitorConnection::onTimeout()
 
 void VisitorConnection::handOver()
 {
+    // The control channel answers the handshake itself, from the request we already parsed.
+    const http::RequestHead head = m_parser.requestHead();
     QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake);
+    QTcpSocket *socket = releaseSocket(&afterHandshake, false);
     // A client sends nothing before the handshake completes; anything else is not our protocol.
     if (!afterHandshake.isEmpty()) {
         socket->abort();
         socket->deleteLater();
         return;
     }
-    m_gateway->handOverControlChannel(socket);
+    m_gateway->handOverControlChannel(socket, head);
 }
 
-QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake)
+QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake, bool giveBackHandshake)
 {
-    // WebSockets are served by QWebSocketServer, which reads the handshake itself: give the socket
-    // back the handshake bytes we took and let go of it. What the visitor sent after the handshake
-    // (its first frames) is held back for the caller: a new QWebSocket may read buffered frames
-    // before anyone is connected to its signals, and those messages would be lost.
+    // Visitor WebSockets are served by QWebSocketServer, which reads the handshake itself: give the
+    // socket back the handshake bytes we took and let go of it. What the visitor sent after the
+    // handshake (its first frames) is held back for the caller: a new QWebSocket may read buffered
+    // frames before anyone is connected to its signals, and those messages would be lost.
     m_timer.stop();
     m_phase = Phase::Closing;
     disconnect(m_socket, nullptr, this, nullptr);
     m_in.append(m_socket->readAll());
     const QByteArray handshake = m_in.mid(m_msgStart, m_headEnd - m_msgStart);
     *afterHandshake = m_in.mid(m_headEnd);
-    for (auto it = handshake.crbegin(); it != handshake.crend(); ++it)
-        m_socket->ungetChar(*it);
+    if (giveBackHandshake) {
+        for (auto it = handshake.crbegin(); it != handshake.crend(); ++it)
+            m_socket->ungetChar(*it);
+    }
     m_in.clear();
     m_inPos = m_msgStart = m_headEnd = 0;
     m_socket->setReadBufferSize(0);

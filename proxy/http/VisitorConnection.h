@@ -53,8 +53,9 @@ private:
     void finishExchange(int status, qint64 bytes, bool close);
     void arm(TimerPurpose purpose, int ms);
     void handOver();
-    // Gives up the socket with the current request's handshake unread again, for a WebSocket server.
-    QTcpSocket *releaseSocket(QByteArray *afterHandshake);
+    // Gives up the socket; with `giveBackHandshake` the current request's head is unread again, for
+    // a WebSocket server that parses it itself.
+    QTcpSocket *releaseSocket(QByteArray *afterHandshake, bool giveBackHandshake);
 
     QTcpSocket *m_socket;
     VisitorGateway *m_gateway;

@@ -73,9 +73,9 @@ void VisitorGateway::unregisterPending(const QByteArray &id)
         Q_EMIT idle();
 }
 
-void VisitorGateway::handOverControlChannel(QTcpSocket *socket)
+void VisitorGateway::handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request)
 {
-    Q_EMIT controlChannelRequested(socket);
+    Q_EMIT controlChannelRequested(socket, request);
 }
 
 void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label,

@@ -4,6 +4,7 @@
 #include "bus/MessageBus.h"
 #include "bus/RequestIds.h"
 #include "http/HostRouter.h"
+#include "http/HttpMessageHead.h"
 
 #include <QHash>
 #include <QObject>
@@ -44,7 +45,7 @@ public:
     bool shuttingDown() const { return m_shuttingDown; }
     void registerPending(const QByteArray &id, VisitorConnection *connection);
     void unregisterPending(const QByteArray &id);
-    void handOverControlChannel(QTcpSocket *socket);
+    void handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request);
     // The local service accepted a visitor's WebSocket: complete the handshake and carry its messages.
     void acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label, const QString &peer,
                          const QByteArray &path, const QString &subprotocol);
@@ -57,8 +58,9 @@ public:
     void failExchange(const ExchangeFailure &failure) override;
 
 Q_SIGNALS:
-    // A visitor connection turned out to be a client's control channel (WebSocket to /proxy/subscribe).
-    void controlChannelRequested(QTcpSocket *socket);
+    // A visitor connection turned out to be a client's control channel (WebSocket to /proxy/subscribe):
+    // `request` is its upgrade request, already read; the handshake is not answered yet.
+    void controlChannelRequested(QTcpSocket *socket, const keyhole::http::RequestHead &request);
     void idle(); // emitted during shutdown when no request is pending any more
 
 private:

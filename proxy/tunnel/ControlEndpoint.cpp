@@ -1,40 +1,46 @@
 #include "tunnel/ControlEndpoint.h"
 
-#include "ProxyConfig.h"
 #include "tunnel/TunnelSession.h"
 #include "util/Logging.h"
+#include "websocket/Handshake.h"
+#include "websocket/WebSocketChannel.h"
 
 #include <QTcpSocket>
-#include <QWebSocket>
-#include <QWebSocketServer>
+#include <QTimer>
 
 namespace keyhole::proxy {
+
+namespace {
+constexpr int kRefusalDrainMs = 5000; // for the refusal to leave before the connection is cut
+}
 
 ControlEndpoint::ControlEndpoint(const TunnelContext &context, QObject *parent)
     : QObject(parent)
     , m_context(context)
-    , m_server(new QWebSocketServer(QStringLiteral("keyhole-proxy"), QWebSocketServer::NonSecureMode, this))
 {
-    m_server->setHandshakeTimeout(std::chrono::milliseconds(context.config->registrationTimeoutMs));
-    m_server->setMaxPendingConnections(1000);
-    connect(m_server, &QWebSocketServer::newConnection, this, &ControlEndpoint::onNewConnection);
 }
 
-void ControlEndpoint::adopt(QTcpSocket *socket)
+void ControlEndpoint::adopt(QTcpSocket *socket, const http::RequestHead &request)
 {
-    // Until the handshake completes the socket is ours; QWebSocket adopts it afterwards.
     socket->setParent(this);
-    connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-        if (socket->parent() == this)
+    const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(request);
+    socket->write(answer.bytes);
+    if (answer.status != 101) {
+        qCInfo(lcProxyTunnel).noquote() << "refused a control channel handshake from"
+                                        << socket->peerAddress().toString() << "with" << answer.status << "-"
+                                        << answer.error;
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QTimer::singleShot(kRefusalDrainMs, socket, [socket] {
+            socket->abort();
             socket->deleteLater();
-    });
-    m_server->handleConnection(socket);
-}
-
-void ControlEndpoint::onNewConnection()
-{
-    while (QWebSocket *socket = m_server->nextPendingConnection())
-        new TunnelSession(socket, m_context, this);
+        });
+        socket->disconnectFromHost();
+        if (socket->state() == QAbstractSocket::UnconnectedState) // the peer had already gone
+            socket->deleteLater();
+        return;
+    }
+    auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, {}, this);
+    new TunnelSession(channel, m_context, this);
 }
 
 void ControlEndpoint::shutdownSessions()

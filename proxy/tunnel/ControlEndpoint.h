@@ -1,16 +1,17 @@
 #pragma once
 
+#include "http/HttpMessageHead.h"
 #include "tunnel/TunnelContext.h"
 
 #include <QObject>
 
 class QTcpSocket;
-class QWebSocketServer;
 
 namespace keyhole::proxy {
 
-// Turns a visitor connection that asked for /proxy/subscribe into a client's control channel:
-// QWebSocketServer completes the handshake (never listening itself), then a TunnelSession takes over.
+// Turns a visitor connection that asked for /proxy/subscribe into a client's control channel: answers
+// the WebSocket handshake the gateway has already read (101, or 400/426 and close), then a
+// TunnelSession takes over the channel. Sessions are its children.
 class ControlEndpoint : public QObject
 {
     Q_OBJECT
@@ -18,15 +19,13 @@ class ControlEndpoint : public QObject
 public:
     ControlEndpoint(const TunnelContext &context, QObject *parent = nullptr);
 
-    void adopt(QTcpSocket *socket);
+    // Takes ownership of the socket; `request` is its upgrade request.
+    void adopt(QTcpSocket *socket, const keyhole::http::RequestHead &request);
     // Says goodbye to every session; they delete themselves once closed.
     void shutdownSessions();
 
 private:
-    void onNewConnection();
-
     TunnelContext m_context;
-    QWebSocketServer *m_server;
 };
 
 } // namespace keyhole::proxy

@@ -8,8 +8,7 @@
 #include "tunnel/TunnelRegistry.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
-
-#include <QWebSocket>
+#include "websocket/WebSocketChannel.h"
 
 #include <cmath>
 
@@ -18,6 +17,8 @@ namespace keyhole::proxy {
 namespace {
 // Room for the envelope and headers around a body of the largest allowed size.
 constexpr qint64 kFrameOverhead = 256 * 1024;
+// A peer that never answers the closing handshake is cut off after this.
+constexpr int kCloseTimeoutMs = 5000;
 
 const char *goodbyeCodeFor(crypto::RegistrationVerifier::Outcome outcome)
 {
@@ -32,7 +33,7 @@ const char *goodbyeCodeFor(crypto::RegistrationVerifier::Outcome outcome)
 }
 } // namespace
 
-TunnelSession::TunnelSession(QWebSocket *socket, const TunnelContext &context, QObject *parent)
+TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelContext &context, QObject *parent)
     : QObject(parent)
     , m_socket(socket)
     , m_context(context)
@@ -40,14 +41,15 @@ TunnelSession::TunnelSession(QWebSocket *socket, const TunnelContext &context, Q
 {
     m_socket->setParent(this);
     const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
-    m_socket->setMaxAllowedIncomingMessageSize(quint64(maxFrame));
-    m_socket->setMaxAllowedIncomingFrameSize(quint64(maxFrame));
+    m_socket->setMaxIncomingMessageBytes(maxFrame);
+    m_socket->setCloseTimeout(kCloseTimeoutMs);
     m_lastHeardMs = context.clock->monotonicMs();
 
-    connect(m_socket, &QWebSocket::binaryMessageReceived, this, &TunnelSession::onBinaryMessage);
-    connect(m_socket, &QWebSocket::textMessageReceived, this, &TunnelSession::onTextMessage);
-    connect(m_socket, &QWebSocket::disconnected, this, &TunnelSession::onDisconnected);
-    connect(m_socket, &QWebSocket::pong, this, [this] { m_lastHeardMs = m_context.clock->monotonicMs(); });
+    using websocket::WebSocketChannel;
+    connect(m_socket, &WebSocketChannel::binaryMessageReceived, this, &TunnelSession::onBinaryMessage);
+    connect(m_socket, &WebSocketChannel::textMessageReceived, this, &TunnelSession::onTextMessage);
+    connect(m_socket, &WebSocketChannel::disconnected, this, &TunnelSession::onDisconnected);
+    connect(m_socket, &WebSocketChannel::pong, this, [this] { m_lastHeardMs = m_context.clock->monotonicMs(); });
 
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &TunnelSession::onHeartbeat);
@@ -68,10 +70,10 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
         return;
     if (const auto *request = std::get_if<protocol::HttpRequest>(&message)) {
         if (admit(request->id, false))
-            send(message);
+            sendOrFail(request->id, message);
     } else if (const auto *upgrade = std::get_if<protocol::WsRequest>(&message)) {
         if (admit(upgrade->id, true))
-            send(message);
+            sendOrFail(upgrade->id, message);
     } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
         if (!m_webSockets.contains(ws->id))
             return;
@@ -145,7 +147,7 @@ void TunnelSession::onWebSocketFromClient(protocol::Message &message)
         if (!m_webSockets.contains(ws->id))
             return;
         if (ws->payload.size() > m_context.config->maxWsMessageBytes) {
-            tearDownBoth(ws->id, QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("message too big"));
+            tearDownBoth(ws->id, websocket::CloseTooBig, QStringLiteral("message too big"));
             return;
         }
         const QByteArray id = ws->id;
@@ -166,7 +168,7 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
         qCWarning(lcProxyTunnel).noquote() << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
                                            << "sent a malformed frame:" << decoded.error;
         closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("malformed frame: ") + decoded.error,
-                  QWebSocketProtocol::CloseCodeProtocolError);
+                  websocket::CloseProtocolError);
         return;
     }
     protocol::Message &message = *decoded.message;
@@ -176,7 +178,7 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
             return;
         }
         closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("register first"),
-                  QWebSocketProtocol::CloseCodeProtocolError);
+                  websocket::CloseProtocolError);
         return;
     }
     if (m_state != State::Online)
@@ -190,21 +192,21 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
         // m_lastHeardMs is all a pong is for
     } else if (const auto *goodbye = std::get_if<protocol::Goodbye>(&message)) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye->code << goodbye->reason;
-        m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("goodbye"));
+        m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
     } else if (std::holds_alternative<protocol::WsResponse>(message) || std::holds_alternative<protocol::WsMessage>(message)
                || std::holds_alternative<protocol::WsTeardown>(message)) {
         onWebSocketFromClient(message);
     } else {
         closeWith(protocol::Goodbye::CodeProtocolError,
                   QStringLiteral("unexpected %1").arg(QLatin1String(protocol::messageTypeName(protocol::messageType(message)))),
-                  QWebSocketProtocol::CloseCodeProtocolError);
+                  websocket::CloseProtocolError);
     }
 }
 
 void TunnelSession::onTextMessage(const QString &)
 {
     closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("text frames are not part of the protocol"),
-              QWebSocketProtocol::CloseCodeDatatypeNotSupported);
+              websocket::CloseUnsupportedData);
 }
 
 void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
@@ -217,7 +219,7 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
         response.reason = result.error;
         response.code = goodbyeCodeFor(result.outcome);
         send(response);
-        closeWith(response.code, result.error, QWebSocketProtocol::CloseCodePolicyViolated);
+        closeWith(response.code, result.error, websocket::ClosePolicyViolated);
         return;
     }
     if (m_context.authorizedKeys) {
@@ -227,7 +229,7 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
             response.reason = QStringLiteral("this key (%1) is not authorized on this proxy").arg(keyLabel);
             response.code = protocol::Goodbye::CodeUnauthorized;
             send(response);
-            closeWith(response.code, response.reason, QWebSocketProtocol::CloseCodePolicyViolated);
+            closeWith(response.code, response.reason, websocket::ClosePolicyViolated);
             return;
         }
     }
@@ -279,14 +281,14 @@ void TunnelSession::onHeartbeat()
 {
     if (m_state == State::AwaitingRegistration) {
         closeWith(protocol::Goodbye::CodeRegistrationTimeout, QStringLiteral("no registration in time"),
-                  QWebSocketProtocol::CloseCodePolicyViolated);
+                  websocket::ClosePolicyViolated);
         return;
     }
     const qint64 now = m_context.clock->monotonicMs();
     if (now - m_lastHeardMs >= m_context.config->tunnelTimeoutMs) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for"
                                         << (now - m_lastHeardMs) / 1000 << "s: dropped";
-        closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), QWebSocketProtocol::CloseCodeGoingAway);
+        closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
     const int interval = m_context.config->pingIntervalMs;
@@ -299,20 +301,30 @@ void TunnelSession::onHeartbeat()
 void TunnelSession::replaced()
 {
     closeWith(protocol::Goodbye::CodeReplaced, QStringLiteral("another client registered this hostname"),
-              QWebSocketProtocol::CloseCodeNormal);
+              websocket::CloseNormal);
 }
 
 void TunnelSession::shutdown()
 {
     closeWith(protocol::Goodbye::CodeShutdown, QStringLiteral("the proxy is shutting down"),
-              QWebSocketProtocol::CloseCodeGoingAway);
+              websocket::CloseGoingAway);
 }
 
-void TunnelSession::send(const protocol::Message &message)
+bool TunnelSession::send(const protocol::Message &message)
 {
     if (m_state == State::Closed)
+        return false;
+    return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
+}
+
+void TunnelSession::sendOrFail(const QByteArray &id, const protocol::Message &message)
+{
+    if (send(message))
         return;
-    m_socket->sendBinaryMessage(protocol::Codec::encode(message));
+    m_pending.remove(id);
+    m_upgrades.remove(id);
+    m_context.bus->failVisitorExchange(
+        {id, 503, QStringLiteral("This tunnel's client is not keeping up; try again shortly."), 1});
 }
 
 void TunnelSession::closeWith(const char *goodbyeCode, const QString &reason, int closeCode)
@@ -326,9 +338,7 @@ void TunnelSession::closeWith(const char *goodbyeCode, const QString &reason, in
         m_context.registry->release(m_label, this);
     }
     failAllPending(QStringLiteral("The tunnel's client disconnected before answering."));
-    m_socket->close(QWebSocketProtocol::CloseCode(closeCode), reason.left(120));
-    // A peer that never answers the close handshake is cut off.
-    QTimer::singleShot(5000, this, [this] { m_socket->abort(); });
+    m_socket->close(quint16(closeCode), reason.left(120)); // aborted after kCloseTimeoutMs
 }
 
 void TunnelSession::failAllPending(const QString &reason)

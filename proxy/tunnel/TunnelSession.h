@@ -10,7 +10,9 @@
 #include <QSet>
 #include <QTimer>
 
-class QWebSocket;
+namespace keyhole::websocket {
+class WebSocketChannel;
+}
 
 namespace keyhole::proxy {
 
@@ -18,7 +20,7 @@ namespace keyhole::proxy {
 // registration, holds its hostname in the registry, passes requests to the client (rate-limited,
 // bounded), checks that every answer is for a request it really sent, pings a quiet client and
 // drops a silent one. Fails its pending requests with 502 the moment the channel is lost.
-// Owns the QWebSocket; deletes itself when it closes.
+// Owns the channel; deletes itself when it closes.
 class TunnelSession : public QObject, public TunnelSink
 {
     Q_OBJECT
@@ -26,7 +28,7 @@ class TunnelSession : public QObject, public TunnelSink
 public:
     enum class State { AwaitingRegistration, Online, Closed };
 
-    TunnelSession(QWebSocket *socket, const TunnelContext &context, QObject *parent);
+    TunnelSession(websocket::WebSocketChannel *socket, const TunnelContext &context, QObject *parent);
     ~TunnelSession() override;
 
     void deliverToTunnel(const protocol::Message &message) override;
@@ -47,11 +49,14 @@ private:
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
     void onDisconnected();
-    void send(const protocol::Message &message);
+    bool send(const protocol::Message &message);
+    // Sends a request or upgrade that admit() let through; if the client's channel is congested
+    // the visitor gets 503 instead.
+    void sendOrFail(const QByteArray &id, const protocol::Message &message);
     void closeWith(const char *goodbyeCode, const QString &reason, int closeCode);
     void failAllPending(const QString &reason);
 
-    QWebSocket *m_socket;
+    websocket::WebSocketChannel *m_socket;
     TunnelContext m_context;
     State m_state = State::AwaitingRegistration;
     QString m_label;

@@ -14,6 +14,7 @@
 Q_LOGGING_CATEGORY(lcProtocol, "keyhole.protocol", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcCrypto, "keyhole.crypto", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcHttp, "keyhole.http", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcWebSocket, "keyhole.websocket", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcProxy, "keyhole.proxy", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcProxyHttp, "keyhole.proxy.http", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcProxyTunnel, "keyhole.proxy.tunnel", QtInfoMsg)

@@ -6,6 +6,7 @@
 Q_DECLARE_LOGGING_CATEGORY(lcProtocol)   // keyhole.protocol
 Q_DECLARE_LOGGING_CATEGORY(lcCrypto)     // keyhole.crypto
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)       // keyhole.http
+Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)  // keyhole.websocket
 Q_DECLARE_LOGGING_CATEGORY(lcProxy)      // keyhole.proxy
 Q_DECLARE_LOGGING_CATEGORY(lcProxyHttp)  // keyhole.proxy.http
 Q_DECLARE_LOGGING_CATEGORY(lcProxyTunnel) // keyhole.proxy.tunnel

@@ -189,6 +189,38 @@ private Q_SLOTS:
         QCOMPARE(visitor.header("X-Query"), QByteArray("q=1"));
     }
 
+    void testControlHandshakeIsAnsweredByTheProxy_data()
+    {
+        QTest::addColumn<QByteArray>("headers");
+        QTest::addColumn<int>("status");
+        const QByteArray key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        const QByteArray upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+        QTest::newRow("valid") << upgrade + key + "Sec-WebSocket-Version: 13\r\n" << 101;
+        QTest::newRow("version 8") << upgrade + key + "Sec-WebSocket-Version: 8\r\n" << 426;
+        QTest::newRow("no key") << upgrade + "Sec-WebSocket-Version: 13\r\n" << 400;
+        QTest::newRow("not websocket") << "Upgrade: h2c\r\nConnection: Upgrade\r\n" + key
+                + "Sec-WebSocket-Version: 13\r\n" << 426;
+    }
+
+    void testControlHandshakeIsAnsweredByTheProxy()
+    {
+        QFETCH(QByteArray, headers);
+        QFETCH(int, status);
+        startServer(baseConfig());
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", "localhost", "/proxy/subscribe", {}, headers));
+        QVERIFY(visitor.readResponse(10000, status == 101));
+        QCOMPARE(visitor.head.status, status);
+        if (status == 101) {
+            QCOMPARE(visitor.header("Sec-WebSocket-Accept"), QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+            return;
+        }
+        QVERIFY(!visitor.body.isEmpty()); // says what was wrong
+        if (status == 426)
+            QCOMPARE(visitor.header("Sec-WebSocket-Version"), QByteArray("13"));
+        QTRY_COMPARE(visitor.socket.state(), QAbstractSocket::UnconnectedState);
+    }
+
     void testUnknownTunnelIs404NamingTheHost()
     {
         startServer(baseConfig());

@@ -1,0 +1,265 @@
+#include "websocket/WebSocketChannel.h"
+
+#include "util/Logging.h"
+#include "websocket/Masking.h"
+
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QTcpSocket>
+
+#include <cstring>
+
+namespace keyhole::websocket {
+
+namespace {
+// Up to this size a client frame is masked on the stack and copied into the socket's buffer once;
+// larger ones are masked into a QByteArray that the socket's buffer keeps without copying.
+constexpr qsizetype kSmallFrameBytes = 4096;
+// Frames up to this size reuse one buffer once the socket has let go of it: warm pages instead of
+// faulting in a fresh allocation for every large message.
+constexpr qsizetype kMaxReusedFrameBytes = 1024 * 1024;
+
+QByteArray closePayload(quint16 code, const QString &reason)
+{
+    QByteArray payload;
+    payload.append(char(code >> 8)).append(char(code & 0xFF));
+    QByteArray text = reason.toUtf8();
+    if (text.size() > kMaxControlPayload - 2) {
+        qsizetype cut = kMaxControlPayload - 2;
+        while (cut > 0 && (uchar(text.at(cut)) & 0xC0) == 0x80) // not inside a UTF-8 sequence
+            --cut;
+        text.truncate(cut);
+    }
+    return payload + text;
+}
+} // namespace
+
+WebSocketChannel::WebSocketChannel(QTcpSocket *socket, Role role, const QByteArray &alreadyRead, QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_role(role)
+    , m_decoder(role, kDefaultMaxIncomingMessageBytes)
+{
+    m_socket->setParent(this);
+    // Messages are written whole and coalesced per event-loop pass; Nagle would only hold back the
+    // tail of a large one until the peer's (delayed) ACK.
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_closeTimer.setSingleShot(true);
+    connect(&m_closeTimer, &QTimer::timeout, this, [this] {
+        if (m_errorString.isEmpty())
+            m_errorString = QStringLiteral("the closing handshake timed out");
+        abort();
+    });
+    connect(m_socket, &QTcpSocket::readyRead, this, &WebSocketChannel::onReadyRead);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &WebSocketChannel::bytesWritten);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &WebSocketChannel::onSocketError);
+    connect(m_socket, &QTcpSocket::disconnected, this, &WebSocketChannel::onSocketDisconnected);
+    if (!alreadyRead.isEmpty())
+        m_decoder.feed(alreadyRead);
+    // Whatever is already here is delivered once the owner had a chance to connect to our signals.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            onReadyRead();
+            if (m_socket->state() != QAbstractSocket::ConnectedState)
+                onSocketDisconnected();
+        },
+        Qt::QueuedConnection);
+}
+
+WebSocketChannel::~WebSocketChannel()
+{
+    // The socket goes with us; it must not call back into a half-destroyed channel.
+    m_socket->disconnect(this);
+}
+
+qint64 WebSocketChannel::bytesToWrite() const
+{
+    return m_socket->bytesToWrite();
+}
+
+QHostAddress WebSocketChannel::peerAddress() const
+{
+    return m_socket->peerAddress();
+}
+
+bool WebSocketChannel::sendBinaryMessage(const QByteArray &payload)
+{
+    if (m_state != State::Open)
+        return false;
+    if (m_socket->bytesToWrite() > m_maxOutgoingBytes) {
+        qCWarning(lcWebSocket, "outgoing buffer over %lld bytes: message of %lld bytes refused",
+                  static_cast<long long>(m_maxOutgoingBytes), static_cast<long long>(payload.size()));
+        return false;
+    }
+    writeFrame(Opcode::Binary, payload);
+    return true;
+}
+
+bool WebSocketChannel::ping(const QByteArray &payload)
+{
+    if (m_state != State::Open || payload.size() > kMaxControlPayload)
+        return false;
+    writeFrame(Opcode::Ping, payload);
+    return true;
+}
+
+void WebSocketChannel::close(quint16 code, const QString &reason)
+{
+    if (m_state != State::Open)
+        return;
+    m_state = State::Closing;
+    writeClose(code, reason);
+    m_closeTimer.start(m_closeTimeoutMs);
+}
+
+void WebSocketChannel::abort()
+{
+    if (m_state == State::Closed)
+        return;
+    m_socket->abort(); // emits the socket's disconnected() if it was connected
+    onSocketDisconnected();
+}
+
+void WebSocketChannel::writeFrame(Opcode opcode, const QByteArray &payload)
+{
+    char header[kMaxFrameHeaderBytes];
+    if (m_role == Role::Server) {
+        // No copy of a large payload: QIODevice keeps a QByteArray of 4 KiB or more as it is.
+        m_socket->write(header, encodeFrameHeader(header, opcode, quint64(payload.size()), true, nullptr));
+        if (!payload.isEmpty())
+            m_socket->write(payload);
+        return;
+    }
+    // Masking only guards intermediaries against script-chosen bytes; a fast PRNG is enough.
+    MaskKey key;
+    const quint32 random = QRandomGenerator::global()->generate();
+    std::memcpy(key.data(), &random, key.size());
+    const int headerSize = encodeFrameHeader(header, opcode, quint64(payload.size()), true, &key);
+    const qsizetype total = headerSize + payload.size();
+    if (total <= kSmallFrameBytes) {
+        char frame[kSmallFrameBytes];
+        std::memcpy(frame, header, size_t(headerSize));
+        copyMasked(frame + headerSize, payload.constData(), payload.size(), key, 0);
+        m_socket->write(frame, total);
+        return;
+    }
+    QByteArray fresh;
+    QByteArray &frame = total <= kMaxReusedFrameBytes ? m_maskBuffer : fresh;
+    if (frame.isDetached() && frame.capacity() >= total)
+        frame.resize(total); // the socket has written and released it
+    else
+        frame = QByteArray(total, Qt::Uninitialized); // the socket keeps the old one until written
+    char *out = frame.data(); // the only owner: no detach
+    std::memcpy(out, header, size_t(headerSize));
+    copyMasked(out + headerSize, payload.constData(), payload.size(), key, 0);
+    m_socket->write(frame);
+}
+
+void WebSocketChannel::writeClose(quint16 code, const QString &reason)
+{
+    if (m_closeSent)
+        return;
+    m_closeSent = true;
+    // 1005 means "no code": answered with an empty Close.
+    writeFrame(Opcode::Close, code == CloseNoStatus ? QByteArray() : closePayload(code, reason));
+}
+
+void WebSocketChannel::onReadyRead()
+{
+    if (m_state != State::Closed)
+        processMessages();
+}
+
+void WebSocketChannel::processMessages()
+{
+    if (m_processing)
+        return; // re-entered from one of our signals: the loop below picks up what was fed
+    m_processing = true;
+    QPointer<WebSocketChannel> self(this);
+    while (m_state != State::Closed && !m_closeReceived) {
+        // Reads the socket only as far as each message needs, straight into the message.
+        std::optional<Message> message = m_decoder.next(m_socket);
+        if (!message) {
+            if (m_decoder.error() != 0)
+                failConnection(m_decoder.error(), m_decoder.errorString());
+            break;
+        }
+        switch (message->opcode) {
+        case Opcode::Binary:
+            Q_EMIT binaryMessageReceived(message->payload);
+            break;
+        case Opcode::Text:
+            Q_EMIT textMessageReceived(message->text);
+            break;
+        case Opcode::Ping:
+            if (m_state == State::Open)
+                writeFrame(Opcode::Pong, message->payload);
+            break;
+        case Opcode::Pong:
+            Q_EMIT pong(message->payload);
+            break;
+        case Opcode::Close:
+            onPeerClose(*message);
+            break;
+        case Opcode::Continuation:
+            break; // never yielded by the decoder
+        }
+        if (!self)
+            return; // deleted by a slot; nothing of ours may be touched
+    }
+    m_processing = false;
+}
+
+void WebSocketChannel::onPeerClose(const Message &message)
+{
+    m_closeReceived = true;
+    m_closeCode = message.closeCode;
+    m_closeReason = message.text;
+    if (m_state == State::Open) {
+        m_state = State::Closing;
+        writeClose(message.closeCode, QString()); // echo the code, as RFC 6455 5.5.1 suggests
+    }
+    // Both Close frames are out. The server ends the TCP connection (RFC 6455 7.1.1), so the TIME_WAIT
+    // is its; a client waits for that, within the close timeout.
+    if (!m_closeTimer.isActive())
+        m_closeTimer.start(m_closeTimeoutMs);
+    if (m_role == Role::Server)
+        m_socket->disconnectFromHost();
+}
+
+void WebSocketChannel::failConnection(quint16 code, const QString &why)
+{
+    qCWarning(lcWebSocket).noquote() << "closing the WebSocket to" << m_socket->peerAddress().toString() << "with"
+                                     << code << "-" << why;
+    if (m_errorString.isEmpty())
+        m_errorString = QStringLiteral("WebSocket protocol error: %1").arg(why);
+    m_state = State::Closing;
+    writeClose(code, why);
+    if (!m_closeTimer.isActive())
+        m_closeTimer.start(m_closeTimeoutMs);
+    m_socket->disconnectFromHost(); // RFC 6455 7.1.7: after the Close, the connection goes
+}
+
+void WebSocketChannel::onSocketError(QAbstractSocket::SocketError error)
+{
+    // The end of a closing handshake is not an error.
+    if (m_state != State::Open)
+        return;
+    if (m_errorString.isEmpty())
+        m_errorString = m_socket->errorString();
+    Q_EMIT errorOccurred(error);
+}
+
+void WebSocketChannel::onSocketDisconnected()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_closeTimer.stop();
+    if (!m_closeReceived)
+        m_closeCode = CloseAbnormal;
+    Q_EMIT disconnected();
+}
+
+} // namespace keyhole::websocket

@@ -1,0 +1,104 @@
+#pragma once
+
+#include "websocket/MessageDecoder.h"
+#include "websocket/WebSocketFrame.h"
+
+#include <QAbstractSocket>
+#include <QByteArray>
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+class QTcpSocket;
+
+namespace keyhole::websocket {
+
+// An open WebSocket (RFC 6455) over a connected QTcpSocket or QSslSocket whose opening handshake is
+// already done, in either role. Messages go out as single frames written straight to the socket
+// without a flush: whatever is written in one event-loop pass leaves in as few segments as TCP
+// allows. Incoming bytes are read in whole chunks and decoded by MessageDecoder; pings are answered,
+// the closing handshake is ours, bounded by a timeout after which the socket is aborted.
+//
+// Owns the socket. disconnected() is emitted once, when the socket is gone (also after abort());
+// the owner deletes the channel then, with deleteLater(). Not thread-safe: one thread, like its socket.
+class WebSocketChannel : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class State { Open, Closing, Closed };
+
+    static constexpr qint64 kDefaultMaxIncomingMessageBytes = 16 * 1024 * 1024;
+    static constexpr qint64 kDefaultMaxOutgoingBytes = 64 * 1024 * 1024;
+    static constexpr int kDefaultCloseTimeoutMs = 5000;
+
+    // `alreadyRead`: bytes read from the socket past the handshake; they are the first frames.
+    WebSocketChannel(QTcpSocket *socket, Role role, const QByteArray &alreadyRead = {}, QObject *parent = nullptr);
+    ~WebSocketChannel() override;
+
+    // A message (of any number of fragments) over this size closes the channel with 1009.
+    void setMaxIncomingMessageBytes(qint64 bytes) { m_decoder.setMaxMessageBytes(bytes); }
+    // Once more than this is waiting in the socket's write buffer, sendBinaryMessage() refuses.
+    void setMaxOutgoingBytes(qint64 bytes) { m_maxOutgoingBytes = bytes; }
+    // How long close() waits for the peer's Close and the end of the connection before aborting.
+    void setCloseTimeout(int ms) { m_closeTimeoutMs = ms; }
+
+    // Queues one binary message. False (nothing written) when the channel is not open or the
+    // outgoing buffer is over its bound: the caller decides what to drop or when to retry.
+    bool sendBinaryMessage(const QByteArray &payload);
+    // Up to 125 bytes; the answer comes as pong().
+    bool ping(const QByteArray &payload = {});
+    // Starts the closing handshake (a no-op unless open). `reason` is cut to fit a control frame.
+    void close(quint16 code = CloseNormal, const QString &reason = {});
+    void abort();
+
+    State state() const { return m_state; }
+    bool isOpen() const { return m_state == State::Open; }
+    Role role() const { return m_role; }
+    // Written but not yet handed to the kernel: for backpressure, together with bytesWritten().
+    qint64 bytesToWrite() const;
+    QHostAddress peerAddress() const;
+    // The peer's Close: its code (CloseNoStatus if none, CloseAbnormal if the connection ended without
+    // one) and reason.
+    quint16 closeCode() const { return m_closeCode; }
+    QString closeReason() const { return m_closeReason; }
+    // The first thing that went wrong (socket error, protocol violation, close timeout), or empty.
+    QString errorString() const { return m_errorString; }
+
+Q_SIGNALS:
+    void binaryMessageReceived(const QByteArray &message);
+    void textMessageReceived(const QString &message);
+    void pong(const QByteArray &payload);
+    void bytesWritten(qint64 bytes);
+    // A socket error while open (the connection then ends with disconnected()).
+    void errorOccurred(QAbstractSocket::SocketError error);
+    void disconnected();
+
+private:
+    void onReadyRead();
+    void processMessages();
+    void onPeerClose(const Message &message);
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onSocketDisconnected();
+    void failConnection(quint16 code, const QString &why);
+    void writeFrame(Opcode opcode, const QByteArray &payload);
+    void writeClose(quint16 code, const QString &reason);
+
+    QTcpSocket *m_socket;
+    Role m_role;
+    MessageDecoder m_decoder;
+    State m_state = State::Open;
+    QTimer m_closeTimer;
+    int m_closeTimeoutMs = kDefaultCloseTimeoutMs;
+    qint64 m_maxOutgoingBytes = kDefaultMaxOutgoingBytes;
+    bool m_closeSent = false;
+    bool m_closeReceived = false;
+    bool m_processing = false;
+    quint16 m_closeCode = CloseAbnormal;
+    QString m_closeReason;
+    QString m_errorString;
+    QByteArray m_maskBuffer; // a client's large frames, reused once the socket has written one
+};
+
+} // namespace keyhole::websocket
