@@ -9,6 +9,7 @@
 #include "util/Clock.h"
 #include "util/Logging.h"
 
+#include <QPointer>
 #include <QWebSocket>
 
 #include <cmath>
@@ -36,7 +37,6 @@ TunnelSession::TunnelSession(QWebSocket *socket, const TunnelContext &context, Q
     : QObject(parent)
     , m_socket(socket)
     , m_context(context)
-    , m_rateLimiter(context.config->rateLimitPerSec, context.config->rateBurst, context.clock)
 {
     m_socket->setParent(this);
     const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
@@ -75,7 +75,7 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
     } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
         if (!m_webSockets.contains(ws->id))
             return;
-        if (!m_rateLimiter.tryTake()) {
+        if (!m_rateLimiter->tryAcquire()) {
             tearDownBoth(ws->id, 1013, QStringLiteral("this tunnel is receiving too many messages"));
             return;
         }
@@ -91,8 +91,8 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
 
 bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
 {
-    if (!m_rateLimiter.tryTake()) {
-        const int retryAfter = int(std::ceil(m_rateLimiter.msUntilAvailable() / 1000.0));
+    if (!m_rateLimiter->tryAcquire()) {
+        const int retryAfter = int(std::ceil(m_rateLimiter->retryAfterMs() / 1000.0));
         m_context.bus->failVisitorExchange(
             {id, 429, QStringLiteral("This tunnel is receiving too many requests; try again shortly."),
              qMax(1, retryAfter)});
@@ -209,7 +209,18 @@ void TunnelSession::onTextMessage(const QString &)
 
 void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
 {
-    const auto result = m_context.verifier->verify(request.token);
+    // The replay check may ask the instances' shared cache: the answer can come later.
+    m_state = State::Verifying;
+    QPointer<TunnelSession> self(this);
+    m_context.verifier->verify(request.token, [self](const crypto::RegistrationVerifier::Result &result) {
+        if (self && self->m_state == State::Verifying)
+            self->completeRegistration(result);
+    });
+}
+
+void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Result &result)
+{
+    m_state = State::AwaitingRegistration;
     protocol::RegistrationResponse response;
     if (!result.accepted()) {
         qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
@@ -233,6 +244,8 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
     }
 
     m_label = result.label;
+    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.config->rateLimitPerSec,
+                                                  m_context.config->rateBurst, m_context.clock);
     m_state = State::Online;
     m_onlineSince.start();
     m_context.registry->claim(m_label, this);
@@ -277,7 +290,7 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
 
 void TunnelSession::onHeartbeat()
 {
-    if (m_state == State::AwaitingRegistration) {
+    if (m_state == State::AwaitingRegistration || m_state == State::Verifying) {
         closeWith(protocol::Goodbye::CodeRegistrationTimeout, QStringLiteral("no registration in time"),
                   QWebSocketProtocol::CloseCodePolicyViolated);
         return;
