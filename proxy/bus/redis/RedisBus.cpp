@@ -198,7 +198,7 @@ bool RedisBus::congestedFor(const QString &label) const
 {
     if (m_ownership->sink(label))
         return false;
-    return m_flow->congested(m_lastOwner.value(label));
+    return m_flow->congested(m_lastOwner.value(label).instance);
 }
 
 // ---- visitor side -> tunnel ------------------------------------------------------------------
@@ -267,7 +267,7 @@ void RedisBus::route(const QString &label, const QByteArray &id, const protocol:
     const QByteArray head = RedisEnvelope::head(envelope.kind);
     const QByteArray tail = envelope.tail();
     const qint64 bytes = head.size() + 8 + tail.size();
-    const QByteArray assumed = m_lastOwner.value(label);
+    const QByteArray assumed = m_lastOwner.value(label).instance;
     m_flow->sent(assumed, bytes);
     RedisScripts::run(
         m_commands, RedisScripts::Script::Route, {RedisKeys::owner(label)},
@@ -284,8 +284,15 @@ void RedisBus::route(const QString &label, const QByteArray &id, const protocol:
             const qint64 delivered = reply.elements.at(0).toInteger();
             if (delivered < 0) {
                 m_flow->undelivered(assumed, bytes);
-                m_lastOwner.remove(label);
-                failRemote(id, 404, QStringLiteral("The tunnel %1 is not online.").arg(label));
+                // Served a moment ago: its claim is being renewed after a Redis outage or the client
+                // is re-registering. "Try again" rather than "not online".
+                const LastOwner last = m_lastOwner.take(label);
+                if (last.seenMs > 0 && nowMs() - last.seenMs < m_options.ownershipTtlMs + 2000) {
+                    m_lastOwner.insert(label, {QByteArray(), last.seenMs});
+                    failRemote(id, 503, QStringLiteral("The tunnel %1 is reconnecting; try again.").arg(label), 1);
+                } else {
+                    failRemote(id, 404, QStringLiteral("The tunnel %1 is not online.").arg(label));
+                }
                 return;
             }
             const QByteArray owner = reply.elements.at(1).text;
@@ -297,7 +304,7 @@ void RedisBus::route(const QString &label, const QByteArray &id, const protocol:
                 return;
             }
             m_flow->moved(assumed, owner, bytes);
-            m_lastOwner.insert(label, owner);
+            m_lastOwner.insert(label, {owner, nowMs()});
             auto it = m_remote.find(id);
             if (it != m_remote.end() && it->owner.isEmpty()) {
                 it->owner = owner;
@@ -609,8 +616,8 @@ void RedisBus::onClaimNotice(const QByteArray &payload)
     const QByteArray &instance = parts.at(2);
     if (!ok)
         return;
-    if (m_lastOwner.contains(label))
-        m_lastOwner.insert(label, instance);
+    if (auto last = m_lastOwner.find(label); last != m_lastOwner.end())
+        last->instance = instance;
     if (instance != m_instanceId && m_ownership->sink(label))
         m_ownership->verify(label);
     // Exchanges in flight under an earlier claim: the new holder never saw them, and the old one may

@@ -116,7 +116,11 @@ private:
     VisitorSink *m_visitors = nullptr;
     QHash<QByteArray, RemoteExchange> m_remote;
     QHash<QByteArray, Origin> m_origins;
-    QHash<QString, QByteArray> m_lastOwner; // where a label was last routed: for congestedFor()
+    struct LastOwner {
+        QByteArray instance;
+        qint64 seenMs = 0;
+    };
+    QHash<QString, LastOwner> m_lastOwner; // where a label was last routed: flow control, 503 vs 404
     QTimer m_pruneTimer;
     QElapsedTimer m_clock;
     bool m_subscriptionLost = false;
