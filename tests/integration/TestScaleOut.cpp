@@ -182,6 +182,7 @@ private Q_SLOTS:
     void testRedisFrozen_data();
     void testRedisFrozen();
     void testSlowInstanceDroppedAndRecovers();
+    void testNewestRegistrationReplacesAcrossInstances();
 
 private:
     int owner() const { return m_cluster->ownerOf(m_cluster->label()); }
@@ -542,6 +543,37 @@ void TestScaleOut::testSlowInstanceDroppedAndRecovers()
     qInfo() << "uploads to the stopped instance:" << statuses;
     QVERIFY(waitCrossInstanceOk(otherThan(slow), 15000));
     QVERIFY(m_cluster->waitAllHealthy(15000));
+}
+
+void TestScaleOut::testNewestRegistrationReplacesAcrossInstances()
+{
+    // Two clients with one key and name, one after the other through haproxy: round robin puts the
+    // second on another instance, whose claim replaces the first across instances.
+    const QStringList args{QStringLiteral("--proxy"), QStringLiteral("http://localhost:%1").arg(m_cluster->haproxyPort()),
+                           QStringLiteral("--port"), QString::number(m_cluster->proxyPort(0)), // any port: never visited
+                           QStringLiteral("--key"), m_cluster->tempPath(QStringLiteral("key.pem")),
+                           QStringLiteral("--name"), QStringLiteral("twice")};
+    const QRegularExpression online(QStringLiteral("^Tunnel online: http://([a-z2-7]+)\\."));
+    ManagedProcess first(QStringLiteral("first"));
+    QVERIFY(first.start(cliProgram(), args));
+    const auto m = first.waitForLine(online, 20000);
+    QVERIFY2(m.hasMatch(), first.stderrData().right(1000).constData());
+    const QString label = m.captured(1);
+    const int firstHolder = m_cluster->ownerOf(label);
+
+    ManagedProcess second(QStringLiteral("second"));
+    QVERIFY(second.start(cliProgram(), args));
+    QVERIFY2(second.waitForLine(online, 20000).hasMatch(), second.stderrData().right(1000).constData());
+    const int secondHolder = m_cluster->ownerOf(label);
+    QVERIFY2(firstHolder >= 0 && secondHolder >= 0 && firstHolder != secondHolder,
+             qPrintable(QStringLiteral("holders %1 then %2").arg(firstHolder).arg(secondHolder)));
+
+    // The first is told "replaced" and exits with 4 without reconnecting; the second stays.
+    QVERIFY(first.waitForExit(10000));
+    QCOMPARE(first.exitCode(), 4);
+    QTest::qWait(500);
+    QVERIFY(second.isRunning());
+    QCOMPARE(m_cluster->ownerOf(label), secondHolder);
 }
 
 QTEST_GUILESS_MAIN(TestScaleOut)
