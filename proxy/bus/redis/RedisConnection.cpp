@@ -212,6 +212,7 @@ void RedisConnection::onHandshakeReply(const RedisReply &reply, bool last)
         return;
     m_connectTimer.stop();
     m_backoffMs = m_options.minBackoffMs;
+    m_warnedUnreachable = false;
     setState(State::Ready);
     qCInfo(lcBus).noquote() << "connected to" << m_url.redacted() << "as" << m_options.clientName;
     Q_EMIT ready();
@@ -422,6 +423,11 @@ void RedisConnection::onContextGone(const QString &reason)
     if (wasReady) {
         qCWarning(lcBus).noquote() << "lost Redis connection" << m_options.clientName << ":" << reason;
         Q_EMIT lost(reason);
+    } else if (m_wanted && !m_warnedUnreachable) {
+        // Once per outage; the retries after it are quiet.
+        m_warnedUnreachable = true;
+        qCWarning(lcBus).noquote() << "cannot connect to" << m_url.redacted() << "(" << reason
+                                   << "): serving local tunnels, retrying";
     } else if (m_wanted) {
         qCDebug(lcBus).noquote() << "cannot connect to" << m_url.redacted() << ":" << reason;
     }

@@ -104,6 +104,7 @@ private:
     State m_state = State::Closed;
     bool m_wanted = false;     // open() was called and close() not since
     bool m_destroying = false;
+    bool m_warnedUnreachable = false;
     redisAsyncContext *m_context = nullptr;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
