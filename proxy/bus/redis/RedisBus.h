@@ -68,6 +68,10 @@ public:
     int remoteExchangeCount() const { return int(m_remote.size()); }
 
 private:
+    static constexpr qsizetype kMaxExchanges = 100'000; // each way: bounds m_remote and m_origins
+    static constexpr int kPruneMs = 5'000;
+    static constexpr int kMaxDecodeWarnings = 20; // per prune interval: garbage must not flood the log
+
     // Visitor side: an exchange of ours that another instance serves.
     struct RemoteExchange {
         QString label;
