@@ -7,6 +7,8 @@ Runs, alternating setups in one sequence on this machine:
   ws    keyhole-bench-ws round trips: direct to the echo backend, and through the tunnel
   idle  proxy RSS per registered idle tunnel (keyhole-bench-tunnels)
   soak  proxy and client RSS every 10 s under steady load
+  cross two keyhole-proxy instances sharing a redis-server (--redis), the client on A: wrk via A
+        (same instance) beside wrk via B (the request crosses instances through Redis)
 and prints a markdown report, also written to <out>/results-<time>.md (+ .json, + latest.md).
 Targets are printed as met / not met; they never change the exit status. The exit status is 1
 only when a setup produced no figure at all, 77 when nginx or wrk is missing.
@@ -204,6 +206,23 @@ http {{
         return children[0] if children else None
 
 
+class RedisServer:
+    def __init__(self, procs, tmp, name):
+        self.port = free_port()
+        log_file = open(os.path.join(tmp, f"{name}.log"), "ab")
+        self.proc = procs.start(name, ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                       "--save", "", "--appendonly", "no"], stdout=log_file, stderr=log_file)
+        wait_for(lambda: self._answers(), 10, f"{name} to listen", self.proc)
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def _answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+
 class KeyholeProxy:
     def __init__(self, procs, tmp, name, extra=()):
         self.stdout = os.path.join(tmp, f"{name}.out")
@@ -329,6 +348,55 @@ def http_section(args, env, results):
     client.truncate_log()
     results["http_runs"] = runs
     results["http"] = aggregate_http(runs)
+
+
+def cross_section(args, env, results):
+    """The cost of crossing instances: the same tunnel, reached on the instance holding it or on another."""
+    if not shutil.which("redis-server"):
+        results["cross"] = {"na": "redis-server not installed"}
+        return
+    tmp, procs = env["tmp"], env["procs"]
+    lua = os.path.join(tmp, "report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    redis = RedisServer(procs, tmp, "redis")
+    a = KeyholeProxy(procs, tmp, "proxy-a", ["--redis", redis.url, "--instance-id", "a"])
+    public = a.public_url  # both sign for one audience, as behind a load balancer
+    b = KeyholeProxy(procs, tmp, "proxy-b", ["--redis", redis.url, "--instance-id", "b", "--public-url", public])
+    client = KeyholeClient(procs, tmp, "cli-cross", a, f"http://127.0.0.1:{env['backend'].port}")
+    wait_for(lambda: b.tunnels() is not None, 10, "proxy-b health")
+    setups = {"same instance": a, "cross instance": b}
+    rows = []
+    for rnd in range(args.rounds):
+        for name, proxy in setups.items():
+            url = f"http://127.0.0.1:{proxy.port}/1k.bin"
+            if args.warmup > 0:
+                run_wrk(url, 10, args.warmup, lua, client.hostname)
+            client.truncate_log()
+            log(f"cross round {rnd + 1}/{args.rounds}: {name} c10 1k")
+            try:
+                r = measure_run(lambda: run_wrk(url, 10, args.duration, lua, client.hostname),
+                                {"proxy_a": a.pid, "proxy_b": b.pid, "redis": redis.proc.pid})
+            except Exception as e:
+                log(f"  failed: {e}")
+                r = {"failed": str(e)}
+            r.update(setup=name, round=rnd + 1)
+            if "rps" in r:
+                log(f"  {r['rps']:.0f} req/s p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms errors {r['errors']}")
+            rows.append(r)
+    client.truncate_log()
+    summary = []
+    for name in setups:
+        runs = [r for r in rows if r["setup"] == name and "rps" in r]
+        summary.append({
+            "setup": name,
+            "rps": median_of([r["rps"] for r in runs]),
+            "p50_ms": median_of([r["p50_ms"] for r in runs]),
+            "p99_ms": median_of([r["p99_ms"] for r in runs]),
+            "errors": sum(r["errors"] for r in runs) if runs else None,
+            "redis_cpu_s": median_of([r.get("redis_cpu_s") for r in runs]),
+        })
+    results["cross"] = {"runs": rows, "rows": summary}
 
 
 def median_of(values):
@@ -644,6 +712,25 @@ def report(args, results):
                         f"proxy {fmt(growth[0], '.1f', ' %')}, client {fmt(growth[1], '.1f', ' %')}, "
                         f"{s.get('errors', '?')} errors", ok))
 
+    if "cross" in results:
+        c = results["cross"]
+        lines.append(f"## Across instances (two proxies sharing redis-server, client on A; wrk -t1 -c10, 1k, "
+                     f"{args.duration} s per run, medians)")
+        lines.append("")
+        if "na" in c:
+            lines.append(f"n/a: {c['na']}")
+        else:
+            lines.append("| visitor reaches | req/s | p50 ms | p99 ms | errors | × same instance req/s | "
+                         "p50 added ms | redis CPU s |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            same = next((r for r in c["rows"] if r["setup"] == "same instance"), None)
+            for r in c["rows"]:
+                ratio = r["rps"] / same["rps"] if same and same["rps"] and r["rps"] else None
+                added = r["p50_ms"] - same["p50_ms"] if same and same["p50_ms"] is not None and r["p50_ms"] is not None else None
+                lines.append(f"| {r['setup']} | {fmt(r['rps'])} | {fmt(r['p50_ms'], '.3f')} | {fmt(r['p99_ms'], '.3f')} | "
+                             f"{r['errors']} | {fmt(ratio, '.2f')} | {fmt(added, '.3f')} | {fmt(r['redis_cpu_s'], '.2f')} |")
+        lines.append("")
+
     if targets:
         lines.append("## Targets (informational: they never fail the run)")
         lines.append("")
@@ -671,6 +758,10 @@ def missing_figures(results, sections):
         missing.append("idle: no tunnel registered")
     if "soak" in sections and "rps" not in results.get("soak", {}):
         missing.append("soak: no result")
+    if "cross" in sections and "na" not in results.get("cross", {}):
+        for r in results.get("cross", {}).get("rows", []):
+            if not r.get("rps"):
+                missing.append(f"cross {r['setup']}: no requests")
     return missing
 
 
@@ -680,7 +771,7 @@ def missing_figures(results, sections):
 def main():
     parser = argparse.ArgumentParser(description="Keyhole benchmark (run it through bench/run.sh)")
     parser.add_argument("--smoke", action="store_true", help="a couple of seconds per setup, tiny counts (CI)")
-    parser.add_argument("--only", choices=("http", "ws", "idle", "soak"), action="append",
+    parser.add_argument("--only", choices=("http", "ws", "idle", "soak", "cross"), action="append",
                         help="run only this part (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=10, help="soak length (default 10; 0 skips)")
     parser.add_argument("--rounds", type=int, help="alternating HTTP rounds (default 2; smoke 1)")
@@ -700,7 +791,7 @@ def main():
     args.settle = 0.5 if args.smoke else 3
     args.soak_interval = 10
 
-    sections = args.only or ["http", "ws", "idle", "soak"]
+    sections = args.only or ["http", "ws", "idle", "cross", "soak"]
     if args.smoke and "soak" in sections and not args.only:
         sections.remove("soak")  # never in smoke mode unless asked for by --only soak
     if "soak" in sections and args.soak_minutes <= 0:
@@ -748,7 +839,7 @@ def main():
                 f.write(os.urandom(size))
             os.chmod(os.path.join(www, f"{name}.bin"), 0o644)
         env = {"tmp": tmp, "procs": procs}
-        if "http" in sections or "soak" in sections:
+        if "http" in sections or "soak" in sections or "cross" in sections:
             env["backend"] = Nginx(procs, tmp, "nginx-backend", f"root {www};\n        location / {{ }}")
 
         def shared_proxy():
@@ -768,7 +859,7 @@ def main():
         env["http_keyhole"] = http_keyhole
 
         for section, fn in (("http", http_section), ("ws", ws_section), ("idle", idle_section),
-                            ("soak", soak_section)):
+                            ("cross", cross_section), ("soak", soak_section)):
             if section in sections:
                 try:
                     fn(args, env, results)

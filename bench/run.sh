@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                      full run (HTTP, WebSocket, idle tunnels, 10-minute soak)
 #   bench/run.sh --smoke              a couple of seconds per setup, tiny counts, no soak (CI)
-#   bench/run.sh --only http|ws|idle|soak   one part (repeatable)
+#   bench/run.sh --only http|ws|idle|cross|soak   one part (repeatable; cross needs redis-server)
 #   bench/run.sh --soak-minutes N     soak length (default 10; 0 skips it)
 # Also: --rounds N, --duration S (HTTP seconds per run), --idle-tunnels N, --out DIR,
 #       --build-dir DIR (default <repo>/build-bench), --no-build (use KEYHOLE_PROXY, KEYHOLE_CLI,

@@ -1,7 +1,10 @@
 #include "ProxyCommandLine.h"
 
+#include "bus/redis/RedisUrl.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QRegularExpression>
 #include <QTextStream>
 
 #include <functional>
@@ -55,6 +58,15 @@ struct Flags {
     QCommandLineOption registrationTimeout{"registration-timeout",
                                            "Seconds a new control connection has to register.", "SECONDS", "10"};
     QCommandLineOption logFormat{"log-format", "Log lines as text or json (on stderr).", "FORMAT", "text"};
+    QCommandLineOption redis{"redis",
+                             "Share tunnels with other instances through Redis: redis://[:password@]host:port[/db]. "
+                             "Without it the instance works alone.",
+                             "URL"};
+    QCommandLineOption instanceId{"instance-id", "This instance's name among several ([A-Za-z0-9_.], at most 32; "
+                                                 "default: random).",
+                                  "ID"};
+    QCommandLineOption redisTtl{"redis-ttl", "Seconds a tunnel's ownership lasts in Redis without renewal.",
+                                "SECONDS", "10"};
 };
 
 bool parseNumber(const QString &text, double min, double max, double *out)
@@ -81,7 +93,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
                        f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
-                       f.registrationTimeout, f.logFormat});
+                       f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -167,6 +179,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         {f.pingInterval, 1, 3600, 1000, [&](double v) { config.pingIntervalMs = int(v); }},
         {f.tunnelTimeout, 2, 7200, 1000, [&](double v) { config.tunnelTimeoutMs = int(v); }},
         {f.registrationTimeout, 1, 600, 1000, [&](double v) { config.registrationTimeoutMs = int(v); }},
+        {f.redisTtl, 1, 3600, 1000, [&](double v) { config.redisTtlMs = int(v); }},
     };
     for (const NumberFlag &flag : numbers) {
         double value = 0;
@@ -194,6 +207,20 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     if (format != u"text" && format != u"json")
         return fail(QStringLiteral("--log-format: expected text or json, got '%1'").arg(format));
     config.jsonLogs = format == u"json";
+
+    if (parser.isSet(f.redis)) {
+        QString error;
+        if (!RedisUrl::parse(parser.value(f.redis), &error))
+            return fail(QStringLiteral("--redis: %1").arg(error));
+        config.redisUrl = parser.value(f.redis);
+    }
+    if (parser.isSet(f.instanceId)) {
+        static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_.]{1,32}$"));
+        if (!valid.match(parser.value(f.instanceId)).hasMatch())
+            return fail(QStringLiteral("--instance-id: expected 1 to 32 of A-Z a-z 0-9 _ . , got '%1'")
+                            .arg(parser.value(f.instanceId)));
+        config.instanceId = parser.value(f.instanceId).toLatin1();
+    }
 
     result.config = config;
     return result;

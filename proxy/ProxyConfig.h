@@ -39,6 +39,11 @@ struct ProxyConfig {
     int shutdownGraceMs = 5'000;
     bool jsonLogs = false;
 
+    // Scale-out (docs/SCALE-OUT.md): empty redisUrl keeps the in-memory bus of a single instance.
+    QString redisUrl;
+    QByteArray instanceId;   // empty: random per start
+    int redisTtlMs = 10'000; // owner keys live this long without renewal
+
     bool tlsEnabled() const { return !tlsCertFile.isEmpty(); }
     // The public URL with the port actually bound filled in when it was derived.
     QUrl effectivePublicUrl(quint16 boundPort) const;

@@ -1,6 +1,7 @@
 #include "ProxyServer.h"
 
 #include "bus/InMemoryBus.h"
+#include "bus/redis/RedisBus.h"
 #include "crypto/RegistrationVerifier.h"
 #include "http/VisitorGateway.h"
 #include "tunnel/AuthorizedKeys.h"
@@ -62,9 +63,22 @@ bool ProxyServer::start(QString *error)
     }
     m_publicUrl = m_config.effectivePublicUrl(m_listener->serverPort());
 
-    m_bus = new InMemoryBus(this);
+    if (m_config.redisUrl.isEmpty()) {
+        m_bus = new InMemoryBus(this);
+    } else {
+        RedisBusOptions options;
+        options.url = *RedisUrl::parse(m_config.redisUrl, error); // checked by the command line
+        options.instanceId = m_config.instanceId;
+        options.ownershipTtlMs = m_config.redisTtlMs;
+        options.requestTimeoutMs = m_config.requestTimeoutMs;
+        options.maxBodyBytes = qMax(m_config.maxBodyBytes, m_config.maxWsMessageBytes);
+        auto *bus = new RedisBus(options, this);
+        bus->start(); // serves local tunnels while it (re)connects
+        m_bus = bus;
+    }
     m_registry = new TunnelRegistry(m_bus, this);
     m_verifier = std::make_unique<crypto::RegistrationVerifier>(m_publicUrl.toString(), util::Clock::system());
+    m_verifier->setSharedReplayCache(m_bus->sharedReplayCache());
     m_visitors = new VisitorGateway(m_config, m_publicUrl, m_bus, this);
 
     TunnelContext context;

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 
-scripts/install-deps.sh chromium nginx wrk # the browser test; the benchmark smoke check
+scripts/install-deps.sh chromium nginx wrk redis-server haproxy # the browser test; the benchmark smoke check; scale-out
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON
 cmake --build "$build_dir"

@@ -1,9 +1,16 @@
 #pragma once
 
 #include "protocol/Messages.h"
+#include "util/TokenBucket.h"
 
 #include <QObject>
 #include <QString>
+
+#include <memory>
+
+namespace keyhole::crypto {
+class ReplayCache;
+}
 
 namespace keyhole::proxy {
 
@@ -31,6 +38,11 @@ public:
     virtual ~VisitorSink() = default;
     virtual void deliverToVisitor(const protocol::Message &message) = 0;
     virtual void failExchange(const ExchangeFailure &failure) = 0;
+};
+
+struct BusHealth {
+    bool healthy = true;
+    QString detail = QStringLiteral("ok");
 };
 
 // The only way the visitor side and the tunnel side talk. The in-memory bus calls straight through
@@ -61,6 +73,31 @@ public:
     virtual void failVisitorExchange(const ExchangeFailure &failure) = 0;
 
     virtual int localTunnelCount() const = 0;
+
+    // What instances share besides messages. In memory: a plain token bucket per tunnel, and no
+    // replay cache beyond the verifier's own.
+    virtual std::unique_ptr<util::RateLimiter> rateLimiterFor(const QString &label, double ratePerSec, double burst,
+                                                              const util::Clock *clock)
+    {
+        Q_UNUSED(label);
+        return std::make_unique<util::TokenBucket>(ratePerSec, burst, clock);
+    }
+    virtual crypto::ReplayCache *sharedReplayCache() { return nullptr; }
+
+    // For /healthz: false when this instance cannot take part (its Redis subscription is gone).
+    virtual BusHealth health() const { return {}; }
+    // Visitor side: true while what goes to `label` should wait (the instance holding it is behind).
+    virtual bool congestedFor(const QString &label) const
+    {
+        Q_UNUSED(label);
+        return false;
+    }
+
+Q_SIGNALS:
+    // A newer registration on another instance took `label`: the local session must close ("replaced").
+    void tunnelTakenElsewhere(const QString &label);
+    // congestedFor() may have turned false: paused visitors can be read again.
+    void flowResumed();
 };
 
 } // namespace keyhole::proxy

@@ -76,8 +76,20 @@ void VisitorConnection::onReadyRead()
         m_socket->readAll();
         return;
     }
+    // The instance holding the tunnel is behind: leave the body in the (bounded) socket buffer, so
+    // TCP holds the visitor back instead of our memory or Redis's.
+    if (m_phase == Phase::ReadingBody && m_gateway->bus()->congestedFor(m_route.label)) {
+        m_gateway->pauseForFlow(this);
+        return;
+    }
     m_in.append(m_socket->readAll());
     processInput();
+}
+
+void VisitorConnection::resumeReading()
+{
+    if (m_socket && m_socket->bytesAvailable() > 0)
+        onReadyRead();
 }
 
 void VisitorConnection::processInput()
@@ -313,7 +325,8 @@ void VisitorConnection::answerProxySelf()
 {
     const bool get = m_method == "GET" || m_method == "HEAD";
     if (get && m_path == "/healthz") {
-        respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+        // 503 takes an instance that cannot reach the others out of a load balancer's rotation.
+        respond(m_gateway->healthy() ? 200 : 503, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
                 m_gateway->healthReport(), false);
         return;
     }

@@ -31,6 +31,7 @@ public:
     void answerUpgrade(const protocol::WsResponse &response);
     void fail(const ExchangeFailure &failure);
     void closeWhenIdle();
+    void resumeReading(); // after a pause for the bus's flow control
 
 private:
     enum class Phase { Idle, ReadingHead, ReadingBody, AwaitingTunnel, Draining, Closing };

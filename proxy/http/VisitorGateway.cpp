@@ -27,6 +27,11 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
             socket->keepAlive(m_config.wsKeepAliveMs * 5 / 2);
     });
     m_keepAlive.start(m_config.wsKeepAliveMs);
+    connect(m_bus, &MessageBus::flowResumed, this, [this] {
+        const auto paused = std::exchange(m_paused, {});
+        for (VisitorConnection *connection : paused)
+            connection->resumeReading();
+    });
 }
 
 VisitorGateway::~VisitorGateway()
@@ -96,12 +101,22 @@ void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)
 void VisitorGateway::connectionClosed(VisitorConnection *connection)
 {
     m_connections.remove(connection);
+    m_paused.remove(connection);
+}
+
+bool VisitorGateway::healthy() const
+{
+    return m_bus->health().healthy;
 }
 
 QByteArray VisitorGateway::healthReport() const
 {
+    const BusHealth bus = m_bus->health();
     QJsonObject report{
-        {QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok")},
+        {QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping")
+                                   : bus.healthy  ? QStringLiteral("ok")
+                                                  : QStringLiteral("unhealthy")},
+        {QStringLiteral("bus"), bus.detail},
         {QStringLiteral("version"), QStringLiteral(KEYHOLE_VERSION)},
         {QStringLiteral("tunnels"), m_bus->localTunnelCount()},
         {QStringLiteral("connections"), connectionCount()},

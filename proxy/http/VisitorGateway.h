@@ -53,6 +53,9 @@ public:
     int webSocketCount() const { return int(m_webSockets.size()); }
     void connectionClosed(VisitorConnection *connection);
     QByteArray healthReport() const;
+    bool healthy() const;
+    // The bus is behind for this connection's tunnel: read it again on flowResumed().
+    void pauseForFlow(VisitorConnection *connection) { m_paused.insert(connection); }
 
     void deliverToVisitor(const protocol::Message &message) override;
     void failExchange(const ExchangeFailure &failure) override;
@@ -71,6 +74,7 @@ private:
     RequestIds m_ids;
     QHash<QByteArray, VisitorConnection *> m_pending;
     QSet<VisitorConnection *> m_connections;
+    QSet<VisitorConnection *> m_paused;
     QHash<QByteArray, VisitorWebSocket *> m_webSockets;
     WebSocketAcceptor *m_acceptor;
     QTimer m_keepAlive; // one sweep over all visitor WebSockets, not a timer each

@@ -10,6 +10,13 @@ TunnelRegistry::TunnelRegistry(MessageBus *bus, QObject *parent)
     : QObject(parent)
     , m_bus(bus)
 {
+    // With several instances, the newest registration may be on another one.
+    connect(m_bus, &MessageBus::tunnelTakenElsewhere, this, [this](const QString &label) {
+        if (TunnelSession *session = m_sessions.value(label)) {
+            qCInfo(lcProxyTunnel).noquote() << "tunnel" << label << "registered again on another instance: replaced";
+            session->replaced();
+        }
+    });
 }
 
 void TunnelRegistry::claim(const QString &label, TunnelSession *session)

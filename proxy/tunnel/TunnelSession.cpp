@@ -10,6 +10,8 @@
 #include "util/Logging.h"
 #include "websocket/WebSocketChannel.h"
 
+#include <QPointer>
+
 #include <cmath>
 
 namespace keyhole::proxy {
@@ -37,7 +39,6 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     : QObject(parent)
     , m_socket(socket)
     , m_context(context)
-    , m_rateLimiter(context.config->rateLimitPerSec, context.config->rateBurst, context.clock)
 {
     m_socket->setParent(this);
     const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
@@ -77,7 +78,7 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
     } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
         if (!m_webSockets.contains(ws->id))
             return;
-        if (!m_rateLimiter.tryTake()) {
+        if (!m_rateLimiter->tryAcquire()) {
             tearDownBoth(ws->id, 1013, QStringLiteral("this tunnel is receiving too many messages"));
             return;
         }
@@ -93,8 +94,8 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
 
 bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
 {
-    if (!m_rateLimiter.tryTake()) {
-        const int retryAfter = int(std::ceil(m_rateLimiter.msUntilAvailable() / 1000.0));
+    if (!m_rateLimiter->tryAcquire()) {
+        const int retryAfter = int(std::ceil(m_rateLimiter->retryAfterMs() / 1000.0));
         m_context.bus->failVisitorExchange(
             {id, 429, QStringLiteral("This tunnel is receiving too many requests; try again shortly."),
              qMax(1, retryAfter)});
@@ -211,7 +212,18 @@ void TunnelSession::onTextMessage(const QString &)
 
 void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
 {
-    const auto result = m_context.verifier->verify(request.token);
+    // The replay check may ask the instances' shared cache: the answer can come later.
+    m_state = State::Verifying;
+    QPointer<TunnelSession> self(this);
+    m_context.verifier->verify(request.token, [self](const crypto::RegistrationVerifier::Result &result) {
+        if (self && self->m_state == State::Verifying)
+            self->completeRegistration(result);
+    });
+}
+
+void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Result &result)
+{
+    m_state = State::AwaitingRegistration;
     protocol::RegistrationResponse response;
     if (!result.accepted()) {
         qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
@@ -235,6 +247,8 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
     }
 
     m_label = result.label;
+    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.config->rateLimitPerSec,
+                                                  m_context.config->rateBurst, m_context.clock);
     m_state = State::Online;
     m_onlineSince.start();
     m_context.registry->claim(m_label, this);
@@ -279,7 +293,7 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
 
 void TunnelSession::onHeartbeat()
 {
-    if (m_state == State::AwaitingRegistration) {
+    if (m_state == State::AwaitingRegistration || m_state == State::Verifying) {
         closeWith(protocol::Goodbye::CodeRegistrationTimeout, QStringLiteral("no registration in time"),
                   websocket::ClosePolicyViolated);
         return;

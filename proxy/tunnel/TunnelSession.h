@@ -1,14 +1,17 @@
 #pragma once
 
 #include "bus/MessageBus.h"
+#include "crypto/RegistrationVerifier.h"
 #include "tunnel/TunnelContext.h"
-#include "util/TokenBucket.h"
+#include "util/RateLimiter.h"
 
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+
+#include <memory>
 
 namespace keyhole::websocket {
 class WebSocketChannel;
@@ -26,7 +29,7 @@ class TunnelSession : public QObject, public TunnelSink
     Q_OBJECT
 
 public:
-    enum class State { AwaitingRegistration, Online, Closed };
+    enum class State { AwaitingRegistration, Verifying, Online, Closed };
 
     TunnelSession(websocket::WebSocketChannel *socket, const TunnelContext &context, QObject *parent);
     ~TunnelSession() override;
@@ -43,6 +46,7 @@ private:
     void onBinaryMessage(const QByteArray &frame);
     void onTextMessage(const QString &text);
     void onRegistration(const protocol::RegistrationRequest &request);
+    void completeRegistration(const crypto::RegistrationVerifier::Result &result);
     void onHttpResponse(protocol::HttpResponse &response);
     void onWebSocketFromClient(protocol::Message &message);
     bool admit(const QByteArray &id, bool isUpgrade);
@@ -60,7 +64,7 @@ private:
     TunnelContext m_context;
     State m_state = State::AwaitingRegistration;
     QString m_label;
-    util::TokenBucket m_rateLimiter;
+    std::unique_ptr<util::RateLimiter> m_rateLimiter; // from the bus once registered: shared across instances
     QHash<QByteArray, qint64> m_pending; // HTTP request or WebSocket upgrade id → when it was sent (monotonic ms)
     QSet<QByteArray> m_upgrades;         // ids in m_pending that are WebSocket upgrades
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel

@@ -2,6 +2,7 @@
 
 #include "crypto/Jws.h"
 #include "crypto/Label.h"
+#include "crypto/ReplayCache.h"
 #include "util/Clock.h"
 
 #include <QJsonObject>
@@ -132,7 +133,27 @@ RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &toke
 
     result.label = labelForThumbprint(result.thumbprint, result.name);
     result.outcome = Outcome::Accepted;
+    result.replayKey = replayKey;
+    result.replayTtlSecs = qMax<qint64>(1, forgetAfter - now + 1);
     return result;
+}
+
+void RegistrationVerifier::verify(const QByteArray &token, std::function<void(const Result &)> done)
+{
+    Result result = verify(token);
+    if (!result.accepted() || !m_shared) {
+        done(result);
+        return;
+    }
+    m_shared->remember(result.replayKey, result.replayTtlSecs,
+                       [result, done = std::move(done)](ReplayCache::Verdict verdict) mutable {
+                           if (verdict == ReplayCache::Verdict::Replayed) {
+                               result.outcome = Outcome::Replayed;
+                               result.error = QStringLiteral("token already used");
+                               result.label.clear();
+                           }
+                           done(result);
+                       });
 }
 
 void RegistrationVerifier::forgetExpired(qint64 nowSecs)

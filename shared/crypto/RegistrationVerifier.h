@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QString>
 
+#include <functional>
 #include <map>
 
 namespace keyhole::util {
@@ -13,6 +14,8 @@ class Clock;
 }
 
 namespace keyhole::crypto {
+
+class ReplayCache;
 
 // Proxy side of registration: signature, audience (always our own public URL, never a Host a
 // request claims), time window with 60 s of skew, and a jti seen only once. The replay cache is
@@ -31,6 +34,8 @@ public:
         QByteArray thumbprint; // raw 32 bytes, when the signature was good
         QString name;
         QString error;         // human-readable reason when refused
+        QByteArray replayKey;  // thumbprint + jti: what a shared replay cache remembers
+        qint64 replayTtlSecs = 0;
 
         bool accepted() const { return outcome == Outcome::Accepted; }
     };
@@ -40,6 +45,10 @@ public:
                          qsizetype maxRememberedTokens = kMaxRememberedTokens);
 
     Result verify(const QByteArray &token);
+    // The same, then also asks the shared replay cache when there is one: `done` may run later.
+    void verify(const QByteArray &token, std::function<void(const Result &)> done);
+    // Not owned; must outlive the verifier. Null: only the in-memory cache.
+    void setSharedReplayCache(ReplayCache *cache) { m_shared = cache; }
 
     // The form in which audiences are compared: scheme and host lowercased, default port and
     // trailing '/' dropped. Empty when `audience` is not an absolute URL with a host.
@@ -51,6 +60,7 @@ private:
     QString m_audience; // normalised
     const util::Clock *m_clock;
     qsizetype m_maxRemembered;
+    ReplayCache *m_shared = nullptr;
     QHash<QByteArray, qint64> m_seenJti;         // jti -> time after which it cannot be replayed
     std::multimap<qint64, QByteArray> m_expiries; // for pruning in time order
 };

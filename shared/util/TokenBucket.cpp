@@ -45,6 +45,12 @@ double TokenBucket::available() const
     return m_tokens;
 }
 
+void TokenBucket::limitTo(double tokens)
+{
+    refill();
+    m_tokens = std::max(0.0, std::min(m_tokens, tokens));
+}
+
 void TokenBucket::refill() const
 {
     const qint64 now = m_clock->monotonicMs();

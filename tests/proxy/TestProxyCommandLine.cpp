@@ -38,6 +38,17 @@ private Q_SLOTS:
         QVERIFY(!parsed.config->isTrustedProxy(QHostAddress("192.0.2.2")));
     }
 
+    void testRedisFlags()
+    {
+        const ParsedCommandLine parsed = parseProxyCommandLine(
+            {"keyhole-proxy", "--redis", "redis://:pw@10.0.0.5:6380/2", "--instance-id", "proxy_1", "--redis-ttl", "5"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->redisUrl, QStringLiteral("redis://:pw@10.0.0.5:6380/2"));
+        QCOMPARE(parsed.config->instanceId, QByteArray("proxy_1"));
+        QCOMPARE(parsed.config->redisTtlMs, 5000);
+        QVERIFY(parseProxyCommandLine({"keyhole-proxy"}).config->redisUrl.isEmpty());
+    }
+
     void testErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -52,6 +63,10 @@ private Q_SLOTS:
         QTest::newRow("bad trusted proxy") << QStringList{"--trusted-proxy", "nope"} << "--trusted-proxy";
         QTest::newRow("unknown flag") << QStringList{"--frobnicate"} << "frobnicate";
         QTest::newRow("timeout shorter than ping") << QStringList{"--tunnel-timeout", "5"} << "--tunnel-timeout";
+        QTest::newRow("redis not a url") << QStringList{"--redis", "localhost:6379"} << "--redis";
+        QTest::newRow("redis over tls") << QStringList{"--redis", "rediss://h:6380"} << "TLS";
+        QTest::newRow("bad instance id") << QStringList{"--instance-id", "a-b"} << "--instance-id";
+        QTest::newRow("bad redis ttl") << QStringList{"--redis-ttl", "0"} << "--redis-ttl";
     }
 
     void testErrors()
