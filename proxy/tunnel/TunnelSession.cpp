@@ -11,6 +11,7 @@
 #include "websocket/WebSocketChannel.h"
 
 #include <QPointer>
+#include <QTimerEvent>
 
 #include <cmath>
 
@@ -52,9 +53,7 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     connect(m_socket, &WebSocketChannel::disconnected, this, &TunnelSession::onDisconnected);
     connect(m_socket, &WebSocketChannel::pong, this, [this] { m_lastHeardMs = m_context.clock->monotonicMs(); });
 
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &TunnelSession::onHeartbeat);
-    m_timer.start(context.config->registrationTimeoutMs);
+    m_timer.start(context.config->registrationTimeoutMs, this);
     qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
 }
 
@@ -265,8 +264,7 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
                                     << m_socket->peerAddress().toString();
 
-    m_timer.setSingleShot(false);
-    m_timer.start(qMax(500, m_context.config->pingIntervalMs / 2));
+    m_timer.start(qMax(500, m_context.config->pingIntervalMs / 2), this);
 }
 
 void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
@@ -289,6 +287,14 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
     }
     const QByteArray id = response.id;
     m_context.bus->replyToVisitor(id, std::move(response));
+}
+
+void TunnelSession::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() == m_timer.timerId())
+        onHeartbeat();
+    else
+        QObject::timerEvent(event);
 }
 
 void TunnelSession::onHeartbeat()

@@ -9,7 +9,7 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
-#include <QTimer>
+#include <QBasicTimer>
 
 #include <memory>
 
@@ -42,6 +42,9 @@ public:
     QString label() const { return m_label; }
     State state() const { return m_state; }
 
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
 private:
     void onBinaryMessage(const QByteArray &frame);
     void onTextMessage(const QString &text);
@@ -68,7 +71,7 @@ private:
     QHash<QByteArray, qint64> m_pending; // HTTP request or WebSocket upgrade id → when it was sent (monotonic ms)
     QSet<QByteArray> m_upgrades;         // ids in m_pending that are WebSocket upgrades
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel
-    QTimer m_timer;                      // registration deadline, then the heartbeat
+    QBasicTimer m_timer; // registration deadline, then the heartbeat; no QObject per idle tunnel
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;
     quint64 m_pingNonce = 0;

@@ -8,7 +8,7 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QString>
-#include <QTimer>
+#include <QBasicTimer>
 
 class QTcpSocket;
 
@@ -75,6 +75,9 @@ Q_SIGNALS:
     void errorOccurred(QAbstractSocket::SocketError error);
     void disconnected();
 
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
 private:
     void onReadyRead();
     void processMessages();
@@ -89,7 +92,7 @@ private:
     Role m_role;
     MessageDecoder m_decoder;
     State m_state = State::Open;
-    QTimer m_closeTimer;
+    QBasicTimer m_closeTimer; // not a QTimer: no QObject per channel, thousands of them sit idle
     int m_closeTimeoutMs = kDefaultCloseTimeoutMs;
     qint64 m_maxOutgoingBytes = kDefaultMaxOutgoingBytes;
     bool m_closeSent = false;
