@@ -5,6 +5,7 @@
 #include <QFile>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTest>
 #include <QUrl>
 
@@ -75,12 +76,24 @@ bool ScaleOutCluster::start()
     // A low pub/sub limit in Redis: the slow-instance case must overflow it in seconds, not minutes.
     if (!m_redis.start({QStringLiteral("--client-output-buffer-limit"), QStringLiteral("pubsub 2mb 1mb 1")}))
         return fail(m_redis.errorString());
-    m_haPort = freeTcpPort();
-    for (int i = 0; i < kInstances; ++i) {
-        if (!startProxy(i))
-            return false;
+    // haproxy's port is picked before haproxy binds it (the proxies need it for their public URL),
+    // and a test running alongside may take it in between: then start over on another port.
+    for (int attempt = 1;; ++attempt) {
+        m_haPort = freeTcpPort();
+        m_proxyPorts = {}; // any free port
+        for (int i = 0; i < kInstances; ++i) {
+            if (!startProxy(i))
+                return false;
+        }
+        if (startHaproxy() && haproxyListening())
+            break;
+        if (attempt == 3)
+            return fail(QStringLiteral("haproxy did not come up: ") + QString::fromUtf8(m_haproxy->stderrData().right(1000)));
+        m_haproxy->kill();
+        for (auto &proxy : m_proxies)
+            proxy->kill();
     }
-    if (!startHaproxy() || !waitAllHealthy(20000))
+    if (!waitAllHealthy(20000))
         return false;
 
     m_service = std::make_unique<ManagedProcess>(QStringLiteral("test-service"));
@@ -197,6 +210,22 @@ bool ScaleOutCluster::startHaproxy()
     if (!m_haproxy->start(haproxyProgram(), {QStringLiteral("-db"), QStringLiteral("-f"), path}, environment()))
         return fail(m_haproxy->errorString());
     return true;
+}
+
+bool ScaleOutCluster::haproxyListening()
+{
+    bool connected = false;
+    QTest::qWaitFor(
+        [&] {
+            if (!m_haproxy->isRunning())
+                return true; // it could not bind
+            QTcpSocket probe;
+            probe.connectToHost(QHostAddress::LocalHost, m_haPort);
+            connected = probe.waitForConnected(200);
+            return connected;
+        },
+        5000);
+    return connected && m_haproxy->isRunning();
 }
 
 bool ScaleOutCluster::waitAllHealthy(int timeoutMs)

@@ -68,6 +68,7 @@ public:
 private:
     bool fail(const QString &message);
     bool startHaproxy();
+    bool haproxyListening();
     bool startClient(std::unique_ptr<ManagedProcess> *client, const QString &name, quint16 port, QString *label,
                      const QStringList &extra);
     QProcessEnvironment environment() const;

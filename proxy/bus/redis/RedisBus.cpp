@@ -187,7 +187,10 @@ bool RedisBus::publishToTunnel(const QString &label, const protocol::Message &me
         return false;
     const bool opening = isOpening(message);
     const bool teardown = std::holds_alternative<protocol::WsTeardown>(message);
-    if (!m_commands->isReady()) {
+    // Without our own inbox subscribed the answer could not reach us: refuse now rather than let
+    // the visitor wait for the request deadline (a Redis restart resubscribes a moment after the
+    // command connection is back).
+    if (!m_commands->isReady() || !m_subscriber->isSubscribed()) {
         if (opening) {
             if (m_visitors)
                 m_visitors->failExchange({id, 503,
