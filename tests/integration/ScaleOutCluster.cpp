@@ -215,7 +215,7 @@ bool ScaleOutCluster::startHaproxy()
 bool ScaleOutCluster::haproxyListening()
 {
     bool connected = false;
-    QTest::qWaitFor(
+    const bool settled = QTest::qWaitFor(
         [&] {
             if (!m_haproxy->isRunning())
                 return true; // it could not bind
@@ -225,7 +225,7 @@ bool ScaleOutCluster::haproxyListening()
             return connected;
         },
         5000);
-    return connected && m_haproxy->isRunning();
+    return settled && connected && m_haproxy->isRunning();
 }
 
 bool ScaleOutCluster::waitAllHealthy(int timeoutMs)
