@@ -333,7 +333,7 @@ void TestRedisBus::testReconnectResubscribeAndReclaim()
 
     QVERIFY2(m_redis->restart(), qPrintable(m_redis->errorString())); // empty: keys and subscriptions gone
     QTRY_VERIFY_WITH_TIMEOUT(a->epochOf("x") > before, 10000);       // claimed again, with a larger epoch
-    QTRY_VERIFY_WITH_TIMEOUT(a->isSubscribed() && b->isSubscribed(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(a->isSubscribed() && b->isSubscribed() && b->isConnected(), 10000);
     QCOMPARE(m_redis->subscriberCount("keyhole:inbox:a"), 1);
     QVERIFY(m_redis->cli({"GET", "keyhole:owner:x"}).contains(" a "));
     QVERIFY(b->publishToTunnel("x", request("b-1")));
