@@ -28,7 +28,7 @@ inline QJsonObject publicJwk()
     return QJsonDocument::fromJson(kCanonicalJwk).object();
 }
 
-// Reads one PEM from $KEYHOLE_TEST_VECTORS; nullopt when the kit folder or file is not there.
+// Reads one PEM from $KEYHOLE_TEST_VECTORS (tests/data/key-vectors); nullopt when it cannot be read.
 inline std::optional<QByteArray> readVectorPem(const QString &fileName)
 {
     const QString dir = qEnvironmentVariable("KEYHOLE_TEST_VECTORS");

@@ -124,7 +124,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, pemHeader);
         const auto pem = testvectors::readVectorPem(fileName);
         if (!pem)
-            QSKIP("key vectors not found; set KEYHOLE_TEST_VECTORS to the kit's test-vectors folder");
+            QFAIL("key vectors not found in $KEYHOLE_TEST_VECTORS (tests/data/key-vectors)");
         QVERIFY(pem->contains(pemHeader));
         QString error;
         auto key = KeyPair::fromPrivatePem(*pem, &error);

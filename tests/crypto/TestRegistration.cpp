@@ -118,7 +118,7 @@ private Q_SLOTS:
         QFETCH(QString, label);
         const auto pem = testvectors::readVectorPem(QStringLiteral("key-p256-pkcs8.pem"));
         if (!pem)
-            QSKIP("key vectors not found; set KEYHOLE_TEST_VECTORS to the kit's test-vectors folder");
+            QFAIL("key vectors not found in $KEYHOLE_TEST_VECTORS (tests/data/key-vectors)");
         auto key = KeyPair::fromPrivatePem(*pem);
         QVERIFY(key);
         const auto result = verifyAt(kIssuedAt, RegistrationToken::create(*key, kAudience, name, kIssuedAt));
