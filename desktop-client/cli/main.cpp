@@ -49,8 +49,8 @@ bool writeStateFile(const QString &path, const protocol::RegistrationResponse &r
                             {QStringLiteral("url"), response.publicUrl},
                             {QStringLiteral("label"), response.label}};
     // Replaced in one step, and a symlink planted at the path is replaced rather than written through.
-    const auto readable = ReplaceFile::kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther;
-    return ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable, error);
+    const auto readable = client::ReplaceFile::kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    return client::ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable, error);
 }
 
 } // namespace
