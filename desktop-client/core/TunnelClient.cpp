@@ -140,6 +140,7 @@ void TunnelClient::rebuildForwarder()
 
     LocalWebSocketBridge::Options wsOptions;
     wsOptions.target = options.target;
+    wsOptions.hostHeader = options.hostHeader; // the same Host for WebSockets as for plain requests
     wsOptions.extraCaCertificates = options.extraCaCertificates;
     wsOptions.maxMessageBytes = options.maxResponseBodyBytes; // the proxy's WebSocket limit defaults to it
     wsOptions.handshakeTimeoutMs = options.timeoutMs;
