@@ -28,8 +28,8 @@ public:
     static constexpr qint64 kClockSkewSecs = 60;
     static constexpr qsizetype kMaxRememberedTokens = 200000;
     // A token is remembered for at most 3 minutes (iat up to 60 s ahead, 60 s lifetime, 60 s skew);
-    // an honest client registers once per (re)connect, a few times a minute at the very most.
-    static constexpr int kMaxRememberedPerKey = 32;
+    // an honest client registers once per (re)connect and tunnel name, a few times a minute at most.
+    static constexpr int kMaxRememberedPerKey = 64;
 
     enum class Outcome {
         Accepted,
