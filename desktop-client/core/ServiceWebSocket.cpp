@@ -18,6 +18,9 @@ namespace {
 
 using websocket::Opcode;
 
+// RFC 6455 5.5.3 lets us skip pongs; we do once this much is unsent.
+constexpr qint64 kMaxUnreadPongBytes = 1024 * 1024;
+
 http::HttpParser::Limits handshakeLimits()
 {
     http::HttpParser::Limits limits;
@@ -200,7 +203,8 @@ void ServiceWebSocket::readMessages()
                 Q_EMIT messageReceived(message->payload, true);
             break;
         case Opcode::Ping:
-            if (!m_closeSent)
+            // A service that pings without reading our answers must not grow our write buffer.
+            if (!m_closeSent && bytesToWrite() < kMaxUnreadPongBytes)
                 writeFrame(Opcode::Pong, message->payload);
             break;
         case Opcode::Pong:
