@@ -2,8 +2,14 @@
 // (exit 3) and which are retried, and how the --state-file is written.
 #include "ManagedProcess.h"
 #include "TestEnvironment.h"
+#include "TunnelFixture.h"
+#include "crypto/KeyPair.h"
+#include "crypto/RegistrationToken.h"
+#include "crypto/RegistrationVerifier.h"
 #include "protocol/Codec.h"
 
+#include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -14,6 +20,7 @@
 #include <QWebSocketServer>
 
 #include <functional>
+#include <optional>
 #include <memory>
 
 using namespace keyhole;
@@ -140,6 +147,58 @@ private Q_SLOTS:
         QCOMPARE(online.captured(1), QStringLiteral("http://label.tunnel.test"));
         QCOMPARE(proxy.registrations, 3);
         QVERIFY(cli->isRunning());
+    }
+
+    void realProxySaysWhenToRetry()
+    {
+        // keyhole-proxy itself: one key registering past its share of the replay cache is refused as
+        // busy and told that retrying helps; keyhole-cli with that key then keeps trying (no exit 3).
+        testing::TunnelFixture fx;
+        QVERIFY2(fx.startProxy(), qPrintable(fx.errorString()));
+        const QString audience = QStringLiteral("http://localhost:%1").arg(fx.proxyPort());
+        const QUrl subscribe(QStringLiteral("ws://127.0.0.1:%1/proxy/subscribe").arg(fx.proxyPort()));
+        auto key = crypto::KeyPair::generate();
+        QVERIFY(key);
+
+        const auto registerOnce = [&](protocol::RegistrationResponse *out) {
+            QWebSocket socket;
+            std::optional<protocol::RegistrationResponse> response;
+            connect(&socket, &QWebSocket::binaryMessageReceived, this, [&response](const QByteArray &frame) {
+                const protocol::DecodeResult result = protocol::Codec::decode(frame);
+                if (result && std::holds_alternative<protocol::RegistrationResponse>(*result.message) && !response)
+                    response = std::get<protocol::RegistrationResponse>(*result.message);
+            });
+            connect(&socket, &QWebSocket::connected, this, [&] {
+                const QByteArray token = crypto::RegistrationToken::create(*key, audience, {},
+                                                                          QDateTime::currentSecsSinceEpoch());
+                socket.sendBinaryMessage(protocol::Codec::encode(protocol::RegistrationRequest{token}));
+            });
+            socket.open(subscribe);
+            QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 10000);
+            *out = *response;
+            socket.abort();
+        };
+        const int share = crypto::RegistrationVerifier::kMaxRememberedPerKey;
+        for (int i = 0; i < share; ++i) {
+            protocol::RegistrationResponse response;
+            registerOnce(&response);
+            QVERIFY2(response.accepted, qPrintable(QStringLiteral("%1: %2").arg(i).arg(response.reason)));
+        }
+        protocol::RegistrationResponse busy;
+        registerOnce(&busy);
+        QVERIFY(!busy.accepted);
+        QCOMPARE(busy.code, QByteArray(protocol::Goodbye::CodeBusy));
+        QVERIFY(busy.retry);
+
+        const QString keyFile = m_dir->filePath(QStringLiteral("key.pem"));
+        QVERIFY(testing::writeFile(keyFile, key->privatePem()));
+        auto cli = std::make_unique<ManagedProcess>(QStringLiteral("keyhole-cli"));
+        QVERIFY(cli->start(testing::cliProgram(), {QStringLiteral("--proxy"), audience, QStringLiteral("--port"),
+                                                   QString::number(testing::freeTcpPort()), QStringLiteral("--key"),
+                                                   keyFile}));
+        // Refused twice (so it came back after the first), and still running.
+        QTRY_VERIFY_WITH_TIMEOUT(cli->stderrData().count("refused for now") >= 2, 20000);
+        QVERIFY2(cli->isRunning(), cli->stderrData().constData());
     }
 
     void stateFileReplacesAPlantedSymlink()
