@@ -2,10 +2,12 @@
 // Contract: stdout carries only "Tunnel online: <url>" and one line per request; diagnostics go to
 // stderr; WebSockets add "WS <path> open" and "WS <path> closed <code> <ms>ms <bytes in>/<bytes out>"
 // (or "WS <path> refused <status> <ms>ms"). Exit codes: 0 clean exit, 1 runtime error, 2 bad usage or
-// unreadable key, 3 registration refused, 4 replaced by another client with the same key.
+// unreadable key, 3 registration refused for good (a refusal the proxy marks as worth retrying is
+// retried with backoff), 4 replaced by another client with the same key.
 
 #include "ClientSettings.h"
 #include "KeyFile.h"
+#include "ReplaceFile.h"
 #include "TunnelClient.h"
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
@@ -19,7 +21,6 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QTimer>
 
 #include <cstdio>
@@ -44,21 +45,12 @@ void printErr(const QString &line)
 
 bool writeStateFile(const QString &path, const protocol::RegistrationResponse &response, QString *error)
 {
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = file.errorString();
-        return false;
-    }
     const QJsonObject state{{QStringLiteral("hostname"), response.hostname},
                             {QStringLiteral("url"), response.publicUrl},
                             {QStringLiteral("label"), response.label}};
-    file.write(QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n');
-    if (!file.commit()) {
-        *error = file.errorString();
-        return false;
-    }
-    return true;
+    // Replaced in one step, and a symlink planted at the path is replaced rather than written through.
+    const auto readable = client::ReplaceFile::kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    return client::ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable, error);
 }
 
 } // namespace

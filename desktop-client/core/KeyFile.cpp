@@ -1,11 +1,11 @@
 #include "KeyFile.h"
 
+#include "ReplaceFile.h"
 #include "util/Logging.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
 
 namespace keyhole::client {
 
@@ -80,25 +80,11 @@ KeyFile::Result KeyFile::loadOrCreate(const QString &path)
 
 bool KeyFile::save(const QString &path, const QByteArray &pem, QString *error)
 {
-    const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath())) {
-        *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
+    QString why;
+    if (!ReplaceFile::write(path, pem, ReplaceFile::kOwnerOnly, &why)) {
+        *error = QStringLiteral("cannot write the key file %1: %2").arg(path, why);
         return false;
     }
-    const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot create the key file %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    // Restrict the temporary file before the key is in it, so it is never readable by others.
-    file.setPermissions(ownerOnly);
-    if (file.write(pem) != pem.size() || !file.commit()) {
-        *error = QStringLiteral("cannot write the key file %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    if (!QFile::setPermissions(path, ownerOnly))
-        qCWarning(lcClient, "could not restrict the permissions of %s", qPrintable(path));
     return true;
 }
 

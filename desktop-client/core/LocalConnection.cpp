@@ -44,6 +44,7 @@ LocalConnection::LocalConnection(const QUrl &target, const QList<QSslCertificate
     }
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(m_socket, &QTcpSocket::readyRead, this, &LocalConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &LocalConnection::onBytesWritten);
     connect(m_socket, &QTcpSocket::disconnected, this, &LocalConnection::onSocketGone);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &LocalConnection::onSocketGone);
 }
@@ -61,6 +62,7 @@ void LocalConnection::start(const QByteArray &request, bool expectNoBody, qint64
     m_state = State::Busy;
     clearInput();
     m_responseBytes = 0;
+    m_requestWritten = false;
     m_expectNoBody = expectNoBody;
     m_maxBodyBytes = maxBodyBytes;
     m_parser = std::make_unique<http::HttpParser>(http::HttpParser::Mode::Response, responseLimits(maxBodyBytes));
@@ -94,6 +96,12 @@ void LocalConnection::onConnected()
         m_socket->write(m_pendingWrite);
         m_pendingWrite.clear();
     }
+}
+
+void LocalConnection::onBytesWritten()
+{
+    if (m_state == State::Busy)
+        m_requestWritten = true;
 }
 
 void LocalConnection::onReadyRead()
@@ -266,6 +274,7 @@ void LocalConnection::fail(Failure failure, const QString &text)
     Outcome outcome;
     outcome.failure = failure;
     outcome.errorText = text;
+    outcome.requestWritten = m_requestWritten;
     Q_EMIT finished(outcome);
 }
 

@@ -33,12 +33,15 @@ public:
         TooLarge,      // the response body is over the limit
         Malformed,     // the response is not valid HTTP
         ClosedEarly,   // closed in the middle of the response, or before it on a new connection
-        StaleClosed,   // a reused connection closed before any byte of the response: safe to retry
+        StaleClosed,   // a reused connection closed before any byte of the response (see requestWritten)
     };
 
     struct Outcome {
         Failure failure = Failure::None;
         QString errorText; // socket or parser error when failure != None
+        // Some of the request reached the system's socket: the service may have read it and acted on
+        // it even if it never answered, so only a request that is safe to repeat may be sent again.
+        bool requestWritten = false;
         http::ResponseHead head;
         QByteArray body;
     };
@@ -68,6 +71,7 @@ private:
 
     void onConnected();
     void onReadyRead();
+    void onBytesWritten();
     void onSocketGone();
     void onTimer();
     void appendInput(const QByteArray &data);
@@ -84,6 +88,7 @@ private:
     util::LazyDeadline m_timer; // the exchange's deadline while busy, the idle timeout while idle
     State m_state = State::Idle;
     int m_served = 0;
+    bool m_requestWritten = false; // during the current exchange
 
     std::unique_ptr<http::HttpParser> m_parser;
     QByteArray m_buffer;       // bytes read from the service, parsed up to m_bufferPos

@@ -29,6 +29,13 @@ bool methodUsuallyHasBody(const QByteArray &method)
         && method != "CONNECT";
 }
 
+// RFC 9110 9.2.2: repeating these has the effect of sending them once.
+bool isIdempotent(const QByteArray &method)
+{
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE"
+        || method == "TRACE";
+}
+
 } // namespace
 
 LocalForwarder::LocalForwarder(const Options &options, QObject *parent)
@@ -226,7 +233,9 @@ void LocalForwarder::onFinished(LocalConnection *connection, const LocalConnecti
         break;
     }
     case LocalConnection::Failure::StaleClosed:
-        if (!job.retried) {
+        // The service may have closed because it was done with the connection, or after reading the
+        // request: sending it again is only safe if it was never handed over or repeating it is harmless.
+        if (!job.retried && (!outcome.requestWritten || isIdempotent(job.request.method))) {
             qCDebug(lcForwarder, "kept-alive connection to %s was stale; retrying %s", qPrintable(where),
                     printable(job.request.id).constData());
             job.retried = true;

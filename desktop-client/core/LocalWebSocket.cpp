@@ -5,11 +5,7 @@
 #include "util/LogSafe.h"
 #include "util/Logging.h"
 
-#include <QNetworkRequest>
-#include <QRegularExpression>
-#include <QSslConfiguration>
-#include <QWebSocket>
-#include <QWebSocketHandshakeOptions>
+#include "ServiceWebSocket.h"
 
 namespace keyhole::client {
 
@@ -22,7 +18,8 @@ using http::isSafeHeaderValue;
 using http::isSafeTarget;
 using http::isToken;
 
-// Headers QWebSocket writes itself (or that make no sense on a fresh handshake).
+// Headers the handshake writes itself (or that make no sense on a fresh handshake); Host is chosen
+// apart (hostFor()).
 bool isHandshakeHeader(const QByteArray &name)
 {
     static const char *const names[] = {"Host", "Sec-WebSocket-Protocol", "Sec-WebSocket-Key",
@@ -99,6 +96,16 @@ QString LocalWebSocket::authority() const
     return host + QLatin1Char(':') + QString::number(m_options.target.port(tls ? 443 : 80));
 }
 
+QByteArray LocalWebSocket::hostFor(const QByteArray &visitorHost) const
+{
+    const QString &mode = m_options.hostHeader;
+    if (mode == QLatin1String("rewrite"))
+        return authority().toUtf8();
+    if (!mode.isEmpty())
+        return mode.toUtf8();
+    return visitorHost.isEmpty() ? authority().toUtf8() : visitorHost;
+}
+
 void LocalWebSocket::open()
 {
     if (m_phase != Phase::Idle)
@@ -119,10 +126,16 @@ void LocalWebSocket::open()
     // Repeated headers become one (QNetworkRequest keeps one value per name), in arrival order.
     protocol::HeaderList headers;
     QStringList subprotocols;
+    QByteArray visitorHost;
     for (const auto &header : std::as_const(m_request.headers)) {
         if (!isToken(header.first) || !isSafeHeaderValue(header.second)) {
             valid = false;
             break;
+        }
+        if (http::headerNameEquals(header.first, "Host")) {
+            if (visitorHost.isEmpty())
+                visitorHost = header.second.trimmed();
+            continue;
         }
         if (http::headerNameEquals(header.first, "Sec-WebSocket-Protocol")) {
             for (const QByteArray &part : header.second.split(',')) {
@@ -150,37 +163,32 @@ void LocalWebSocket::open()
         return;
     }
 
-    QNetworkRequest request(m_url);
-    for (const auto &header : std::as_const(headers))
-        request.setRawHeader(header.first, header.second);
+    ServiceWebSocket::Request request;
+    request.target = m_options.target;
+    request.resource = path;
+    if (!m_request.query.isEmpty())
+        request.resource += '?' + m_request.query;
+    request.host = hostFor(visitorHost);
+    request.headers = headers;
+    request.subprotocols = subprotocols;
+    request.extraCaCertificates = m_options.extraCaCertificates;
+    request.maxMessageBytes = qMax<qint64>(1, m_options.maxMessageBytes);
     m_record.requestHeaders = headers;
+    m_record.requestHeaders.prepend({QByteArrayLiteral("Host"), request.host});
     if (!subprotocols.isEmpty())
         m_record.requestHeaders.append({QByteArrayLiteral("Sec-WebSocket-Protocol"),
                                         subprotocols.join(QStringLiteral(", ")).toLatin1()});
-    QWebSocketHandshakeOptions handshake;
-    handshake.setSubprotocols(subprotocols);
 
-    // No origin of our own: the visitor's Origin header goes through as a raw header.
-    m_socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-    m_socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(qMax<qint64>(1, m_options.maxMessageBytes)));
-    m_socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(qMax<qint64>(1, m_options.maxMessageBytes)));
-    if (tls && !m_options.extraCaCertificates.isEmpty()) {
-        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
-        config.addCaCertificates(m_options.extraCaCertificates);
-        m_socket->setSslConfiguration(config);
-    }
-    connect(m_socket, &QWebSocket::connected, this, &LocalWebSocket::onConnected);
-    connect(m_socket, &QWebSocket::disconnected, this, &LocalWebSocket::onDisconnected);
-    connect(m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, &LocalWebSocket::onError);
-    connect(m_socket, &QWebSocket::textMessageReceived, this,
-            [this](const QString &message) { onLocalMessage(message.toUtf8(), false); });
-    connect(m_socket, &QWebSocket::binaryMessageReceived, this,
-            [this](const QByteArray &message) { onLocalMessage(message, true); });
+    m_socket = new ServiceWebSocket(this);
+    connect(m_socket, &ServiceWebSocket::connected, this, &LocalWebSocket::onConnected);
+    connect(m_socket, &ServiceWebSocket::refused, this, &LocalWebSocket::refuseHandshake);
+    connect(m_socket, &ServiceWebSocket::disconnected, this, &LocalWebSocket::onDisconnected);
+    connect(m_socket, &ServiceWebSocket::messageReceived, this, &LocalWebSocket::onLocalMessage);
 
     qCDebug(lcForwarder, "WebSocket %s: opening %s", printable(m_request.id).constData(),
             qPrintable(m_url.toString()));
     m_timer.start(qMax(1, m_options.handshakeTimeoutMs));
-    m_socket->open(request, handshake);
+    m_socket->open(request);
 }
 
 void LocalWebSocket::onConnected()
@@ -192,7 +200,7 @@ void LocalWebSocket::onConnected()
     protocol::WsResponse response;
     response.id = m_request.id;
     response.accepted = true;
-    response.subprotocol = m_socket->subprotocol().toUtf8();
+    response.subprotocol = m_socket->subprotocol();
     response.status = 101;
     Q_EMIT responded(response);
 
@@ -211,73 +219,49 @@ void LocalWebSocket::onConnected()
     }
 }
 
-void LocalWebSocket::onError()
-{
-    if (!m_socket)
-        return;
-    if (m_phase == Phase::Open || m_phase == Phase::Closing) {
-        // disconnected() follows; it decides the close code.
-        m_sawError = true;
-        return;
-    }
-    if (m_phase != Phase::Connecting)
-        return;
-    refuseHandshake();
-}
-
 void LocalWebSocket::refuseHandshake()
 {
-    const QString text = m_socket->errorString();
-    // Qt 6.4 only reports the status of a refused handshake in its error text.
-    static const QRegularExpression statusPattern(QStringLiteral("Unhandled http status code: (\\d{3})"));
-    const QRegularExpressionMatch match = statusPattern.match(text);
-    if (match.hasMatch()) {
-        const int status = match.captured(1).toInt();
-        if (status >= 300 && status <= 599) {
-            refuse(status, QStringLiteral("keyhole: the local service at %1 refused the WebSocket with HTTP %2")
-                               .arg(authority())
-                               .arg(status));
-        } else {
-            refuse(502, QStringLiteral("keyhole: the local service at %1 answered HTTP %2 instead of opening "
-                                       "the WebSocket")
-                            .arg(authority())
-                            .arg(status));
-        }
+    if (m_phase != Phase::Connecting)
+        return;
+    const int status = m_socket->refusedStatus();
+    if (status >= 300 && status <= 599) {
+        refuse(status, QStringLiteral("keyhole: the local service at %1 refused the WebSocket with HTTP %2")
+                           .arg(authority())
+                           .arg(status));
         return;
     }
-    if (m_socket->error() == QAbstractSocket::ConnectionRefusedError
-        && text.contains(QLatin1String("refused"), Qt::CaseInsensitive)) {
+    if (status != 0) {
+        refuse(502, QStringLiteral("keyhole: the local service at %1 answered HTTP %2 instead of opening "
+                                   "the WebSocket")
+                        .arg(authority())
+                        .arg(status));
+        return;
+    }
+    if (m_socket->socketError() == QAbstractSocket::ConnectionRefusedError) {
         refuse(502, QStringLiteral("keyhole: the local service at %1 refused the connection").arg(authority()));
         return;
     }
     refuse(502, QStringLiteral("keyhole: could not open a WebSocket to the local service at %1: %2")
-                    .arg(authority(), text));
+                    .arg(authority(), m_socket->errorString()));
 }
 
 void LocalWebSocket::onDisconnected()
 {
     switch (m_phase) {
     case Phase::Connecting:
-        // Qt may report a failed connect as a disconnect before (or instead of) the error.
-        if (m_socket->error() != QAbstractSocket::UnknownSocketError) {
-            refuseHandshake();
-            return;
-        }
-        refuse(502, QStringLiteral("keyhole: the local service at %1 closed the connection during the WebSocket "
-                                   "handshake")
-                        .arg(authority()));
+        refuseHandshake();
         return;
     case Phase::Open: {
         int code = m_socket->closeCode();
         QString reason = m_socket->closeReason();
-        // Qt reports 1000 when the connection just ended; without a close frame that is "going away".
-        if (m_sawError && code == QWebSocketProtocol::CloseCodeNormal && reason.isEmpty()) {
-            if (m_socket->error() == QAbstractSocket::RemoteHostClosedError) {
-                code = 1001;
-                reason = QStringLiteral("going away");
-            } else {
-                code = 1011;
+        // No Close from the service: it went away, or the connection broke.
+        if (code == websocket::CloseAbnormal) {
+            if (m_socket->endedByError()) {
+                code = websocket::CloseInternalError;
                 reason = truncatedReason(m_socket->errorString());
+            } else {
+                code = websocket::CloseGoingAway;
+                reason = QStringLiteral("going away");
             }
         }
         code = normalizeCloseCode(code);
@@ -346,10 +330,7 @@ void LocalWebSocket::sendToLocal(const protocol::WsMessage &message)
 {
     ++m_record.messagesIn;
     m_record.bytesIn += message.payload.size();
-    if (message.binary)
-        m_socket->sendBinaryMessage(message.payload);
-    else
-        m_socket->sendTextMessage(QString::fromUtf8(message.payload));
+    m_socket->sendMessage(message.payload, message.binary);
     // A service that does not read must not make us buffer without bound.
     if (m_socket->bytesToWrite() > m_options.maxQueuedBytes)
         closeBoth(1013, QStringLiteral("try again later"));
@@ -396,8 +377,7 @@ void LocalWebSocket::closeLocal(int code, const QString &reason)
     m_record.closeCode = code;
     m_record.closeReason = reason;
     m_timer.start(kCloseGraceMs);
-    // close() may report disconnected() synchronously; onDisconnected() then finishes.
-    m_socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), truncatedReason(reason));
+    m_socket->close(quint16(code), truncatedReason(reason));
 }
 
 void LocalWebSocket::refuse(int status, const QString &message)
@@ -432,7 +412,7 @@ void LocalWebSocket::finish(int code, const QString &reason)
     m_queue.clear();
     m_queuedBytes = 0;
     if (m_socket) {
-        QWebSocket *socket = m_socket;
+        ServiceWebSocket *socket = m_socket;
         m_socket = nullptr;
         socket->disconnect(this);
         socket->abort();

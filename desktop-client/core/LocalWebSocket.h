@@ -12,19 +12,17 @@
 
 #include <deque>
 
-class QWebSocket;
 
 namespace keyhole::client {
 
-// One visitor WebSocket replayed against the local service: opens a QWebSocket to the target with
-// the visitor's headers and subprotocols, answers the WsRequest (accepted, or refused with the
-// service's status), then passes whole messages both ways and turns a close on either end into a
-// close on the other. Everything it has to tell the proxy comes out of its signals, in order;
-// finished() is the last one, after which it says nothing more.
-//
-// Known limit (Qt 6.4): QWebSocket always writes Host from the URL and a raw Host header would be
-// sent a second time, so the local service sees the target's host:port as Host whatever
-// --host-header says; the visitor's Host travels in X-Forwarded-Host.
+class ServiceWebSocket;
+
+// One visitor WebSocket replayed against the local service: opens a ServiceWebSocket to the target
+// with the visitor's headers and subprotocols and the Host that --host-header asks for (as for plain
+// HTTP: the visitor's by default), answers the WsRequest (accepted, or refused with the service's
+// status), then passes whole messages both ways and turns a close on either end into a close on the
+// other. Everything it has to tell the proxy comes out of its signals, in order; finished() is the
+// last one, after which it says nothing more.
 class LocalWebSocket : public QObject
 {
     Q_OBJECT
@@ -34,6 +32,7 @@ public:
 
     struct Options {
         QUrl target; // http(s)://host:port; ws:// or wss:// is used for it
+        QString hostHeader; // as LocalForwarder::Options::hostHeader: empty keeps the visitor's Host
         QList<QSslCertificate> extraCaCertificates;
         qint64 maxMessageBytes = 512000; // the proxy's limit, from the RegistrationResponse
         int handshakeTimeoutMs = 28000;  // the proxy's request timeout minus a margin
@@ -73,7 +72,6 @@ private:
     enum class Phase { Idle, Connecting, Open, Closing, Finished };
 
     void onConnected();
-    void onError();
     // The handshake failed: refuse with the service's status, or 502 naming what went wrong.
     void refuseHandshake();
     void onDisconnected();
@@ -86,17 +84,17 @@ private:
     void closeLocal(int code, const QString &reason);
     void finish(int code, const QString &reason);
     QString authority() const;
+    QByteArray hostFor(const QByteArray &visitorHost) const;
 
     protocol::WsRequest m_request;
     Options m_options;
     QUrl m_url;
-    QWebSocket *m_socket = nullptr;
+    ServiceWebSocket *m_socket = nullptr;
     Phase m_phase = Phase::Idle;
     QTimer m_timer; // handshake timeout, then the bound on a close handshake
     QElapsedTimer m_elapsed;
     std::deque<protocol::WsMessage> m_queue;
     qint64 m_queuedBytes = 0;
-    bool m_sawError = false;
     RequestRecord m_record;
 };
 

@@ -25,6 +25,14 @@ bool isRefusalCode(const QByteArray &code)
         || code == protocol::Goodbye::CodeClockSkew;
 }
 
+// A refusal that a later attempt can overcome: the proxy says so, or (from a proxy that does not say)
+// the code is one that never concerns this key or token.
+bool isRetryableRefusal(const protocol::RegistrationResponse &response)
+{
+    return response.retry || response.code == protocol::Goodbye::CodeBusy
+        || response.code == protocol::Goodbye::CodeShutdown;
+}
+
 } // namespace
 
 TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, QObject *parent)
@@ -132,6 +140,7 @@ void TunnelClient::rebuildForwarder()
 
     LocalWebSocketBridge::Options wsOptions;
     wsOptions.target = options.target;
+    wsOptions.hostHeader = options.hostHeader; // the same Host for WebSockets as for plain requests
     wsOptions.extraCaCertificates = options.extraCaCertificates;
     wsOptions.maxMessageBytes = options.maxResponseBodyBytes; // the proxy's WebSocket limit defaults to it
     wsOptions.handshakeTimeoutMs = options.timeoutMs;
@@ -343,6 +352,14 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
     }
     if (!response.accepted) {
         const QString reason = response.reason.isEmpty() ? QStringLiteral("no reason given") : response.reason;
+        if (isRetryableRefusal(response)) {
+            qCWarning(lcClient, "registration refused for now: %s (%s); trying again later", qPrintable(reason),
+                      response.code.constData());
+            Q_EMIT errorOccurred(QStringLiteral("registration refused for now: %1").arg(reason));
+            retireSocket(true);
+            scheduleReconnect();
+            return;
+        }
         qCCritical(lcClient, "registration refused: %s (%s)", qPrintable(reason), response.code.constData());
         retireSocket(true);
         enterTerminal(ClientState::Refused);

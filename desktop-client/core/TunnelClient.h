@@ -32,8 +32,10 @@ class LocalWebSocketBridge;
 
 // The client's side of the control channel: one WebSocket to <proxy>/proxy/subscribe, registration
 // with the key, requests handed to a LocalForwarder and answered, liveness (answers Pings, gives up
-// on a silent proxy) and reconnecting with backoff. Refusal and replacement stop it for good until
-// start() is called again, so two clients with one key do not take the tunnel from each other forever.
+// on a silent proxy) and reconnecting with backoff. A final refusal (the key is not authorized, the
+// token is bad) and replacement stop it for good until start() is called again, so two clients with
+// one key do not take the tunnel from each other forever; a refusal the proxy marks as worth
+// retrying (busy) is retried with backoff like a lost connection.
 class TunnelClient : public QObject
 {
     Q_OBJECT

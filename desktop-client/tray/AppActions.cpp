@@ -1,10 +1,10 @@
 #include "AppActions.h"
 
+#include "BrowserLink.h"
 #include "TrayController.h"
 
 #include <QAction>
 #include <QClipboard>
-#include <QDesktopServices>
 #include <QGuiApplication>
 #include <QIcon>
 #include <QUrl>
@@ -37,7 +37,7 @@ AppActions::AppActions(TrayController *controller, QObject *parent)
     });
     connect(m_openInBrowser, &QAction::triggered, this, [this] {
         if (!m_controller->publicUrl().isEmpty())
-            QDesktopServices::openUrl(QUrl(m_controller->publicUrl()));
+            BrowserLink::open(QUrl(m_controller->publicUrl(), QUrl::StrictMode));
     });
     connect(m_startStop, &QAction::triggered, this, [this] {
         if (m_controller->isRunning())

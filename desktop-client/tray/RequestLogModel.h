@@ -36,7 +36,9 @@ public:
     // The captured request again, for a replay against the local service. The body is the preview:
     // *truncated says whether that is less than the original.
     static protocol::HttpRequest replayRequest(const client::RequestRecord &record, bool *truncated = nullptr);
-    // A shell command that sends the captured request to `base` (scheme://host:port).
+    // A one-line shell command that sends the captured request to `base` (scheme://host:port). It never
+    // holds control or invisible formatting characters: a body that has them (or is not UTF-8) is fed
+    // to curl base64-decoded on its standard input, and such a header is left out.
     static QString curlCommand(const client::RequestRecord &record, const QUrl &base);
     static QString formatSize(qint64 bytes);
 

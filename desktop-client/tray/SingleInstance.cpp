@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QLocalServer>
 #include <QLocalSocket>
+#include <QStandardPaths>
 
 namespace keyhole::tray {
 
@@ -24,9 +25,16 @@ SingleInstance::~SingleInstance() = default;
 
 QString SingleInstance::defaultName()
 {
-    // Per user: the home folder identifies the user on every platform without asking the OS.
+#ifdef Q_OS_WIN
+    // A named pipe: Windows keeps pipe names per session and UserAccessOption limits it to this user.
     const QByteArray user = QCryptographicHash::hash(QDir::homePath().toUtf8(), QCryptographicHash::Sha256).toHex();
     return QStringLiteral("keyhole-tray-") + QString::fromLatin1(user.left(16));
+#else
+    // A socket file in the user's own runtime folder (XDG_RUNTIME_DIR, mode 0700; Qt checks that):
+    // under the shared temp folder, another user could create the name first and pose as us.
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
+    return QDir(folder).filePath(QStringLiteral("keyhole-tray.socket"));
+#endif
 }
 
 bool SingleInstance::claim()

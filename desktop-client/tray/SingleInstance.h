@@ -7,14 +7,14 @@ class QLocalServer;
 
 namespace keyhole::tray {
 
-// One tray app per user: the first instance listens on a local socket named after the user; a
-// second launch finds it, asks it to show itself and exits.
+// One tray app per user: the first instance listens on a local socket in the user's runtime folder
+// (a per-user named pipe on Windows); a second launch finds it, asks it to show itself and exits.
 class SingleInstance : public QObject
 {
     Q_OBJECT
 
 public:
-    // `name` overrides the socket name (tests); the default includes the user name.
+    // `name` overrides the socket name (tests); the default is defaultName().
     explicit SingleInstance(const QString &name = {}, QObject *parent = nullptr);
     ~SingleInstance() override;
 

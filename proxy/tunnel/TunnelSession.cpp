@@ -30,6 +30,10 @@ const char *goodbyeCodeFor(crypto::RegistrationVerifier::Outcome outcome)
     case Outcome::Expired:
     case Outcome::NotYetValid:
         return protocol::Goodbye::CodeClockSkew;
+    case Outcome::Unauthorized:
+        return protocol::Goodbye::CodeUnauthorized;
+    case Outcome::Busy:
+        return protocol::Goodbye::CodeBusy;
     default:
         return protocol::Goodbye::CodeBadToken;
     }
@@ -214,7 +218,15 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
     // The replay check may ask the instances' shared cache: the answer can come later.
     m_state = State::Verifying;
     QPointer<TunnelSession> self(this);
-    m_context.verifier->verify(request.token, [self](const crypto::RegistrationVerifier::Result &result) {
+    // The key is checked inside the verifier, before its token id is remembered anywhere, so keys
+    // that may not register cannot fill the replay caches.
+    crypto::RegistrationVerifier::KeyFilter allowed;
+    if (const AuthorizedKeys *keys = m_context.authorizedKeys) {
+        allowed = [keys](const QByteArray &thumbprint, const QString &label) {
+            return keys->contains(crypto::labelForThumbprint(thumbprint)) || keys->contains(label);
+        };
+    }
+    m_context.verifier->verify(request.token, allowed, [self](const crypto::RegistrationVerifier::Result &result) {
         if (self && self->m_state == State::Verifying)
             self->completeRegistration(result);
     });
@@ -229,20 +241,11 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
                                            << "refused:" << result.error;
         response.reason = result.error;
         response.code = goodbyeCodeFor(result.outcome);
+        response.retry = result.retryable();
         send(response);
-        closeWith(response.code, result.error, websocket::ClosePolicyViolated);
+        closeWith(response.code, result.error,
+                  response.retry ? websocket::CloseTryAgainLater : websocket::ClosePolicyViolated);
         return;
-    }
-    if (m_context.authorizedKeys) {
-        const QString keyLabel = crypto::labelForThumbprint(result.thumbprint);
-        if (!m_context.authorizedKeys->contains(keyLabel) && !m_context.authorizedKeys->contains(result.label)) {
-            qCWarning(lcProxyTunnel).noquote() << "registration of key" << keyLabel << "refused: not in authorized keys";
-            response.reason = QStringLiteral("this key (%1) is not authorized on this proxy").arg(keyLabel);
-            response.code = protocol::Goodbye::CodeUnauthorized;
-            send(response);
-            closeWith(response.code, response.reason, websocket::ClosePolicyViolated);
-            return;
-        }
     }
 
     m_label = result.label;

@@ -16,6 +16,7 @@ namespace keyhole::crypto {
 
 namespace {
 
+constexpr qsizetype kThumbprintBytes = 32; // SHA-256; replay keys start with it
 constexpr qsizetype kMinJtiChars = 8;
 constexpr qsizetype kMaxJtiChars = 64;
 // JSON numbers are doubles; beyond 2^53 they are no longer exact integers.
@@ -44,10 +45,11 @@ bool isPrintableAscii(const QString &text)
 } // namespace
 
 RegistrationVerifier::RegistrationVerifier(QString expectedAudience, const util::Clock *clock,
-                                           qsizetype maxRememberedTokens)
+                                           qsizetype maxRememberedTokens, int maxRememberedPerKey)
     : m_audience(normalizeAudience(expectedAudience))
     , m_clock(clock ? clock : util::Clock::system())
     , m_maxRemembered(maxRememberedTokens)
+    , m_maxPerKey(maxRememberedPerKey)
 {
 }
 
@@ -70,7 +72,7 @@ QString RegistrationVerifier::normalizeAudience(const QString &audience)
     return url.toString(QUrl::FullyEncoded);
 }
 
-RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &token)
+RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allowed)
 {
     Result result;
     const auto refuse = [&result](Outcome outcome, const QString &reason) {
@@ -120,27 +122,38 @@ RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &toke
         result.name = nameValue.toString();
     }
 
+    const QString label = labelForThumbprint(result.thumbprint, result.name);
+    // Before anything is remembered: a key that may not register must cost us no memory.
+    if (allowed && !allowed(result.thumbprint, label))
+        return refuse(Outcome::Unauthorized, QStringLiteral("this key (%1) is not authorized on this proxy")
+                                                 .arg(labelForThumbprint(result.thumbprint)));
+
     // Scoped by key, so nobody can use up another key's jti.
     const QByteArray replayKey = result.thumbprint + jti.toLatin1();
     forgetExpired(now);
     if (m_seenJti.contains(replayKey))
         return refuse(Outcome::Replayed, QStringLiteral("token already used"));
+    // Per key first: one key cannot take the room that other keys need.
+    if (m_perKey.value(result.thumbprint) >= m_maxPerKey)
+        return refuse(Outcome::Busy, QStringLiteral("too many registrations with this key; try again shortly"));
     if (m_seenJti.size() >= m_maxRemembered)
         return refuse(Outcome::Busy, QStringLiteral("too many registrations; try again shortly"));
     const qint64 forgetAfter = *expiresAt + kClockSkewSecs;
     m_seenJti.insert(replayKey, forgetAfter);
     m_expiries.emplace(forgetAfter, replayKey);
+    ++m_perKey[result.thumbprint];
 
-    result.label = labelForThumbprint(result.thumbprint, result.name);
+    result.label = label;
     result.outcome = Outcome::Accepted;
     result.replayKey = replayKey;
     result.replayTtlSecs = qMax<qint64>(1, forgetAfter - now + 1);
     return result;
 }
 
-void RegistrationVerifier::verify(const QByteArray &token, std::function<void(const Result &)> done)
+void RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allowed,
+                                  std::function<void(const Result &)> done)
 {
-    Result result = verify(token);
+    Result result = verify(token, allowed);
     if (!result.accepted() || !m_shared) {
         done(result);
         return;
@@ -162,6 +175,10 @@ void RegistrationVerifier::forgetExpired(qint64 nowSecs)
     auto it = m_expiries.begin();
     while (it != m_expiries.end() && it->first < nowSecs) {
         m_seenJti.remove(it->second);
+        const QByteArray thumbprint = it->second.left(kThumbprintBytes);
+        auto count = m_perKey.find(thumbprint);
+        if (count != m_perKey.end() && --*count <= 0)
+            m_perKey.erase(count);
         it = m_expiries.erase(it);
     }
 }

@@ -18,15 +18,33 @@ namespace keyhole::crypto {
 class ReplayCache;
 
 // Proxy side of registration: signature, audience (always our own public URL, never a Host a
-// request claims), time window with 60 s of skew, and a jti seen only once. The replay cache is
-// bounded; a full cache refuses new tokens instead of forgetting ones that could still be replayed.
+// request claims), time window with 60 s of skew, the key allowed (when the proxy has a list), and a
+// jti seen only once. A jti is remembered only once the key is known to be allowed, so keys that may
+// not register cannot fill the replay cache. The cache is bounded per key and in total; a full cache
+// refuses new tokens (Busy, worth retrying) instead of forgetting ones that could still be replayed.
 class RegistrationVerifier
 {
 public:
     static constexpr qint64 kClockSkewSecs = 60;
     static constexpr qsizetype kMaxRememberedTokens = 200000;
+    // A token is remembered for at most 3 minutes (iat up to 60 s ahead, 60 s lifetime, 60 s skew);
+    // an honest client registers once per (re)connect and tunnel name, a few times a minute at most.
+    static constexpr int kMaxRememberedPerKey = 64;
 
-    enum class Outcome { Accepted, Malformed, BadSignature, WrongAudience, Expired, NotYetValid, Replayed, Busy };
+    enum class Outcome {
+        Accepted,
+        Malformed,
+        BadSignature,
+        WrongAudience,
+        Expired,
+        NotYetValid,
+        Unauthorized,
+        Replayed,
+        Busy,
+    };
+
+    // Says whether the key (raw thumbprint; label with the token's name applied) may register.
+    using KeyFilter = std::function<bool(const QByteArray &thumbprint, const QString &label)>;
 
     struct Result {
         Outcome outcome = Outcome::Malformed;
@@ -38,15 +56,20 @@ public:
         qint64 replayTtlSecs = 0;
 
         bool accepted() const { return outcome == Outcome::Accepted; }
+        // A refusal that may not recur: the cache was full. Every other refusal is final for this key/token.
+        bool retryable() const { return outcome == Outcome::Busy; }
     };
 
     // maxRememberedTokens only exists so tests can fill the replay cache; production uses the default.
     RegistrationVerifier(QString expectedAudience, const util::Clock *clock,
-                         qsizetype maxRememberedTokens = kMaxRememberedTokens);
+                         qsizetype maxRememberedTokens = kMaxRememberedTokens,
+                         int maxRememberedPerKey = kMaxRememberedPerKey);
 
-    Result verify(const QByteArray &token);
-    // The same, then also asks the shared replay cache when there is one: `done` may run later.
-    void verify(const QByteArray &token, std::function<void(const Result &)> done);
+    // `allowed` empty: every key may register (an open proxy).
+    Result verify(const QByteArray &token, const KeyFilter &allowed = {});
+    // The same, then also asks the shared replay cache when there is one: `done` may run later. The
+    // shared cache is asked only for tokens this instance accepted, so it is bounded as this one is.
+    void verify(const QByteArray &token, const KeyFilter &allowed, std::function<void(const Result &)> done);
     // Not owned; must outlive the verifier. Null: only the in-memory cache.
     void setSharedReplayCache(ReplayCache *cache) { m_shared = cache; }
 
@@ -60,8 +83,10 @@ private:
     QString m_audience; // normalised
     const util::Clock *m_clock;
     qsizetype m_maxRemembered;
+    int m_maxPerKey;
     ReplayCache *m_shared = nullptr;
-    QHash<QByteArray, qint64> m_seenJti;         // jti -> time after which it cannot be replayed
+    QHash<QByteArray, qint64> m_seenJti;         // thumbprint + jti -> time after which it cannot be replayed
+    QHash<QByteArray, int> m_perKey;             // thumbprint -> how many of m_seenJti are its
     std::multimap<qint64, QByteArray> m_expiries; // for pruning in time order
 };
 

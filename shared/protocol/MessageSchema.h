@@ -47,6 +47,7 @@ KEYHOLE_FIELDS(RegistrationResponse)
     v.integer("timeoutMs", m.requestTimeoutMs, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
     v.text("reason", m.reason);
     v.bytes("code", m.code, Need::Optional, Bound::String);
+    v.boolean("retry", m.retry, Need::Optional);
 }
 
 KEYHOLE_FIELDS(HttpRequest)

@@ -20,8 +20,9 @@ struct RegistrationRequest {
 };
 
 // Proxy -> client. On success: the hostname and public URL of the tunnel and the limits the proxy
-// enforces, so the client can refuse oversize responses itself. On refusal: a reason for humans
-// and a machine code (see Goodbye::Code* for the shared vocabulary).
+// enforces, so the client can refuse oversize responses itself. On refusal: a reason for humans,
+// a machine code (see Goodbye::Code* for the shared vocabulary) and whether trying again later
+// (with backoff) can succeed; without `retry` the refusal is final for this key.
 struct RegistrationResponse {
     bool accepted = false;
     QString hostname;
@@ -31,6 +32,7 @@ struct RegistrationResponse {
     qint64 requestTimeoutMs = 0;
     QString reason;
     QByteArray code;
+    bool retry = false;
 };
 
 // Proxy -> client: one visitor request. `path` is the raw path (percent-encoding untouched),
@@ -109,6 +111,7 @@ struct Goodbye {
     static constexpr const char *CodeUnauthorized = "unauthorized";
     static constexpr const char *CodeBadToken = "bad-token";
     static constexpr const char *CodeClockSkew = "clock-skew";
+    static constexpr const char *CodeBusy = "busy";
     static constexpr const char *CodeRegistrationTimeout = "registration-timeout";
     static constexpr const char *CodeIdle = "idle";
     static constexpr const char *CodeClientExit = "client-exit";

@@ -7,9 +7,13 @@
 #include "bus/redis/RedisConnection.h"
 #include "bus/redis/RedisEnvelope.h"
 #include "bus/redis/RedisRateLimiter.h"
+#include "crypto/KeyPair.h"
+#include "crypto/RegistrationToken.h"
+#include "crypto/RegistrationVerifier.h"
 #include "crypto/ReplayCache.h"
 #include "protocol/Codec.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -91,6 +95,7 @@ private Q_SLOTS:
     void testReconnectResubscribeAndReclaim();
     void testLocalTunnelsServedWithoutRedis();
     void testSharedReplayCache();
+    void testSharedReplayCacheHoldsOnlyAllowedTokens();
     void testSharedRateLimiter();
 
 private:
@@ -397,3 +402,45 @@ void TestRedisBus::testSharedRateLimiter()
 
 QTEST_GUILESS_MAIN(TestRedisBus)
 #include "TestRedisBus.moc"
+
+void TestRedisBus::testSharedReplayCacheHoldsOnlyAllowedTokens()
+{
+    // What the instances share in Redis is written only for tokens this instance accepted: keys that
+    // are not authorized, and a key past its own share, leave nothing there.
+    FakeVisitors visitors;
+    auto a = makeBus("a", &visitors);
+    QTRY_VERIFY(a->isConnected());
+    const auto countJti = [this] {
+        const QByteArray keys = m_redis->cli({"KEYS", "keyhole:jti:*"}).trimmed();
+        return keys.isEmpty() ? 0 : int(keys.count('\n') + 1);
+    };
+    const int before = countJti();
+
+    const QString audience = QStringLiteral("https://proxy.example.com");
+    crypto::RegistrationVerifier verifier(audience, nullptr, 1000, 2);
+    verifier.setSharedReplayCache(a->sharedReplayCache());
+    auto allowedKey = crypto::KeyPair::generate();
+    QVERIFY(allowedKey);
+    const QByteArray allowedThumbprint = allowedKey->thumbprint();
+    const crypto::RegistrationVerifier::KeyFilter allowed = [allowedThumbprint](const QByteArray &thumbprint,
+                                                                                const QString &) {
+        return thumbprint == allowedThumbprint;
+    };
+    int answered = 0;
+    int accepted = 0;
+    const auto count = [&](const crypto::RegistrationVerifier::Result &result) {
+        ++answered;
+        accepted += result.accepted() ? 1 : 0;
+    };
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    for (int i = 0; i < 20; ++i) {
+        auto throwaway = crypto::KeyPair::generate();
+        QVERIFY(throwaway);
+        verifier.verify(crypto::RegistrationToken::create(*throwaway, audience, {}, now), allowed, count);
+    }
+    for (int i = 0; i < 10; ++i)
+        verifier.verify(crypto::RegistrationToken::create(*allowedKey, audience, {}, now), allowed, count);
+    QTRY_COMPARE(answered, 30);
+    QCOMPARE(accepted, 2);
+    QCOMPARE(countJti() - before, 2);
+}

@@ -1,12 +1,19 @@
 #include "KeyFile.h"
+#include "ReplaceFile.h"
 #include "crypto/Label.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
+#ifdef Q_OS_UNIX
+#include <sys/stat.h>
+#endif
+
 using keyhole::client::KeyFile;
+using keyhole::client::ReplaceFile;
 
 class TestKeyFile : public QObject
 {
@@ -19,6 +26,8 @@ private Q_SLOTS:
     void badFileIsAnErrorAndUntouched();
     void loadWithoutFileIsAnError();
     void unreadableFileIsAnError();
+    void ownerOnlyFromTheFirstByte();
+    void saveReplacesASymlinkWithoutFollowingIt();
 };
 
 void TestKeyFile::createsOnFirstRunWithOwnerOnlyPermissions()
@@ -120,6 +129,66 @@ void TestKeyFile::unreadableFileIsAnError()
     QVERIFY(KeyFile::load(path));
 #else
     QSKIP("POSIX permissions only");
+#endif
+}
+
+void TestKeyFile::ownerOnlyFromTheFirstByte()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("POSIX permissions");
+#else
+    // The usual umask: a file created without explicit permissions would be 0644 until chmod.
+    const mode_t previous = ::umask(022);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QStringList created;
+    QList<QFileDevice::Permissions> atCreation;
+    QList<qint64> sizeAtCreation;
+    ReplaceFile::setCreatedHookForTests([&](const QString &path) {
+        created.append(path);
+        atCreation.append(QFile::permissions(path));
+        sizeAtCreation.append(QFileInfo(path).size());
+    });
+    const QString path = dir.filePath(QStringLiteral("key.pem"));
+    const KeyFile::Result result = KeyFile::loadOrCreate(path);
+    ReplaceFile::setCreatedHookForTests({});
+    ::umask(previous);
+    QVERIFY2(result, qPrintable(result.error));
+    QCOMPARE(created.size(), 1);
+    QCOMPARE(sizeAtCreation.first(), qint64(0));
+    const auto others = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup
+        | QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther;
+    QVERIFY2(!(atCreation.first() & others),
+             qPrintable(QStringLiteral("created with permissions %1").arg(int(atCreation.first()), 0, 16)));
+    QVERIFY(!QFile::exists(created.first())); // renamed into place
+    QVERIFY(!(QFile::permissions(path) & others));
+#endif
+}
+
+void TestKeyFile::saveReplacesASymlinkWithoutFollowingIt()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("symlinks");
+#else
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString target = dir.filePath(QStringLiteral("elsewhere.txt"));
+    QFile elsewhere(target);
+    QVERIFY(elsewhere.open(QIODevice::WriteOnly));
+    elsewhere.write("untouched");
+    elsewhere.close();
+    const QString path = dir.filePath(QStringLiteral("exported.pem"));
+    QVERIFY(QFile::link(target, path));
+
+    QString error;
+    QVERIFY2(KeyFile::save(path, "-----BEGIN PRIVATE KEY-----\n", &error), qPrintable(error));
+    QVERIFY(!QFileInfo(path).isSymLink());
+    QVERIFY(elsewhere.open(QIODevice::ReadOnly));
+    QCOMPARE(elsewhere.readAll(), QByteArray("untouched"));
+    QFile saved(path);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.readAll(), QByteArray("-----BEGIN PRIVATE KEY-----\n"));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).size(), 2);
 #endif
 }
 

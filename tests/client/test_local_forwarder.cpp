@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include <functional>
+#include <memory>
 
 using keyhole::client::LocalForwarder;
 using keyhole::client::RequestRecord;
@@ -157,7 +158,11 @@ private Q_SLOTS:
     void chunkedResponseReassembled();
     void bodyUntilCloseIsComplete();
     void keepAliveReusesOneConnection();
-    void staleKeepAliveIsRetriedOnce();
+    void staleKeepAliveRetriesIdempotentRequests_data();
+    void staleKeepAliveRetriesIdempotentRequests();
+    void staleKeepAliveDoesNotResendPost();
+    void interimResponsesAreSkipped_data();
+    void interimResponsesAreSkipped();
     void refusedConnectionIs502NamingTheAddress();
     void slowServiceIs504();
     void oversizeResponseIs502_data();
@@ -382,10 +387,20 @@ void TestLocalForwarder::keepAliveReusesOneConnection()
     QCOMPARE(forwarder.connectionCount(), 1);
 }
 
-void TestLocalForwarder::staleKeepAliveIsRetriedOnce()
+void TestLocalForwarder::staleKeepAliveRetriesIdempotentRequests_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::newRow("GET") << QByteArray("GET");
+    QTest::newRow("PUT") << QByteArray("PUT");
+    QTest::newRow("DELETE") << QByteArray("DELETE");
+}
+
+void TestLocalForwarder::staleKeepAliveRetriesIdempotentRequests()
 {
     // The first connection answers once, then closes as the second request arrives (a keep-alive
-    // timeout racing with the request). The request must be replayed on a fresh connection.
+    // timeout racing with the request). A request that is safe to repeat is replayed on a fresh
+    // connection.
+    QFETCH(QByteArray, method);
     Backend backend([](const QByteArray &, int connection, int index) -> Backend::Reply {
         if (connection == 0 && index == 1)
             return {QByteArray(), true, false};
@@ -396,12 +411,97 @@ void TestLocalForwarder::staleKeepAliveIsRetriedOnce()
     LocalForwarder forwarder(optionsFor(backend.url()));
     forwardInto(forwarder, makeRequest("GET", "/one", "r1"), first);
     QTRY_COMPARE(first.calls, 1);
-    forwardInto(forwarder, makeRequest("POST", "/two", "r2"), second);
+    forwardInto(forwarder, makeRequest(method, "/two", "r2"), second);
     QTRY_COMPARE(second.calls, 1);
     QCOMPARE(second.response.status, 200);
     QCOMPARE(second.response.body, QByteArray("hello"));
     QCOMPARE(backend.connections, 2);
     QCOMPARE(backend.requests.size(), 3);
+    QVERIFY(backend.requests.at(2).startsWith(method + " /two "));
+}
+
+void TestLocalForwarder::staleKeepAliveDoesNotResendPost()
+{
+    // The same race with a POST the service has already read: it may have acted on it, so it is not
+    // sent a second time; the visitor gets 502 and decides.
+    Backend backend([](const QByteArray &, int connection, int index) -> Backend::Reply {
+        if (connection == 0 && index == 1)
+            return {QByteArray(), true, false};
+        return reply(kOkHello);
+    });
+    Answer first;
+    Answer second;
+    LocalForwarder forwarder(optionsFor(backend.url()));
+    forwardInto(forwarder, makeRequest("GET", "/one", "r1"), first);
+    QTRY_COMPARE(first.calls, 1);
+    HttpRequest post = makeRequest("POST", "/charge", "r2");
+    post.body = "amount=10";
+    forwardInto(forwarder, post, second);
+    QTRY_COMPARE(second.calls, 1);
+    QCOMPARE(second.response.status, 502);
+    QCOMPARE(second.response.id, QByteArray("r2"));
+    QCOMPARE(backend.requests.size(), 2);
+    QVERIFY(backend.requests.at(1).startsWith("POST /charge "));
+    QCOMPARE(backend.connections, 1);
+}
+
+void TestLocalForwarder::interimResponsesAreSkipped_data()
+{
+    QTest::addColumn<QList<QByteArray>>("writes");
+    const QByteArray final = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Final: yes\r\n\r\nhello";
+    QTest::newRow("100 Continue") << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\n" + final};
+    QTest::newRow("102 Processing") << QList<QByteArray>{"HTTP/1.1 102 Processing\r\n\r\n" + final};
+    QTest::newRow("103 Early Hints")
+        << QList<QByteArray>{"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + final};
+    QTest::newRow("several, one write")
+        << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+                             "HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n"
+                             + final};
+    QTest::newRow("several, separate writes")
+        << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 102 Processing\r\n\r\n",
+                             "HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n", final};
+    QTest::newRow("split inside an interim")
+        << QList<QByteArray>{"HTTP/1.1 103 Early", " Hints\r\nLink: </a.js>\r\n", "\r\n" + final};
+}
+
+void TestLocalForwarder::interimResponsesAreSkipped()
+{
+    // A raw service: interim answers first, each write on its own, then the real one.
+    QFETCH(QList<QByteArray>, writes);
+    QTcpServer service;
+    QVERIFY(service.listen(QHostAddress::LocalHost, 0));
+    int requestsSeen = 0;
+    connect(&service, &QTcpServer::newConnection, this, [&] {
+        QTcpSocket *socket = service.nextPendingConnection();
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        auto buffer = std::make_shared<QByteArray>();
+        connect(socket, &QTcpSocket::readyRead, socket, [socket, buffer, writes, &requestsSeen] {
+            buffer->append(socket->readAll());
+            if (!buffer->contains("\r\n\r\n"))
+                return;
+            buffer->clear();
+            ++requestsSeen;
+            for (const QByteArray &part : writes) {
+                socket->write(part);
+                socket->flush();
+                socket->waitForBytesWritten(1000);
+            }
+        });
+    });
+    Answer answer;
+    LocalForwarder forwarder(optionsFor(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(service.serverPort()))));
+    forwardInto(forwarder, makeRequest("GET", "/slow"), answer);
+    QTRY_COMPARE(answer.calls, 1);
+    QCOMPARE(answer.response.status, 200);
+    QCOMPARE(answer.response.body, QByteArray("hello"));
+    QCOMPARE(headerOf(answer.response, "X-Final"), QByteArray("yes"));
+    QVERIFY(headerOf(answer.response, "Link").isEmpty());
+    // The connection is in step afterwards: a second request on it gets its own answer.
+    Answer again;
+    forwardInto(forwarder, makeRequest("GET", "/again", "r2"), again);
+    QTRY_COMPARE(again.calls, 1);
+    QCOMPARE(again.response.status, 200);
+    QCOMPARE(requestsSeen, 2);
 }
 
 void TestLocalForwarder::refusedConnectionIs502NamingTheAddress()

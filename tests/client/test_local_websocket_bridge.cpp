@@ -160,6 +160,8 @@ private Q_SLOTS:
     void acceptsWithSubprotocol_data();
     void acceptsWithSubprotocol();
     void forwardsPathQueryAndHeaders();
+    void hostHeaderFollowsTheSetting_data();
+    void hostHeaderFollowsTheSetting();
     void refusalPassesStatus_data();
     void refusalPassesStatus();
     void refusedConnectionIs502();
@@ -242,8 +244,9 @@ void TestLocalWebSocketBridge::forwardsPathQueryAndHeaders()
 
     const QByteArray head = service.received;
     QVERIFY2(head.startsWith("GET /a%2Fb/c%20d?x=%2F1&y=a+b HTTP/1.1\r\n"), head.constData());
+    // Without --host-header the service sees the visitor's Host, as for plain HTTP.
     QCOMPARE(head.count("\r\nHost: "), 1);
-    QVERIFY2(head.contains("\r\nHost: 127.0.0.1:" + QByteArray::number(service.port()) + "\r\n"), head.constData());
+    QVERIFY2(head.contains("\r\nHost: label.tunnel.test\r\n"), head.constData());
     QVERIFY2(head.contains("\r\nOrigin: https://label.tunnel.test\r\n"), head.constData());
     QVERIFY2(head.contains("\r\nCookie: a=1; b=2\r\n"), head.constData());
     QVERIFY2(head.contains("\r\nX-Forwarded-Host: label.tunnel.test\r\n"), head.constData());
@@ -251,6 +254,41 @@ void TestLocalWebSocketBridge::forwardsPathQueryAndHeaders()
     QVERIFY2(head.contains("\r\nSec-WebSocket-Protocol: chat\r\n"), head.constData());
     QCOMPARE(head.count("Sec-WebSocket-Key: "), 1);
     QVERIFY(!head.contains("c3R1ZmY="));
+}
+
+void TestLocalWebSocketBridge::hostHeaderFollowsTheSetting_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<bool>("visitorSentHost");
+    QTest::addColumn<QByteArray>("expected"); // "TARGET": the service's host:port
+
+    QTest::newRow("default keeps the visitor's") << QString() << true << QByteArray("label.tunnel.test");
+    QTest::newRow("default without one: the target") << QString() << false << QByteArray("TARGET");
+    QTest::newRow("rewrite") << QStringLiteral("rewrite") << true << QByteArray("TARGET");
+    QTest::newRow("literal") << QStringLiteral("dev.local:5173") << true << QByteArray("dev.local:5173");
+}
+
+void TestLocalWebSocketBridge::hostHeaderFollowsTheSetting()
+{
+    QFETCH(QString, mode);
+    QFETCH(bool, visitorSentHost);
+    QFETCH(QByteArray, expected);
+    RawService service("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    if (expected == "TARGET")
+        expected = "127.0.0.1:" + QByteArray::number(service.port());
+    LocalWebSocketBridge::Options options = optionsFor(service.url());
+    options.hostHeader = mode;
+    LocalWebSocketBridge bridge(options);
+    Proxy proxy(bridge);
+    protocol::HeaderList headers{{"X-Forwarded-Host", "label.tunnel.test"}};
+    if (visitorSentHost)
+        headers.prepend({"Host", "label.tunnel.test"});
+    bridge.open(wsRequest("ws-host", "/", headers));
+    QTRY_COMPARE(proxy.all<protocol::WsResponse>().size(), 1);
+    const QByteArray head = service.received;
+    QCOMPARE(head.count("\r\nHost: "), 1);
+    QVERIFY2(head.contains("\r\nHost: " + expected + "\r\n"), head.constData());
+    QVERIFY2(head.contains("\r\nX-Forwarded-Host: label.tunnel.test\r\n"), head.constData());
 }
 
 void TestLocalWebSocketBridge::refusalPassesStatus_data()
@@ -261,6 +299,10 @@ void TestLocalWebSocketBridge::refusalPassesStatus_data()
     QTest::newRow("403") << QByteArray("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n") << 403;
     QTest::newRow("401") << QByteArray("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n") << 401;
     QTest::newRow("404") << QByteArray("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n") << 404;
+    // Interim answers are not the answer.
+    QTest::newRow("103 then 403") << QByteArray("HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n"
+                                                "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                                  << 403;
     // A plain answer instead of an upgrade is the service misbehaving, not a refusal to pass on.
     QTest::newRow("200") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi") << 502;
 }

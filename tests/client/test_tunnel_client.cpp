@@ -142,6 +142,10 @@ private Q_SLOTS:
     void routesWebSocketsAndClosesThemWhenTheProxyIsLost();
     void refusalStopsForGood();
     void refusalByGoodbyeStopsForGood();
+    void refusalWorthRetryingIsRetried_data();
+    void refusalWorthRetryingIsRetried();
+    void finalRefusalCodes_data();
+    void finalRefusalCodes();
     void replacedStopsForGood();
     void shutdownReconnectsWithTheSameKey();
     void malformedFrameReconnects();
@@ -320,6 +324,71 @@ void TestTunnelClient::refusalByGoodbyeStopsForGood()
     proxy.send(protocol::Goodbye{protocol::Goodbye::CodeClockSkew, QStringLiteral("your clock is 5 minutes off")});
     QTRY_COMPARE(refused.size(), 1);
     QCOMPARE(tunnel->state(), ClientState::Refused);
+}
+
+void TestTunnelClient::refusalWorthRetryingIsRetried_data()
+{
+    QTest::addColumn<QByteArray>("code");
+    QTest::addColumn<bool>("retry");
+    QTest::newRow("busy, marked") << QByteArray(protocol::Goodbye::CodeBusy) << true;
+    // A code of the future, marked as worth retrying by the proxy.
+    QTest::newRow("unknown code, marked") << QByteArray("overloaded") << true;
+    // Unmarked, but the code never concerns the key or token.
+    QTest::newRow("busy, unmarked") << QByteArray(protocol::Goodbye::CodeBusy) << false;
+}
+
+void TestTunnelClient::refusalWorthRetryingIsRetried()
+{
+    QFETCH(QByteArray, code);
+    QFETCH(bool, retry);
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy refused(tunnel.get(), &TunnelClient::refused);
+    QSignalSpy retryAt(tunnel.get(), &TunnelClient::nextRetryAt);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    protocol::RegistrationResponse busy;
+    busy.reason = QStringLiteral("too many registrations; try again shortly");
+    busy.code = code;
+    busy.retry = retry;
+    proxy.send(busy);
+    QTRY_COMPARE(tunnel->state(), ClientState::WaitingToReconnect);
+    QCOMPARE(retryAt.size(), 1);
+    // Back with a fresh token (a new jti) after the backoff, and online once the proxy has room.
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 2);
+    QCOMPARE(proxy.connections, 2);
+    const auto requests = proxy.all<protocol::RegistrationRequest>();
+    QVERIFY(requests.at(0).token != requests.at(1).token);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    QCOMPARE(refused.size(), 0);
+}
+
+void TestTunnelClient::finalRefusalCodes_data()
+{
+    QTest::addColumn<QByteArray>("code");
+    QTest::newRow("unauthorized") << QByteArray(protocol::Goodbye::CodeUnauthorized);
+    QTest::newRow("bad-token") << QByteArray(protocol::Goodbye::CodeBadToken);
+    QTest::newRow("clock-skew") << QByteArray(protocol::Goodbye::CodeClockSkew);
+    QTest::newRow("no code") << QByteArray();
+}
+
+void TestTunnelClient::finalRefusalCodes()
+{
+    QFETCH(QByteArray, code);
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy refused(tunnel.get(), &TunnelClient::refused);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    protocol::RegistrationResponse response;
+    response.reason = QStringLiteral("no");
+    response.code = code;
+    proxy.send(response);
+    QTRY_COMPARE(refused.size(), 1);
+    QCOMPARE(tunnel->state(), ClientState::Refused);
+    QVERIFY(!tunnel->nextRetryTime().isValid());
+    QCOMPARE(proxy.connections, 1);
 }
 
 void TestTunnelClient::replacedStopsForGood()

@@ -5,6 +5,7 @@
 #include "crypto/Label.h"
 #include "crypto/RegistrationToken.h"
 #include "crypto/RegistrationVerifier.h"
+#include "crypto/ReplayCache.h"
 #include "util/Clock.h"
 
 #include <QDateTime>
@@ -350,6 +351,106 @@ private Q_SLOTS:
         // ...and room again once they have expired.
         m_clock.setEpochSecs(kIssuedAt + 121);
         QVERIFY(verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt + 121)).accepted());
+    }
+
+    void unauthorizedFloodLeavesRoomForAllowedKeys()
+    {
+        // Throwaway keys cost nothing to make; on a proxy with authorized keys none of their tokens
+        // may take a place in the replay cache, or a stream of them would lock the listed keys out.
+        m_clock.setEpochSecs(kIssuedAt);
+        RegistrationVerifier verifier(kAudience, &m_clock, 4);
+        const QByteArray allowedThumbprint = m_key->thumbprint();
+        const RegistrationVerifier::KeyFilter allowed = [allowedThumbprint](const QByteArray &thumbprint,
+                                                                            const QString &) {
+            return thumbprint == allowedThumbprint;
+        };
+        for (int i = 0; i < 20; ++i) {
+            auto throwaway = KeyPair::generate();
+            QVERIFY(throwaway);
+            const auto refused = verifier.verify(RegistrationToken::create(*throwaway, kAudience, {}, kIssuedAt),
+                                                 allowed);
+            QCOMPARE(refused.outcome, Outcome::Unauthorized);
+            QVERIFY(!refused.retryable());
+            QVERIFY(refused.label.isEmpty());
+            QVERIFY(refused.error.contains(labelForKey(*throwaway)));
+        }
+        const auto result = verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), allowed);
+        QVERIFY2(result.accepted(), qPrintable(result.error));
+        QCOMPARE(result.label, labelForKey(*m_key));
+    }
+
+    void keyFilterSeesTheNamedLabel()
+    {
+        m_clock.setEpochSecs(kIssuedAt);
+        RegistrationVerifier verifier(kAudience, &m_clock);
+        const QString named = labelForKey(*m_key, QStringLiteral("web"));
+        const RegistrationVerifier::KeyFilter allowed = [named](const QByteArray &, const QString &label) {
+            return label == named;
+        };
+        QVERIFY(verifier.verify(RegistrationToken::create(*m_key, kAudience, "web", kIssuedAt), allowed).accepted());
+        QCOMPARE(verifier.verify(RegistrationToken::create(*m_key, kAudience, "api", kIssuedAt), allowed).outcome,
+                 Outcome::Unauthorized);
+    }
+
+    void oneKeyCannotFillTheCache()
+    {
+        // An allowed key (or, on an open proxy, any key) registering in a loop fills its own share
+        // of the cache, not everyone's.
+        m_clock.setEpochSecs(kIssuedAt);
+        RegistrationVerifier verifier(kAudience, &m_clock, 10, 3);
+        auto flooder = KeyPair::generate();
+        QVERIFY(flooder);
+        int accepted = 0;
+        for (int i = 0; i < 20; ++i) {
+            const auto result = verifier.verify(RegistrationToken::create(*flooder, kAudience, {}, kIssuedAt));
+            if (result.accepted()) {
+                ++accepted;
+                continue;
+            }
+            QCOMPARE(result.outcome, Outcome::Busy);
+            QVERIFY(result.retryable());
+        }
+        QCOMPARE(accepted, 3);
+        const auto other = verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt));
+        QVERIFY2(other.accepted(), qPrintable(other.error));
+
+        // The flooder's share comes back once its tokens can no longer be replayed.
+        m_clock.setEpochSecs(kIssuedAt + 121);
+        QVERIFY(verifier.verify(RegistrationToken::create(*flooder, kAudience, {}, kIssuedAt + 121)).accepted());
+    }
+
+    void sharedCacheAskedOnlyForAcceptedTokens()
+    {
+        // The shared (Redis) cache is written after the local checks, so it is bounded as they are.
+        struct CountingCache : ReplayCache {
+            void remember(const QByteArray &, qint64, Done done) override
+            {
+                ++calls;
+                done(Verdict::Fresh);
+            }
+            int calls = 0;
+        } shared;
+        m_clock.setEpochSecs(kIssuedAt);
+        RegistrationVerifier verifier(kAudience, &m_clock, 100, 2);
+        verifier.setSharedReplayCache(&shared);
+        const QByteArray allowedThumbprint = m_key->thumbprint();
+        const RegistrationVerifier::KeyFilter allowed = [allowedThumbprint](const QByteArray &thumbprint,
+                                                                            const QString &) {
+            return thumbprint == allowedThumbprint;
+        };
+        QList<Outcome> outcomes;
+        const auto record = [&outcomes](const RegistrationVerifier::Result &result) { outcomes.append(result.outcome); };
+        for (int i = 0; i < 5; ++i) {
+            auto throwaway = KeyPair::generate();
+            QVERIFY(throwaway);
+            verifier.verify(RegistrationToken::create(*throwaway, kAudience, {}, kIssuedAt), allowed, record);
+        }
+        for (int i = 0; i < 5; ++i)
+            verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), allowed, record);
+        QCOMPARE(outcomes, (QList<Outcome>{Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Unauthorized,
+                                           Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Accepted,
+                                           Outcome::Accepted, Outcome::Busy, Outcome::Busy, Outcome::Busy}));
+        QCOMPARE(shared.calls, 2);
     }
 
     void defaultClockIsSystem()

@@ -41,12 +41,13 @@ QString describe(const RegistrationRequest &m)
 QString describe(const RegistrationResponse &m)
 {
     return QStringLiteral("RegistrationResponse accepted=%1 hostname=%2 url=%3 label=%4 maxBody=%5 timeout=%6 "
-                          "reason=%7 code=%8")
+                          "reason=%7 code=%8 retry=%9")
         .arg(m.accepted)
         .arg(m.hostname, m.publicUrl, m.label)
         .arg(m.maxBodyBytes)
         .arg(m.requestTimeoutMs)
-        .arg(m.reason, bytesText(m.code));
+        .arg(m.reason, bytesText(m.code))
+        .arg(m.retry);
 }
 QString describe(const HttpRequest &m)
 {
@@ -246,6 +247,11 @@ void TestCodec::roundTrip_data()
     refused.reason = QStringLiteral("Horloge décalée de 3 min ⏰ — 時計");
     refused.code = Goodbye::CodeClockSkew;
     QTest::newRow("registration refused, unicode reason") << Message(refused);
+    RegistrationResponse busy;
+    busy.reason = QStringLiteral("too many registrations; try again shortly");
+    busy.code = Goodbye::CodeBusy;
+    busy.retry = true;
+    QTest::newRow("registration refused, worth retrying") << Message(busy);
     RegistrationResponse huge;
     huge.accepted = true;
     huge.maxBodyBytes = std::numeric_limits<qint64>::max();
@@ -352,6 +358,12 @@ void TestCodec::encodingOmitsDefaults()
     const QCborMap refused = QCborValue::fromCbor(Codec::encode(RegistrationResponse{})).toMap();
     QVERIFY(refused.contains(QStringLiteral("accepted")));
     QCOMPARE(refused.size(), 3);
+    // A final refusal leaves "retry" out, so peers that predate the field read the same frame as before.
+    RegistrationResponse busy;
+    busy.retry = true;
+    const QCborMap retry = QCborValue::fromCbor(Codec::encode(busy)).toMap();
+    QCOMPARE(retry.size(), 4);
+    QCOMPARE(retry.value(QStringLiteral("retry")), QCborValue(true));
 }
 
 void TestCodec::ignoresUnknownKeys()

@@ -147,6 +147,56 @@ private Q_SLOTS:
         QCOMPARE(get, QStringLiteral("curl 'http://h:1/'"));
     }
 
+    void curlCommandHasNoControlCharacters_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("inlined");
+        QTest::newRow("one-line JSON") << QByteArray("{\"a\":1}") << true;
+        QTest::newRow("accented text") << QByteArray("caf\xc3\xa9") << true;
+        QTest::newRow("terminal escape") << QByteArray("x\x1b]0;pwned\x07\x1b[2J") << false;
+        QTest::newRow("newline then a command") << QByteArray("a'\nrm -rf ~\n") << false;
+        QTest::newRow("carriage return") << QByteArray("visible\rhidden") << false;
+        QTest::newRow("binary") << QByteArray("\x00\x01\xff\xfe", 4) << false;
+        QTest::newRow("invalid UTF-8") << QByteArray("abc\xc3") << false;
+        QTest::newRow("bidi override") << QByteArray("safe \xe2\x80\xae txet") << false;
+        QTest::newRow("C1 control") << QByteArray("a\xc2\x9b" "2J") << false;
+    }
+
+    void curlCommandHasNoControlCharacters()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(bool, inlined);
+        RequestRecord r = record("POST", "/upload", 200);
+        r.requestBodyPreview = body;
+        const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
+        for (const QChar c : curl)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f && c.category() != QChar::Other_Control
+                         && c.category() != QChar::Other_Format,
+                     qPrintable(QStringLiteral("U+%1 in %2").arg(c.unicode(), 4, 16, QLatin1Char('0')).arg(curl)));
+        if (inlined) {
+            QVERIFY2(curl.endsWith(QStringLiteral("--data-binary '%1'").arg(QString::fromUtf8(body))), qPrintable(curl));
+            return;
+        }
+        // The exact bytes, base64-encoded, go to curl's standard input.
+        const QString expected = QStringLiteral("printf '%s' '%1' | base64 --decode | curl -X 'POST' "
+                                                "'http://127.0.0.1:3000/upload' --data-binary @-")
+                                     .arg(QString::fromLatin1(body.toBase64()));
+        QCOMPARE(curl, expected);
+    }
+
+    void curlCommandEscapesTargetAndDropsUnsafeHeaders()
+    {
+        RequestRecord r = record("GET", "/a\r\nb c", 200);
+        r.query = QByteArray("q=\x1b[31m");
+        r.requestHeaders = {{"X-Ok", "fine"},
+                            {"X-Injected", "v\r\nX-Evil: 1"},
+                            {"X-Escape", "\x1b[2J"},
+                            {"Bad Name", "v"},
+                            {"X-Bidi", "\xe2\x80\xae" "abc"}};
+        const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
+        QCOMPARE(curl, QStringLiteral("curl 'http://127.0.0.1:3000/a%0D%0Ab%20c?q=%1B[31m' -H 'X-Ok: fine'"));
+    }
+
     void replayRequest()
     {
         RequestRecord r = record("PUT", "/upload", 200, "req-1");

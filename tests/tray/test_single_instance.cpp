@@ -1,8 +1,12 @@
 #include "SingleInstance.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
 
@@ -66,8 +70,37 @@ private Q_SLOTS:
     void defaultNameIsStable()
     {
         QCOMPARE(SingleInstance::defaultName(), SingleInstance::defaultName());
-        QVERIFY(SingleInstance::defaultName().startsWith(QStringLiteral("keyhole-tray-")));
+        QVERIFY(SingleInstance::defaultName().contains(QStringLiteral("keyhole-tray")));
         QCOMPARE(SingleInstance().serverName(), SingleInstance::defaultName());
+    }
+
+    void defaultSocketLivesInTheUsersRuntimeFolder()
+    {
+#ifdef Q_OS_WIN
+        QSKIP("a named pipe on Windows");
+#else
+        // Not a name under the shared temp folder, which any user could take first.
+        QTemporaryDir runtime;
+        QVERIFY(runtime.isValid());
+        QVERIFY(QFile::setPermissions(runtime.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                                          | QFileDevice::ExeOwner));
+        const QByteArray previous = qgetenv("XDG_RUNTIME_DIR");
+        qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtime.path()));
+        const QString name = SingleInstance::defaultName();
+        SingleInstance first;
+        const bool claimed = first.claim();
+        qputenv("XDG_RUNTIME_DIR", previous);
+        QVERIFY2(claimed, qPrintable(first.errorString()));
+        QCOMPARE(QFileInfo(name).absolutePath(), QFileInfo(runtime.path()).absoluteFilePath());
+        QCOMPARE(first.serverName(), name);
+        QVERIFY(QFileInfo(name).exists());
+        QVERIFY(!name.startsWith(QDir::tempPath() + QLatin1String("/keyhole")));
+
+        SingleInstance second(name);
+        QSignalSpy shown(&first, &SingleInstance::showRequested);
+        QVERIFY(!second.claim());
+        QTRY_COMPARE(shown.count(), 1);
+#endif
     }
 };
 
