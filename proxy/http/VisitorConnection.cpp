@@ -177,8 +177,12 @@ bool VisitorConnection::onHeadComplete()
     }
     m_route = m_gateway->router().route(host, head.path);
 
-    if (head.upgrade) {
-        if (m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath) {
+    // The parser serves an Upgrade other than websocket as plain HTTP; the control channel still
+    // answers any handshake attempt itself (426 names the version it speaks).
+    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath
+        && http::headerHasToken(head.headers, "Connection", "upgrade");
+    if (head.upgrade || controlHandshake) {
+        if (controlHandshake) {
             handOver();
             return false;
         }
