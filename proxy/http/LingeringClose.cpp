@@ -38,11 +38,17 @@ LingeringClose::LingeringClose(QTcpSocket *socket, int flushTimeoutMs, int linge
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &LingeringClose::finish);
     connect(socket, &QTcpSocket::readyRead, this, &LingeringClose::discardInput);
-    connect(socket, &QTcpSocket::bytesWritten, this, &LingeringClose::tryHalfClose);
-    if (auto *ssl = qobject_cast<QSslSocket *>(socket))
-        connect(ssl, &QSslSocket::encryptedBytesWritten, this, &LingeringClose::tryHalfClose);
     connect(socket, &QTcpSocket::disconnected, this, &LingeringClose::finish);
     m_timer.start(flushTimeoutMs);
+    if (qobject_cast<QSslSocket *>(socket)) {
+        // TLS: QSslSocket can hold encrypted output that neither bytesToWrite() nor
+        // encryptedBytesToWrite() counts (seen with Qt 6.4: a FIN sent that way went out before the
+        // answer). So no half-close here: Qt's own close sends close_notify and FIN after the answer,
+        // and a visitor still sending then may get a reset. finished() comes once it is closed.
+        socket->disconnectFromHost();
+        return;
+    }
+    connect(socket, &QTcpSocket::bytesWritten, this, &LingeringClose::tryHalfClose);
     // Qt writes on its next event-loop turn; flush now so an answer already queued goes out at once.
     socket->flush();
     tryHalfClose();
@@ -57,8 +63,7 @@ void LingeringClose::tryHalfClose()
         finish();
         return;
     }
-    auto *ssl = qobject_cast<QSslSocket *>(m_socket);
-    if (m_socket->bytesToWrite() > 0 || (ssl && ssl->encryptedBytesToWrite() > 0))
+    if (m_socket->bytesToWrite() > 0)
         return;
     if (!shutdownSending(m_socket->socketDescriptor())) {
         qCDebug(lcProxyHttp) << "cannot half-close the visitor connection; closing it";

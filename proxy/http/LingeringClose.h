@@ -14,9 +14,9 @@ namespace keyhole::proxy {
 // unread bytes would make the kernel answer with RST, which can destroy the answer in flight.
 //
 // QAbstractSocket has no half-close, so this is the one place that touches the descriptor:
-// shutdown(SHUT_WR), SD_SEND on Windows. For TLS it waits for the encrypted bytes too; the FIN then
-// comes without a close_notify alert, which is fine for answers framed by Content-Length (every
-// answer we send). If the descriptor cannot be shut down, finished() comes at once: close fully.
+// shutdown(SHUT_WR), SD_SEND on Windows. TLS falls back to a full close (Qt's, with close_notify,
+// after the answer): QSslSocket does not tell when its encrypted output has really left. If the
+// descriptor cannot be shut down, finished() comes at once: close fully.
 //
 // Owned by its parent (the connection); the socket is only watched, never deleted here.
 class LingeringClose : public QObject
