@@ -29,7 +29,7 @@ public:
 
     bool halfClosed() const { return m_halfClosed; }
 
-signals:
+Q_SIGNALS:
     void finished(); // close the socket now: the visitor closed, or the time or byte budget ran out
 
 private:

@@ -152,7 +152,9 @@ void applyForwardedHeaders(HeaderList &headers, const QString &visitorAddress, b
     const QByteArray visitor = visitorAddress.toLatin1();
     // "X_Forwarded_For" is the same header to CGI, WSGI and PHP, and a proxy in front of us passes
     // it on untouched: never from anyone.
-    headers.removeIf([](const auto &header) { return header.first.contains('_') && isClientAddressHeader(header.first); });
+    headers.removeIf([](const auto &header) {
+        return header.first.contains('_') && isClientAddressHeader(header.first);
+    });
     if (!visitorIsTrusted) {
         // Whatever an untrusted visitor claims about earlier hops is forged or irrelevant:
         // X-Forwarded-*, Forwarded, X-Real-IP and the like.

@@ -179,7 +179,8 @@ RequestFramingCheck::Result RequestFramingCheck::scanChunked(const char *data, q
         case ChunkState::Size: {
             const int v = hexValue(c);
             if (v >= 0) {
-                if (++m_sizeDigits > kMaxChunkSizeDigits || m_chunkRemaining > (std::numeric_limits<qint64>::max() >> 4))
+                if (++m_sizeDigits > kMaxChunkSizeDigits
+                    || m_chunkRemaining > (std::numeric_limits<qint64>::max() >> 4))
                     return fail(QStringLiteral("chunk size overflow"));
                 m_chunkRemaining = (m_chunkRemaining << 4) | v;
                 break;

@@ -516,7 +516,8 @@ void TestHttpParser::strictRefusal_data()
     QTest::newRow("name with slash") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX/A: a\r\n\r\n");
     QTest::newRow("name with 8-bit") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX\xc3\xa9: a\r\n\r\n");
     QTest::newRow("empty name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: a\r\n\r\n");
-    QTest::newRow("Transfer_Encoding") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n");
+    QTest::newRow("Transfer_Encoding")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n");
     QTest::newRow("content_length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\ncontent_length: 3\r\n\r\nabc");
     // Host.
     QTest::newRow("two Hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");

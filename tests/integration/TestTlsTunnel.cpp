@@ -49,8 +49,8 @@ private Q_SLOTS:
         QCOMPARE(health.status, 200);
         QVERIFY(health.body.contains("\"tunnels\":1"));
         // An answer that closes the connection arrives whole over TLS too (the proxy closes after it).
-        const CurlResult closing = runCurl(fx.resolveArgs()
-                                           + QStringList{"--cacert", cert, "-H", "Connection: close", proxyUrl + "/healthz"});
+        const CurlResult closing = runCurl(
+            fx.resolveArgs() + QStringList{"--cacert", cert, "-H", "Connection: close", proxyUrl + "/healthz"});
         QVERIFY2(closing.exitCode == 0, qPrintable(closing.describe()));
         QCOMPARE(closing.status, 200);
         QVERIFY(closing.body.contains("\"tunnels\":1"));

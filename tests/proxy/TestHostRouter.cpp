@@ -37,7 +37,8 @@ private Q_SLOTS:
         QTest::newRow("label host") << l + ".tunnel.example.com" << QByteArray("/a?b") << tunnel << kLabel
                                     << QByteArray("/a?b") << true;
         QTest::newRow("label host with port, upper case")
-            << l.toUpper() + ".Tunnel.Example.com:8443" << QByteArray("/") << tunnel << kLabel << QByteArray("/") << true;
+            << l.toUpper() + ".Tunnel.Example.com:8443" << QByteArray("/") << tunnel << kLabel << QByteArray("/")
+            << true;
         QTest::newRow("trailing dot") << l + ".tunnel.example.com." << QByteArray("/") << tunnel << kLabel
                                       << QByteArray("/") << true;
         QTest::newRow("not a label") << QByteArray("www.tunnel.example.com") << QByteArray("/") << unknown

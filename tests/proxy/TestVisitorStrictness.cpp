@@ -128,7 +128,8 @@ private Q_SLOTS:
         QTest::newRow("Transfer_Encoding")
             << "POST / HTTP/1.1\r\nHost: " + h + "\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
             << 400;
-        QTest::newRow("Content_Length") << "POST / HTTP/1.1\r\nHost: " + h + "\r\nContent_Length: 5\r\n\r\nhello" << 400;
+        QTest::newRow("Content_Length")
+            << "POST / HTTP/1.1\r\nHost: " + h + "\r\nContent_Length: 5\r\n\r\nhello" << 400;
         QTest::newRow("two Hosts") << "GET / HTTP/1.1\r\nHost: " + h + "\r\nHost: other.example\r\n\r\n" << 400;
         QTest::newRow("Host list") << "GET / HTTP/1.1\r\nHost: " + h + ", other.example\r\n\r\n" << 400;
         QTest::newRow("Host userinfo") << "GET / HTTP/1.1\r\nHost: user@" + h + "\r\n\r\n" << 400;
