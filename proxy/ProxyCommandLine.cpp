@@ -31,6 +31,10 @@ struct Flags {
                                     "Address or subnet (10.0.0.0/8) of a proxy in front of us whose "
                                     "X-Forwarded-* headers are kept. Repeatable.",
                                     "ADDR"};
+    QCommandLineOption pathRouting{"path-routing",
+                                   "Also serve tunnels at <public-url>/proxy/request/<label>/ (on|off). All "
+                                   "tunnels then share one origin: cookies and storage of one are seen by all.",
+                                   "on|off", "on"};
     QCommandLineOption requestTimeout{"request-timeout", "Seconds to wait for a tunnel's answer before 504.",
                                       "SECONDS", "30"};
     QCommandLineOption maxBody{"max-body", "Largest request or response body in bytes (413 / 502 beyond).",
@@ -91,6 +95,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     const QCommandLineOption version = parser.addVersionOption();
     Flags f;
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
+                       f.pathRouting,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
                        f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
                        f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
@@ -157,6 +162,11 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
             return fail(QStringLiteral("--trusted-proxy: '%1' is not an address or subnet").arg(value));
         config.trustedProxies.append(subnet);
     }
+
+    const QString pathRouting = parser.value(f.pathRouting);
+    if (pathRouting != u"on" && pathRouting != u"off")
+        return fail(QStringLiteral("--path-routing: expected on or off, got '%1'").arg(pathRouting));
+    config.pathRouting = pathRouting == u"on";
 
     struct NumberFlag {
         const QCommandLineOption &option;

@@ -18,6 +18,9 @@ struct ProxyConfig {
     QString tlsKeyFile;
     QString authorizedKeysFile;
     QList<QPair<QHostAddress, int>> trustedProxies; // subnets whose X-Forwarded-* we keep
+    // /proxy/request/<label>/... on the proxy's own host reaches a tunnel too. All tunnels then
+    // share one origin (cookies, localStorage, service workers): README, "Path routing".
+    bool pathRouting = true;
 
     int requestTimeoutMs = 30'000;
     qint64 maxBodyBytes = 512'000;

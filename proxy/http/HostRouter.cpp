@@ -23,9 +23,10 @@ QString hostWithoutPort(const QByteArray &hostHeader)
 }
 } // namespace
 
-HostRouter::HostRouter(QString domain)
+HostRouter::HostRouter(QString domain, bool pathRouting)
     : m_domain(domain.toLower())
     , m_dottedDomain(QLatin1Char('.') + m_domain)
+    , m_pathRouting(pathRouting)
 {
 }
 
@@ -43,13 +44,14 @@ HostRouter::Route HostRouter::route(const QByteArray &hostHeader, const QByteArr
     }
 
     // The proxy's own host (the domain itself, an IP address, any other name): path routing.
-    if (path.startsWith(kPathPrefix)) {
+    if (m_pathRouting && path.startsWith(kPathPrefix)) {
         const QByteArray rest = path.mid(kPathPrefix.size());
         const qsizetype slash = rest.indexOf('/');
         const QString label = QString::fromLatin1(slash < 0 ? rest : rest.left(slash)).toLower();
         route.label = label;
         route.path = slash < 0 ? QByteArrayLiteral("/") : rest.mid(slash);
         route.kind = crypto::isValidLabel(label) ? Kind::Tunnel : Kind::UnknownHost;
+        route.pathRouted = true;
         return route;
     }
     route.kind = Kind::ProxySelf;

@@ -3,6 +3,7 @@
 #include "http/ErrorPage.h"
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
+#include "http/LingeringClose.h"
 #include "http/VisitorGateway.h"
 #include "util/Logging.h"
 
@@ -14,7 +15,8 @@ namespace keyhole::proxy {
 namespace {
 constexpr qint64 kMaxUnsentBytes = 1 << 20; // a visitor that does not read its answers is not given more
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
-constexpr int kDrainMs = 2000;
+constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
+constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
 const QByteArray kControlPath = QByteArrayLiteral("/proxy/subscribe");
 const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
 
@@ -70,12 +72,9 @@ VisitorConnection::~VisitorConnection()
 void VisitorConnection::onReadyRead()
 {
     // While a request waits for its answer, further bytes stay in the (bounded) socket buffer.
-    if (m_phase == Phase::AwaitingTunnel || m_phase == Phase::Closing)
+    // Draining: LingeringClose reads and discards; nothing after an error or a close is parsed.
+    if (m_phase == Phase::AwaitingTunnel || m_phase == Phase::Closing || m_phase == Phase::Draining)
         return;
-    if (m_phase == Phase::Draining) {
-        m_socket->readAll();
-        return;
-    }
     // The instance holding the tunnel is behind: leave the body in the (bounded) socket buffer, so
     // TCP holds the visitor back instead of our memory or Redis's.
     if (m_phase == Phase::ReadingBody && m_gateway->bus()->congestedFor(m_route.label)) {
@@ -178,8 +177,12 @@ bool VisitorConnection::onHeadComplete()
     }
     m_route = m_gateway->router().route(host, head.path);
 
-    if (head.upgrade) {
-        if (m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath) {
+    // The parser serves an Upgrade other than websocket as plain HTTP; the control channel still
+    // answers any handshake attempt itself (426 names the version it speaks).
+    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath
+        && http::headerHasToken(head.headers, "Connection", "upgrade");
+    if (head.upgrade || controlHandshake) {
+        if (controlHandshake) {
             handOver();
             return false;
         }
@@ -226,9 +229,16 @@ protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead
 {
     protocol::HeaderList headers = head.headers;
     http::removeHopByHop(headers);
+    QByteArray host = http::headerValue(head.headers, "Host");
+    if (m_route.pathRouted) {
+        // The service sees its tunnel's own name, never one the visitor chose: with path routing
+        // the Host is the proxy's (or anything that is not under our domain).
+        host = (m_route.label + u'.' + m_gateway->config().domain).toLatin1();
+        http::removeHeader(headers, "Host");
+        headers.prepend({QByteArrayLiteral("Host"), host});
+    }
     http::applyForwardedHeaders(headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
-                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
-                                http::headerValue(head.headers, "Host"));
+                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"), host);
     return headers;
 }
 
@@ -410,17 +420,7 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     m_requestId.clear();
     m_started.invalidate();
     if (close) {
-        if (m_phase == Phase::ReadingHead || m_phase == Phase::ReadingBody) {
-            // Closing with unread request bytes makes the kernel send RST, which can destroy the
-            // answer before the visitor reads it: read and discard for a moment first.
-            m_phase = Phase::Draining;
-            m_in.clear();
-            m_inPos = m_msgStart = 0;
-            arm(TimerPurpose::Drain, kDrainMs);
-            return;
-        }
-        m_phase = Phase::Closing;
-        m_socket->disconnectFromHost(); // after the answer is flushed
+        lingerAndClose();
         return;
     }
     m_parser.reset();
@@ -430,6 +430,30 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
     processInput();
+}
+
+void VisitorConnection::lingerAndClose()
+{
+    // After an error or any answer that says `Connection: close`: FIN right after the answer, then
+    // read and discard for a bounded time. Whatever was read or is still coming is never parsed,
+    // answered or forwarded.
+    m_phase = Phase::Draining;
+    m_timer.stop();
+    m_timerPurpose = TimerPurpose::None;
+    m_in.clear();
+    m_inPos = m_msgStart = 0;
+    if (m_socket->state() != QTcpSocket::ConnectedState) {
+        m_socket->abort();
+        deleteLater();
+        return;
+    }
+    auto *linger = new LingeringClose(m_socket, m_gateway->config().requestTimeoutMs, kDrainMs, kMaxDrainBytes, this);
+    connect(linger, &LingeringClose::finished, this, [this] {
+        m_phase = Phase::Closing;
+        if (m_socket)
+            m_socket->abort(); // everything we sent is out; unread input must not hold the socket
+        deleteLater();
+    });
 }
 
 void VisitorConnection::closeWhenIdle()
@@ -451,7 +475,6 @@ void VisitorConnection::onTimeout()
 {
     switch (m_timerPurpose) {
     case TimerPurpose::Idle:
-    case TimerPurpose::Drain:
         m_phase = Phase::Closing;
         m_socket->disconnectFromHost();
         break;

@@ -35,7 +35,7 @@ public:
 
 private:
     enum class Phase { Idle, ReadingHead, ReadingBody, AwaitingTunnel, Draining, Closing };
-    enum class TimerPurpose { None, Idle, Head, Body, Deadline, Drain };
+    enum class TimerPurpose { None, Idle, Head, Body, Deadline };
 
     void onReadyRead();
     void processInput();
@@ -53,6 +53,7 @@ private:
     void respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close);
     void finishExchange(int status, qint64 bytes, bool close);
     void arm(TimerPurpose purpose, int ms);
+    void lingerAndClose();
     void handOver();
     // Gives up the socket; with `giveBackHandshake` the current request's head is unread again, for
     // a WebSocket server that parses it itself.

@@ -15,7 +15,7 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
     : QObject(parent)
     , m_config(config)
     , m_publicUrl(publicUrl)
-    , m_router(config.domain)
+    , m_router(config.domain, config.pathRouting)
     , m_bus(bus)
     , m_ids(bus->instanceId())
     , m_acceptor(new WebSocketAcceptor(this))

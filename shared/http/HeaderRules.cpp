@@ -45,12 +45,36 @@ bool forEachToken(QByteArrayView list, F f)
     return false;
 }
 
-constexpr std::array<QByteArrayView, 9> kHopByHop = {
+// HTTP2-Settings belongs to an h2c upgrade (RFC 7540 3.2.1), which we never perform.
+constexpr std::array<QByteArrayView, 10> kHopByHop = {
     QByteArrayView("Connection"),          QByteArrayView("Keep-Alive"), QByteArrayView("Proxy-Connection"),
     QByteArrayView("TE"),                  QByteArrayView("Trailer"),    QByteArrayView("Transfer-Encoding"),
     QByteArrayView("Upgrade"),             QByteArrayView("Proxy-Authenticate"),
-    QByteArrayView("Proxy-Authorization"),
+    QByteArrayView("Proxy-Authorization"), QByteArrayView("HTTP2-Settings"),
 };
+
+// Headers in which frameworks look for the client's address (or the original scheme and host).
+// Only a trusted proxy of ours may set them; from anyone else they are forged.
+constexpr std::array<QByteArrayView, 4> kClientAddressHeaders = {
+    QByteArrayView("Forwarded"), QByteArrayView("X-Real-IP"), QByteArrayView("X-Client-IP"),
+    QByteArrayView("True-Client-IP"),
+};
+
+QByteArray foldUnderscores(QByteArrayView name)
+{
+    QByteArray folded = name.toByteArray();
+    folded.replace('_', '-');
+    return folded;
+}
+
+bool isClientAddressHeader(QByteArrayView name)
+{
+    const QByteArray folded = foldUnderscores(name);
+    if (folded.size() > 12 && headerNameEquals(QByteArrayView(folded).first(12), "X-Forwarded-"))
+        return true;
+    return std::any_of(kClientAddressHeaders.cbegin(), kClientAddressHeaders.cend(),
+                       [&folded](QByteArrayView h) { return headerNameEquals(h, folded); });
+}
 
 } // namespace
 
@@ -126,12 +150,15 @@ void applyForwardedHeaders(HeaderList &headers, const QString &visitorAddress, b
                            const QByteArray &proto, const QByteArray &host)
 {
     const QByteArray visitor = visitorAddress.toLatin1();
+    // "X_Forwarded_For" is the same header to CGI, WSGI and PHP, and a proxy in front of us passes
+    // it on untouched: never from anyone.
+    headers.removeIf([](const auto &header) {
+        return header.first.contains('_') && isClientAddressHeader(header.first);
+    });
     if (!visitorIsTrusted) {
-        // Whatever an untrusted visitor claims about earlier hops is forged or irrelevant.
-        removeHeader(headers, "X-Forwarded-For");
-        removeHeader(headers, "X-Forwarded-Proto");
-        removeHeader(headers, "X-Forwarded-Host");
-        removeHeader(headers, "Forwarded");
+        // Whatever an untrusted visitor claims about earlier hops is forged or irrelevant:
+        // X-Forwarded-*, Forwarded, X-Real-IP and the like.
+        headers.removeIf([](const auto &header) { return isClientAddressHeader(header.first); });
         headers.append({QByteArrayLiteral("X-Forwarded-For"), visitor});
         headers.append({QByteArrayLiteral("X-Forwarded-Proto"), proto});
         headers.append({QByteArrayLiteral("X-Forwarded-Host"), host});

@@ -23,9 +23,10 @@ bool headerHasToken(const HeaderList &headers, QByteArrayView name, QByteArrayVi
 bool isHopByHop(QByteArrayView name);
 void removeHopByHop(HeaderList &headers);
 
-// Sets X-Forwarded-For/-Proto/-Host for the next hop. Values the visitor sent are dropped unless
-// `visitorIsTrusted` (it is a proxy of ours): then its X-Forwarded-For is extended and its
-// -Proto/-Host are kept.
+// Sets X-Forwarded-For/-Proto/-Host for the next hop. Unless `visitorIsTrusted` (it is a proxy of
+// ours), every header that claims a client address or an earlier hop (X-Forwarded-*, Forwarded,
+// X-Real-IP, X-Client-IP, True-Client-IP) is dropped; from a trusted proxy its X-Forwarded-For is
+// extended and the others are kept. Underscore spellings of these ("X_Real_IP") are always dropped.
 void applyForwardedHeaders(HeaderList &headers, const QString &visitorAddress, bool visitorIsTrusted,
                            const QByteArray &proto, const QByteArray &host);
 

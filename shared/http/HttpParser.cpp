@@ -2,6 +2,7 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
+#include "http/RequestFramingCheck.h"
 
 #include <llhttp.h>
 
@@ -20,6 +21,22 @@ QByteArray trimTrailingWhitespace(QByteArray value)
         --end;
     value.truncate(end);
     return value;
+}
+
+// "Transfer_Encoding" or "content_length": some servers and gateways (CGI, WSGI, PHP) fold "_" and
+// "-" together, so such a header would frame the body there and not here.
+bool isFramingLookAlike(QByteArrayView name)
+{
+    if (!name.contains('_'))
+        return false;
+    QByteArray folded = name.toByteArray();
+    folded.replace('_', '-');
+    return headerNameEquals(folded, "Transfer-Encoding") || headerNameEquals(folded, "Content-Length");
+}
+
+bool startsWithNoCase(QByteArrayView s, QByteArrayView prefix)
+{
+    return s.size() >= prefix.size() && headerNameEquals(s.first(prefix.size()), prefix);
 }
 
 } // namespace
@@ -47,12 +64,22 @@ struct HttpParser::Private {
     bool started = false;
     qsizetype headBytes = 0;
 
+    // Requests only: the strict second reading (see RequestFramingCheck), and where it ended.
+    RequestFramingCheck check;
+    bool checkChunked = false;
+    // Trailers are counted against the head limits and dropped (see onHeaderField).
+    int headHeaders = 0;
+    int trailerFields = 0;
+    qsizetype trailerBytes = 0;
+
     Error error = Error::None;
     QString errorText;
 
     void init()
     {
         llhttp_init(&parser, mode == Mode::Request ? HTTP_REQUEST : HTTP_RESPONSE, &settings);
+        // llhttp_init leaves every lenient flag off; say so here, since the checks above rely on it.
+        parser.lenient_flags = 0;
         parser.data = this;
         request = RequestHead();
         response = ResponseHead();
@@ -67,6 +94,11 @@ struct HttpParser::Private {
         messageComplete = false;
         started = false;
         headBytes = 0;
+        check.reset();
+        checkChunked = false;
+        headHeaders = 0;
+        trailerFields = 0;
+        trailerBytes = 0;
         error = Error::None;
         errorText.clear();
     }
@@ -118,9 +150,29 @@ struct HttpParser::Private {
             target.append(at, qsizetype(len));
     }
 
+    // A trailer field (after a chunked body) is counted against the head's limits, so an endless
+    // or numerous trailer section fails like an endless head, and then dropped: it must never
+    // become a request header (a trailing Host or Transfer-Encoding would reach the service).
+    int countTrailer(size_t len, bool newField)
+    {
+        if (newField && headHeaders + ++trailerFields > limits.maxHeaders)
+            return fail(Error::TooManyHeaders, QStringLiteral("more than %1 header and trailer fields")
+                                                   .arg(limits.maxHeaders));
+        trailerBytes += qsizetype(len);
+        if (headBytes + trailerBytes > limits.maxHeadBytes)
+            return fail(Error::HeadTooLarge, QStringLiteral("head and trailers larger than %1 bytes")
+                                                 .arg(limits.maxHeadBytes));
+        return 0;
+    }
+
     static int onHeaderField(llhttp_t *p, const char *at, size_t len)
     {
         Private *d = self(p);
+        if (d->headComplete) {
+            const bool newField = d->last != LastCallback::Field;
+            d->last = LastCallback::Field;
+            return d->countTrailer(len, newField);
+        }
         if (d->last != LastCallback::Field) {
             // A new header starts: llhttp may split one name across several calls.
             if (d->headers->size() >= d->limits.maxHeaders)
@@ -136,6 +188,10 @@ struct HttpParser::Private {
     static int onHeaderValue(llhttp_t *p, const char *at, size_t len)
     {
         Private *d = self(p);
+        if (d->headComplete) {
+            d->last = LastCallback::Value;
+            return d->countTrailer(len, false);
+        }
         if (d->headers->isEmpty())
             return 0;
         d->last = LastCallback::Value;
@@ -157,14 +213,24 @@ struct HttpParser::Private {
 
         const bool chunked = (p->flags & F_CHUNKED) != 0;
         const qint64 contentLength = (p->flags & F_CONTENT_LENGTH) ? qint64(p->content_length) : -1;
+        d->headHeaders = int(d->headers->size());
+        d->last = LastCallback::None;
 
         if (d->mode == Mode::Request) {
             RequestHead &h = d->request;
             h.method = llhttp_method_name(llhttp_method_t(p->method));
             h.target = d->url;
-            const qsizetype q = d->url.indexOf('?');
-            h.path = q < 0 ? d->url : d->url.left(q);
-            h.query = q < 0 ? QByteArray() : d->url.mid(q + 1);
+            QByteArray originForm = d->url;
+            if (const int rc = d->checkRequestHead(p, &originForm))
+                return rc;
+            const qsizetype q = originForm.indexOf('?');
+            h.path = q < 0 ? originForm : originForm.left(q);
+            h.query = q < 0 ? QByteArray() : originForm.mid(q + 1);
+            // Only WebSocket is an upgrade we speak. Any other (h2c from `curl --http2`, TLS/1.0) is
+            // ignored as RFC 9110 7.8 allows: the request is served as plain HTTP/1.1, and llhttp
+            // must not end the message at the head and hand the rest to "the new protocol".
+            if (p->upgrade && p->method != HTTP_CONNECT && !headerHasToken(h.headers, "Upgrade", "websocket"))
+                p->upgrade = 0;
             h.versionMajor = p->http_major;
             h.versionMinor = p->http_minor;
             h.keepAlive = llhttp_should_keep_alive(p) != 0;
@@ -173,6 +239,7 @@ struct HttpParser::Private {
             h.chunked = chunked;
             h.contentLength = contentLength;
             d->bodyExpected = p->method != HTTP_CONNECT;
+            d->checkChunked = chunked && d->bodyExpected && !h.upgrade;
         } else {
             const int status = p->status_code;
             d->bodyExpected = !d->expectNoBody && status / 100 != 1 && status != 204 && status != 304;
@@ -193,6 +260,64 @@ struct HttpParser::Private {
             d->body.reserve(qsizetype(contentLength));
         d->headComplete = true;
         return HPE_PAUSED;
+    }
+
+    // RFC 9112 3.2 and 9110 7.2, as strictly as nginx: where a server behind us could read the
+    // target or Host differently from us, refuse. `*originForm` gets the target to route by.
+    int checkRequestHead(llhttp_t *p, QByteArray *originForm)
+    {
+        int hosts = 0;
+        for (const auto &header : *headers) {
+            if (isFramingLookAlike(header.first))
+                return fail(Error::Malformed, QStringLiteral("header %1 looks like a framing header")
+                                                  .arg(QString::fromLatin1(header.first)));
+            if (!headerNameEquals(header.first, "Host"))
+                continue;
+            if (++hosts > 1)
+                return fail(Error::Malformed, QStringLiteral("more than one Host header"));
+            if (!isStrictHostValue(header.second))
+                return fail(Error::Malformed, QStringLiteral("invalid Host header"));
+        }
+        if (!isStrictTarget(url))
+            return fail(Error::Malformed, QStringLiteral("invalid character in the request target"));
+        if (url.contains('#'))
+            return fail(Error::Malformed, QStringLiteral("fragment in the request target"));
+        if (url.startsWith('/'))
+            return 0;
+        if (p->method == HTTP_OPTIONS && url == "*")
+            return 0;
+        if (p->method == HTTP_CONNECT)
+            return 0; // authority-form: the caller refuses CONNECT
+        const QByteArrayView scheme = startsWithNoCase(url, "http://") ? QByteArrayView("http://")
+            : startsWithNoCase(url, "https://")                        ? QByteArrayView("https://")
+                                                                       : QByteArrayView();
+        if (scheme.isEmpty())
+            return fail(Error::Malformed, QStringLiteral("request target is neither origin- nor absolute-form"));
+        // Absolute-form: RFC 9112 3.2.2 says the target's authority wins over Host. We route by it
+        // and make Host say the same, so the service and we cannot disagree about the site.
+        const QByteArray rest = url.mid(scheme.size());
+        qsizetype authorityEnd = rest.size();
+        for (char delim : {'/', '?'}) {
+            const qsizetype at = rest.indexOf(delim);
+            if (at >= 0)
+                authorityEnd = std::min(authorityEnd, at);
+        }
+        const QByteArray authority = rest.left(authorityEnd);
+        if (authority.isEmpty() || authority.contains('@') || !isStrictHostValue(authority))
+            return fail(Error::Malformed, QStringLiteral("invalid authority in the request target"));
+        *originForm = rest.mid(authorityEnd);
+        if (!originForm->startsWith('/'))
+            originForm->prepend('/');
+        bool replaced = false;
+        for (auto &header : *headers) {
+            if (headerNameEquals(header.first, "Host")) {
+                header.second = authority;
+                replaced = true;
+            }
+        }
+        if (!replaced)
+            headers->append({QByteArrayLiteral("Host"), authority});
+        return 0;
     }
 
     static int onBody(llhttp_t *p, const char *at, size_t len)
@@ -283,9 +408,29 @@ HttpParser::Status HttpParser::feed(const char *data, qsizetype len, qsizetype *
     if (llhttp_get_errno(&d->parser) == HPE_PAUSED)
         llhttp_resume(&d->parser);
     const bool wasInHead = !d->headComplete;
+
+    // Requests: our strict reading first, then llhttp's; they must agree on where things end.
+    using Check = RequestFramingCheck::Result;
+    Check check = Check::NeedMore;
+    qsizetype checkEnd = -1;
+    const bool checking = d->mode == Mode::Request && (wasInHead || d->checkChunked);
+    if (checking) {
+        check = wasInHead ? d->check.scanHead(data, slice, &checkEnd) : d->check.scanChunked(data, slice, &checkEnd);
+        if (check == Check::Error) {
+            d->fail(Error::Malformed, QStringLiteral("malformed request: %1").arg(d->check.errorText()));
+            return Status::Error;
+        }
+    }
+    auto disagree = [this] {
+        d->fail(Error::Malformed, QStringLiteral("malformed request: ambiguous framing"));
+        return Status::Error;
+    };
+
     const llhttp_errno_t err = llhttp_execute(&d->parser, data, size_t(slice));
 
     if (err == HPE_OK) {
+        if (checking && check == Check::Done)
+            return disagree(); // we saw the end, llhttp wants more
         *consumed = slice;
         if (slice > 0)
             d->started = true;
@@ -304,6 +449,14 @@ HttpParser::Status HttpParser::feed(const char *data, qsizetype len, qsizetype *
         const char *pos = llhttp_get_error_pos(&d->parser);
         *consumed = pos ? qsizetype(pos - data) : slice;
         d->started = true;
+        if (wasInHead)
+            d->headBytes += *consumed; // trailers count against what is left of the head budget
+        if (checking) {
+            // The head ends where both say; a chunked body too (checked after the head only).
+            const bool ended = wasInHead ? d->headComplete : d->messageComplete;
+            if (ended && (check != Check::Done || checkEnd != *consumed))
+                return disagree();
+        }
         if (d->messageComplete)
             return Status::MessageComplete; // for an upgrade, the bytes after `consumed` are the new protocol
         if (wasInHead && d->headComplete)

@@ -41,6 +41,37 @@ inline bool isSafeTarget(QByteArrayView s)
     return true;
 }
 
+// RFC 9112 3.2 as a server reads it: visible ASCII only. Raw TAB, control bytes and bytes >= 0x80
+// are refused rather than passed on; a lenient server behind us could split or re-decode them.
+inline bool isStrictTarget(QByteArrayView s)
+{
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return false;
+    }
+    return !s.isEmpty();
+}
+
+// A Host value (RFC 9110 7.2: uri-host [ ":" port ]) as we accept it: a reg-name, IPv4 or IP-literal
+// and a port. No list (a comma: which one would the service pick?), no userinfo ("@"), nothing
+// that could end the authority early ("/", "?", "#", "\", whitespace).
+inline bool isStrictHostValue(QByteArrayView s)
+{
+    for (char c : s) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            continue;
+        switch (c) {
+        case '-': case '.': case '_': case '~': case '%': case ':': case '[': case ']':
+        case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ';': case '=':
+            continue;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 // A header value that cannot end the header line early.
 inline bool isSafeHeaderValue(QByteArrayView s)
 {

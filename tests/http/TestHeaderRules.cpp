@@ -22,6 +22,8 @@ private Q_SLOTS:
     void forwardedUntrusted();
     void forwardedTrusted();
     void forwardedTrustedWithoutPriorHeaders();
+    void clientAddressHeaders_data();
+    void clientAddressHeaders();
     void reasonPhrases_data();
     void reasonPhrases();
     void writeResponseHead();
@@ -107,7 +109,7 @@ void TestHeaderRules::hopByHop_data()
     QTest::addColumn<QByteArray>("name");
     QTest::addColumn<bool>("hop");
     for (const char *name : {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer", "TRANSFER-ENCODING",
-                             "Upgrade", "Proxy-Authenticate", "proxy-authorization"})
+                             "Upgrade", "Proxy-Authenticate", "proxy-authorization", "HTTP2-Settings"})
         QTest::newRow(name) << QByteArray(name) << true;
     for (const char *name : {"Host", "Content-Length", "Authorization", "Set-Cookie", "Trailers", "Upgrade-Insecure-Requests"})
         QTest::newRow(name) << QByteArray(name) << false;
@@ -164,6 +166,36 @@ void TestHeaderRules::forwardedTrusted()
     for (const auto &header : headers)
         xffCount += headerNameEquals(header.first, "x-forwarded-for") ? 1 : 0;
     QCOMPARE(xffCount, 1);
+}
+
+void TestHeaderRules::clientAddressHeaders_data()
+{
+    QTest::addColumn<QByteArray>("name");
+    QTest::addColumn<bool>("trusted");
+    QTest::addColumn<bool>("kept");
+    for (const char *name : {"X-Real-IP", "x-real-ip", "X-Client-IP", "True-Client-IP", "X-Forwarded-Port",
+                             "X-Forwarded-Prefix", "X-Forwarded-Server", "Forwarded"}) {
+        QTest::newRow(QByteArray(name + QByteArray(", untrusted")).constData()) << QByteArray(name) << false << false;
+        QTest::newRow(QByteArray(name + QByteArray(", trusted")).constData()) << QByteArray(name) << true << true;
+    }
+    // CGI-style servers read these as X-Real-IP / X-Forwarded-For: never passed on.
+    for (const char *name : {"X_Real_IP", "X_Forwarded_For", "x-forwarded_proto"}) {
+        QTest::newRow(QByteArray(name + QByteArray(", untrusted")).constData()) << QByteArray(name) << false << false;
+        QTest::newRow(QByteArray(name + QByteArray(", trusted")).constData()) << QByteArray(name) << true << false;
+    }
+    QTest::newRow("unrelated underscore") << QByteArray("X_Custom") << false << true;
+    QTest::newRow("X-Forwarded alone") << QByteArray("X-Forwarded") << false << true;
+}
+
+void TestHeaderRules::clientAddressHeaders()
+{
+    QFETCH(QByteArray, name);
+    QFETCH(bool, trusted);
+    QFETCH(bool, kept);
+    HeaderList headers = {{"Host", "abc.tunnel.example"}, {name, "6.6.6.6"}};
+    applyForwardedHeaders(headers, QStringLiteral("10.0.0.5"), trusted, "https", "abc.tunnel.example");
+    QCOMPARE(headerValue(headers, name) == "6.6.6.6", kept);
+    QCOMPARE(headerValue(headers, "X-Forwarded-For").endsWith("10.0.0.5"), true);
 }
 
 void TestHeaderRules::forwardedTrustedWithoutPriorHeaders()

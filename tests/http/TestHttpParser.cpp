@@ -61,6 +61,17 @@ private Q_SLOTS:
     void malformed_data();
     void malformed();
     void smugglingRejected();
+    void strictRefusal_data();
+    void strictRefusal();
+    void strictAccepted_data();
+    void strictAccepted();
+    void trailersNeverBecomeHeaders();
+    void trailersCountAgainstLimits_data();
+    void trailersCountAgainstLimits();
+    void endlessTrailerHitsLimit();
+    void absoluteFormAuthorityWins();
+    void unknownUpgradeIsPlainHttp_data();
+    void unknownUpgradeIsPlainHttp();
     void response();
     void responseNoBody_data();
     void responseNoBody();
@@ -424,6 +435,283 @@ void TestHttpParser::smugglingRejected()
     const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
     QCOMPARE(feedAll(parser, req).status, HttpParser::Status::Error);
     QCOMPARE(parser.error(), HttpParser::Error::Malformed);
+}
+
+namespace {
+// Feeds one byte per call, stepping over HeadComplete: the verdict must not depend on the buffers.
+Outcome feedByteByByte(HttpParser &parser, const QByteArray &data)
+{
+    Outcome out;
+    while (out.consumed < data.size()) {
+        qsizetype consumed = 0;
+        out.status = parser.feed(data.constData() + out.consumed, 1, &consumed);
+        out.consumed += consumed;
+        if (out.status == HttpParser::Status::HeadComplete) {
+            ++out.headCompletes;
+            out.status = parser.feed(data.constData() + out.consumed, 0, &consumed);
+        }
+        if (out.status == HttpParser::Status::Error || out.status == HttpParser::Status::MessageComplete)
+            return out;
+    }
+    return out;
+}
+
+const QByteArray kChunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+} // namespace
+
+void TestHttpParser::strictRefusal_data()
+{
+    // Everything here is something a lenient server behind the proxy might read differently from
+    // us (where the request ends, which header it is): refused, never forwarded.
+    QTest::addColumn<QByteArray>("request");
+    // Chunked framing.
+    QTest::newRow("chunk data without CRLF") << kChunkedHead + "3\r\nabcXX0\r\n\r\n";
+    QTest::newRow("chunk data then LF only") << kChunkedHead + "3\r\nabc\n0\r\n\r\n";
+    QTest::newRow("chunk data then CR only") << kChunkedHead + "3\r\nabc\r0\r\n\r\n";
+    QTest::newRow("chunk size overflow") << kChunkedHead + "10000000000000003\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size 2^64 wraps") << kChunkedHead + "10000000000000000\r\n0\r\n\r\n";
+    QTest::newRow("chunk size leading space") << kChunkedHead + " 3\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size leading 0x") << kChunkedHead + "0x3\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size leading +") << kChunkedHead + "+3\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size trailing space") << kChunkedHead + "3 \r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size trailing junk") << kChunkedHead + "3g\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size empty") << kChunkedHead + "\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size LF only") << kChunkedHead + "3\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk size bare CR") << kChunkedHead + "3\rabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext empty name") << kChunkedHead + "3;\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext empty value") << kChunkedHead + "3;a=\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext bad char") << kChunkedHead + "3;a\x01" "b\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext unterminated quote") << kChunkedHead + "3;a=\"b\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext LF inside") << kChunkedHead + "3;a=b\nc\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("last chunk then LF only") << kChunkedHead + "0\r\n\n";
+    QTest::newRow("trailer obs-fold") << kChunkedHead + "0\r\nX-T: a\r\n b\r\n\r\n";
+    QTest::newRow("trailer bare LF") << kChunkedHead + "0\r\nX-T: a\n\r\n";
+    QTest::newRow("trailer bad name") << kChunkedHead + "0\r\nX T: a\r\n\r\n";
+    QTest::newRow("trailer without colon") << kChunkedHead + "0\r\nX-T\r\n\r\n";
+    QTest::newRow("trailer NUL") << kChunkedHead + QByteArray("0\r\nX-T: a\0b\r\n\r\n", 15);
+    // Line endings and folding in the head.
+    QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n b\r\n\r\n");
+    QTest::newRow("obs-fold with tab") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n\tb\r\n\r\n");
+    QTest::newRow("space before first header") << QByteArray("GET / HTTP/1.1\r\n Host: h\r\n\r\n");
+    QTest::newRow("bare LF between headers") << QByteArray("GET / HTTP/1.1\r\nHost: h\nX-A: a\r\n\r\n");
+    QTest::newRow("bare LF ends request line") << QByteArray("GET / HTTP/1.1\nHost: h\r\n\r\n");
+    QTest::newRow("bare LF ends head") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n\n");
+    QTest::newRow("bare CR in request line") << QByteArray("GET /\ra HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("bare CR ends head") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n\rX");
+    QTest::newRow("NUL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0b\r\n\r\n", 35);
+    QTest::newRow("NUL in name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX\0A: a\r\n\r\n", 33);
+    QTest::newRow("control char in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01" "b\r\n\r\n");
+    QTest::newRow("DEL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7f" "b\r\n\r\n");
+    // The request target.
+    QTest::newRow("target tab") << QByteArray("GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target control") << QByteArray("GET /a\x01" "b HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target DEL") << QByteArray("GET /a\x7f" "b HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target 8-bit") << QByteArray("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target 8-bit in query") << QByteArray("GET /?q=\xff HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target not origin-form") << QByteArray("GET index.html HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("asterisk-form not OPTIONS") << QByteArray("GET * HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("absolute-form with userinfo") << QByteArray("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("absolute-form empty authority") << QByteArray("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n");
+    // Header names.
+    QTest::newRow("name with slash") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX/A: a\r\n\r\n");
+    QTest::newRow("name with 8-bit") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX\xc3\xa9: a\r\n\r\n");
+    QTest::newRow("empty name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: a\r\n\r\n");
+    QTest::newRow("Transfer_Encoding")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n");
+    QTest::newRow("content_length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\ncontent_length: 3\r\n\r\nabc");
+    // Host.
+    QTest::newRow("two Hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
+    QTest::newRow("two Hosts, same value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nhost: h\r\n\r\n");
+    QTest::newRow("Host list") << QByteArray("GET / HTTP/1.1\r\nHost: a.example, b.example\r\n\r\n");
+    QTest::newRow("Host userinfo") << QByteArray("GET / HTTP/1.1\r\nHost: user@a.example\r\n\r\n");
+    QTest::newRow("Host with space") << QByteArray("GET / HTTP/1.1\r\nHost: a.example b\r\n\r\n");
+    QTest::newRow("Host with slash") << QByteArray("GET / HTTP/1.1\r\nHost: a.example/x\r\n\r\n");
+}
+
+void TestHttpParser::strictRefusal()
+{
+    QFETCH(QByteArray, request);
+    HttpParser whole(HttpParser::Mode::Request, defaultLimits());
+    const Outcome out = feedAll(whole, request);
+    QCOMPARE(out.status, HttpParser::Status::Error);
+    QCOMPARE(whole.error(), HttpParser::Error::Malformed);
+    QVERIFY(!whole.errorText().isEmpty());
+
+    HttpParser bytewise(HttpParser::Mode::Request, defaultLimits());
+    QCOMPARE(feedByteByByte(bytewise, request).status, HttpParser::Status::Error);
+    QCOMPARE(bytewise.error(), HttpParser::Error::Malformed);
+}
+
+void TestHttpParser::strictAccepted_data()
+{
+    // The strict checks must not refuse what RFC 9112 allows.
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("chunk ext token") << kChunkedHead + "3;name=value\r\nabc\r\n0\r\n\r\n" << QByteArray("abc");
+    QTest::newRow("chunk ext quoted") << kChunkedHead + "3;a=\"x; y\";b\r\nabc\r\n0;z\r\n\r\n"
+                                      << QByteArray("abc");
+    QTest::newRow("chunk size leading zeros") << kChunkedHead + "0003\r\nabc\r\n000\r\n\r\n" << QByteArray("abc");
+    QTest::newRow("chunk size upper hex") << kChunkedHead + "A\r\n0123456789\r\n0\r\n\r\n" << QByteArray("0123456789");
+    QTest::newRow("trailer") << kChunkedHead + "3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-B:\t2 \r\n\r\n" << QByteArray("abc");
+    QTest::newRow("empty line before request")
+        << QByteArray("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
+    QTest::newRow("obs-text and tab in value")
+        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: caf\xc3\xa9\tb\r\n\r\n") << QByteArray();
+    QTest::newRow("percent-encoded target")
+        << QByteArray("GET /caf%C3%A9?q=%FF&r=[1]|~ HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
+    QTest::newRow("OPTIONS *") << QByteArray("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
+    QTest::newRow("Host with port") << QByteArray("GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n") << QByteArray();
+    QTest::newRow("Host IPv6") << QByteArray("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n") << QByteArray();
+    QTest::newRow("underscore elsewhere") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX_Custom: 1\r\n\r\n")
+                                          << QByteArray();
+    QTest::newRow("HTTP/1.0 without Host") << QByteArray("GET / HTTP/1.0\r\n\r\n") << QByteArray();
+}
+
+void TestHttpParser::strictAccepted()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, body);
+    HttpParser whole(HttpParser::Mode::Request, defaultLimits());
+    const Outcome out = feedAll(whole, request);
+    QVERIFY2(out.status == HttpParser::Status::MessageComplete, qPrintable(whole.errorText()));
+    QCOMPARE(out.consumed, request.size());
+    QCOMPARE(whole.body(), body);
+
+    HttpParser bytewise(HttpParser::Mode::Request, defaultLimits());
+    const Outcome byByte = feedByteByByte(bytewise, request);
+    QVERIFY2(byByte.status == HttpParser::Status::MessageComplete, qPrintable(bytewise.errorText()));
+    QCOMPARE(byByte.consumed, request.size());
+    QCOMPARE(bytewise.body(), body);
+}
+
+void TestHttpParser::trailersNeverBecomeHeaders()
+{
+    // A trailer is read and dropped: it never joins the head that goes to the service.
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = kChunkedHead
+        + "3\r\nabc\r\n0\r\nHost: evil.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Sum: 1\r\n\r\n";
+    const QByteArray next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    const Outcome out = feedAll(parser, req + next);
+    QVERIFY2(out.status == HttpParser::Status::MessageComplete, qPrintable(parser.errorText()));
+    QCOMPARE(out.consumed, req.size());
+    QCOMPARE(parser.body(), QByteArray("abc"));
+    const HeaderList expected = {{"Host", "h"}, {"Transfer-Encoding", "chunked"}};
+    QCOMPARE(parser.requestHead().headers, expected);
+
+    // Framing headers as trailers: llhttp refuses some of these itself; either way none is kept.
+    for (const QByteArray &trailer : {QByteArray("Transfer-Encoding: gzip"), QByteArray("Content-Length: 5")}) {
+        HttpParser framing(HttpParser::Mode::Request, defaultLimits());
+        const Outcome o = feedAll(framing, kChunkedHead + "3\r\nabc\r\n0\r\n" + trailer + "\r\n\r\n");
+        QVERIFY(o.status == HttpParser::Status::MessageComplete || o.status == HttpParser::Status::Error);
+        QCOMPARE(framing.requestHead().headers, expected);
+    }
+}
+
+void TestHttpParser::trailersCountAgainstLimits_data()
+{
+    QTest::addColumn<int>("trailers");
+    QTest::addColumn<int>("valueBytes");
+    QTest::addColumn<int>("error"); // HttpParser::Error, None when it must pass
+    // The head has 2 headers and is 56 bytes; the limits are 5 headers and 200 bytes in all.
+    QTest::newRow("within both") << 3 << 10 << int(HttpParser::Error::None);
+    QTest::newRow("one field too many") << 4 << 1 << int(HttpParser::Error::TooManyHeaders);
+    QTest::newRow("too many bytes") << 1 << 160 << int(HttpParser::Error::HeadTooLarge);
+}
+
+void TestHttpParser::trailersCountAgainstLimits()
+{
+    QFETCH(int, trailers);
+    QFETCH(int, valueBytes);
+    QFETCH(int, error);
+    HttpParser::Limits limits;
+    limits.maxHeaders = 5;
+    limits.maxHeadBytes = 200;
+    QByteArray req = kChunkedHead + "3\r\nabc\r\n0\r\n";
+    for (int i = 0; i < trailers; ++i)
+        req += "X-T" + QByteArray::number(i) + ": " + QByteArray(valueBytes, 'v') + "\r\n";
+    req += "\r\n";
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const Outcome out = feedAll(parser, req);
+    if (error == int(HttpParser::Error::None)) {
+        QVERIFY2(out.status == HttpParser::Status::MessageComplete, qPrintable(parser.errorText()));
+        return;
+    }
+    QCOMPARE(out.status, HttpParser::Status::Error);
+    QCOMPARE(int(parser.error()), error);
+}
+
+void TestHttpParser::endlessTrailerHitsLimit()
+{
+    HttpParser::Limits limits;
+    limits.maxHeadBytes = 1024;
+    HttpParser parser(HttpParser::Mode::Request, limits);
+    const QByteArray start = kChunkedHead + "0\r\nX-Endless: ";
+    qsizetype consumed = 0;
+    QCOMPARE(parser.feed(start.constData(), start.size(), &consumed), HttpParser::Status::HeadComplete);
+    const QByteArray rest = start.mid(consumed);
+    QCOMPARE(parser.feed(rest.constData(), rest.size(), &consumed), HttpParser::Status::NeedMore);
+    const QByteArray piece(256, 'x');
+    HttpParser::Status status = HttpParser::Status::NeedMore;
+    int pieces = 0;
+    while (status == HttpParser::Status::NeedMore && pieces < 100) {
+        status = parser.feed(piece.constData(), piece.size(), &consumed);
+        ++pieces;
+    }
+    QCOMPARE(status, HttpParser::Status::Error);
+    QCOMPARE(parser.error(), HttpParser::Error::HeadTooLarge);
+    QVERIFY(pieces <= 5);
+}
+
+void TestHttpParser::absoluteFormAuthorityWins()
+{
+    // RFC 9112 3.2.2: the target's authority replaces Host, so routing and the service agree.
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray req = "GET HTTP://Label.Example.com:8080/a/b?x=1 HTTP/1.1\r\nHost: other.example\r\n\r\n";
+    QCOMPARE(feedAll(parser, req).status, HttpParser::Status::MessageComplete);
+    const RequestHead &head = parser.requestHead();
+    QCOMPARE(head.path, QByteArray("/a/b"));
+    QCOMPARE(head.query, QByteArray("x=1"));
+    QCOMPARE(headerValue(head.headers, "Host"), QByteArray("Label.Example.com:8080"));
+    QCOMPARE(head.headers.size(), 1);
+
+    HttpParser noPath(HttpParser::Mode::Request, defaultLimits());
+    QCOMPARE(feedAll(noPath, "GET http://a.example?q HTTP/1.1\r\n\r\n").status, HttpParser::Status::MessageComplete);
+    QCOMPARE(noPath.requestHead().path, QByteArray("/"));
+    QCOMPARE(noPath.requestHead().query, QByteArray("q"));
+    QCOMPARE(headerValue(noPath.requestHead().headers, "Host"), QByteArray("a.example"));
+}
+
+void TestHttpParser::unknownUpgradeIsPlainHttp_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("h2c") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                                       "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n")
+                         << QByteArray();
+    QTest::newRow("h2c with body") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                                                 "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+                                                 "Content-Length: 3\r\n\r\nabc")
+                                   << QByteArray("abc");
+    QTest::newRow("tls") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: TLS/1.0\r\n\r\n")
+                         << QByteArray();
+}
+
+void TestHttpParser::unknownUpgradeIsPlainHttp()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, body);
+    HttpParser parser(HttpParser::Mode::Request, defaultLimits());
+    const QByteArray next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    const Outcome out = feedAll(parser, request + next);
+    QCOMPARE(out.status, HttpParser::Status::MessageComplete);
+    QCOMPARE(out.consumed, request.size());
+    QVERIFY(!parser.requestHead().upgrade);
+    QVERIFY(parser.requestHead().keepAlive);
+    QCOMPARE(parser.body(), body);
+    // The connection goes on with HTTP/1.1.
+    parser.reset();
+    QCOMPARE(feedAll(parser, next).status, HttpParser::Status::MessageComplete);
+    QCOMPARE(parser.requestHead().path, QByteArray("/next"));
 }
 
 void TestHttpParser::response()

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void testExpectContinue();
     void testUnknownLabel();
     void testPathRouting();
+    void testHttp2CleartextUpgradeIsIgnored();
     void testHealthz();
 
 private:
@@ -404,6 +405,25 @@ void TestHttpTunnel::testPathRouting()
     QVERIFY2(echo.valid, r.body.constData());
     QCOMPARE(echo.path, QStringLiteral("/echo/sub"));
     QCOMPARE(echo.query, QStringLiteral("x=1&y=2"));
+    // The service sees its tunnel's own name, not the proxy's host the visitor used.
+    QCOMPARE(echo.headerValues(QStringLiteral("Host")), QStringList{m_fx->label() + QStringLiteral(".localhost")});
+}
+
+void TestHttpTunnel::testHttp2CleartextUpgradeIsIgnored()
+{
+    // `curl --http2 http://...` asks for an h2c upgrade; the proxy ignores it and answers over
+    // HTTP/1.1, and the service never hears of it.
+    const CurlResult r = m_fx->visit(QStringLiteral("/echo/h2c"), {QStringLiteral("--http2")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.status, 200);
+    for (const auto &response : r.responses)
+        QVERIFY2(response.status != 101, response.statusLine.constData());
+    const EchoResponse echo = EchoResponse::parse(r.body);
+    QVERIFY2(echo.valid, r.body.constData());
+    QCOMPARE(echo.path, QStringLiteral("/echo/h2c"));
+    QVERIFY(echo.headerValues(QStringLiteral("Upgrade")).isEmpty());
+    QVERIFY(echo.headerValues(QStringLiteral("HTTP2-Settings")).isEmpty());
+    QVERIFY(echo.headerValues(QStringLiteral("Connection")).isEmpty());
 }
 
 void TestHttpTunnel::testHealthz()

@@ -48,6 +48,12 @@ private Q_SLOTS:
         QVERIFY2(health.exitCode == 0, qPrintable(health.describe()));
         QCOMPARE(health.status, 200);
         QVERIFY(health.body.contains("\"tunnels\":1"));
+        // An answer that closes the connection arrives whole over TLS too (the proxy closes after it).
+        const CurlResult closing = runCurl(
+            fx.resolveArgs() + QStringList{"--cacert", cert, "-H", "Connection: close", proxyUrl + "/healthz"});
+        QVERIFY2(closing.exitCode == 0, qPrintable(closing.describe()));
+        QCOMPARE(closing.status, 200);
+        QVERIFY(closing.body.contains("\"tunnels\":1"));
 
         // A visitor through the tunnel over https (-k: curl refuses wildcards directly under "localhost").
         const CurlResult r = runCurl(fx.resolveArgs()

@@ -17,6 +17,7 @@ private Q_SLOTS:
         QCOMPARE(parsed.config->domain, QStringLiteral("localhost"));
         QCOMPARE(parsed.config->requestTimeoutMs, 30000);
         QCOMPARE(parsed.config->maxBodyBytes, qint64(512000));
+        QVERIFY(parsed.config->pathRouting);
         QCOMPARE(parsed.config->effectivePublicUrl(8080).toString(), QStringLiteral("http://localhost:8080"));
         QCOMPARE(parsed.config->effectivePublicUrl(80).toString(), QStringLiteral("http://localhost"));
     }
@@ -38,6 +39,23 @@ private Q_SLOTS:
         QVERIFY(!parsed.config->isTrustedProxy(QHostAddress("192.0.2.2")));
     }
 
+    void testPathRouting_data()
+    {
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<bool>("enabled");
+        QTest::newRow("on") << "on" << true;
+        QTest::newRow("off") << "off" << false;
+    }
+
+    void testPathRouting()
+    {
+        QFETCH(QString, value);
+        QFETCH(bool, enabled);
+        const ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy", "--path-routing", value});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->pathRouting, enabled);
+    }
+
     void testRedisFlags()
     {
         const ParsedCommandLine parsed = parseProxyCommandLine(
@@ -57,6 +75,7 @@ private Q_SLOTS:
         QTest::newRow("listen bad address") << QStringList{"--listen", "nohost:80"} << "--listen";
         QTest::newRow("timeout not a number") << QStringList{"--request-timeout", "soon"} << "--request-timeout";
         QTest::newRow("negative body") << QStringList{"--max-body", "-1"} << "--max-body";
+        QTest::newRow("path routing neither on nor off") << QStringList{"--path-routing", "yes"} << "--path-routing";
         QTest::newRow("cert without key") << QStringList{"--tls-cert", "a.pem"} << "--tls-key";
         QTest::newRow("bad public url") << QStringList{"--public-url", "ftp://x"} << "--public-url";
         QTest::newRow("bad log format") << QStringList{"--log-format", "xml"} << "--log-format";
