@@ -119,14 +119,14 @@ void TunnelSession::chargeWebSocketBytes(qint64 bytes)
         return;
     m_wsThrottled = true;
     m_wsBytesOwed = cost;
-    m_throttleTimer.start(int(qBound<qint64>(1, m_wsBytes->msUntilAvailable(cost), 60'000)), this);
+    m_throttleTimer.start(int(std::clamp<qint64>(m_wsBytes->msUntilAvailable(cost), 1, 60'000)), this);
 }
 
 void TunnelSession::onThrottleEnd()
 {
     const double due = std::min(m_wsBytesOwed, m_wsBytes->burst());
     if (!m_wsBytes->tryTake(due)) {
-        m_throttleTimer.start(int(qBound<qint64>(1, m_wsBytes->msUntilAvailable(due), 60'000)), this);
+        m_throttleTimer.start(int(std::clamp<qint64>(m_wsBytes->msUntilAvailable(due), 1, 60'000)), this);
         return;
     }
     m_throttleTimer.stop();

@@ -43,6 +43,7 @@ WebSocketChannel::WebSocketChannel(QTcpSocket *socket, Role role, const QByteArr
     , m_socket(socket)
     , m_role(role)
     , m_decoder(role, kDefaultMaxIncomingMessageBytes)
+    , m_pauseWhenCongested(role == Role::Server)
 {
     m_socket->setParent(this);
     // Messages are written whole and coalesced per event-loop pass; Nagle would only hold back the
@@ -135,7 +136,7 @@ bool WebSocketChannel::readingBlocked()
 {
     if (!m_outputCongested && m_socket->bytesToWrite() > m_highWater)
         m_outputCongested = true;
-    return m_readPaused || m_outputCongested;
+    return m_readPaused || (m_pauseWhenCongested && m_outputCongested);
 }
 
 void WebSocketChannel::onBytesWritten(qint64 bytes)
@@ -143,6 +144,10 @@ void WebSocketChannel::onBytesWritten(qint64 bytes)
     m_lastProgress.start();
     if (m_outputCongested && m_socket->bytesToWrite() <= m_highWater / 4) {
         m_outputCongested = false;
+        if (m_pongOwed && m_state == State::Open)
+            writeFrame(Opcode::Pong, m_owedPong);
+        m_pongOwed = false;
+        m_owedPong.clear();
         resumeSoon();
         Q_EMIT outputDrained();
     }
@@ -267,8 +272,14 @@ void WebSocketChannel::processMessages()
             Q_EMIT textMessageReceived(message->text);
             break;
         case Opcode::Ping:
-            if (m_state == State::Open)
+            if (m_state != State::Open)
+                break;
+            if (m_outputCongested) { // RFC 6455 5.5.3: answering the latest ping is enough
+                m_pongOwed = true;
+                m_owedPong = message->payload;
+            } else {
                 writeFrame(Opcode::Pong, message->payload);
+            }
             break;
         case Opcode::Pong:
             Q_EMIT pong(message->payload);

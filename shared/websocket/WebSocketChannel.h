@@ -22,10 +22,12 @@ namespace keyhole::websocket {
 // the closing handshake is ours, bounded by a timeout after which the socket is aborted.
 //
 // Bounded by construction towards a peer that does not read: once more than the high-water mark
-// waits in the socket's write buffer the channel stops reading (no more messages, no more pongs),
-// and the socket's read buffer is bounded, so TCP holds the peer back instead of our memory; reading
-// resumes below the low-water mark. A peer that accepts no byte of pending output for the send
-// timeout is cut off. The owner can pause reading too (flow control towards somewhere else).
+// waits in the socket's write buffer a server-role channel stops reading (no more messages, no more
+// pongs), and the socket's read buffer is bounded, so TCP holds the peer back instead of our memory;
+// reading resumes below the low-water mark. A client-role channel reads on (see
+// setPauseReadingWhenCongested()) but owes at most one pong while congested. A peer that accepts no
+// byte of pending output for the send timeout is cut off. The owner can pause reading too (flow
+// control towards somewhere else).
 //
 // Owns the socket. disconnected() is emitted once, when the socket is gone (also after abort());
 // the owner deletes the channel then, with deleteLater(). Not thread-safe: one thread, like its socket.
@@ -59,6 +61,10 @@ public:
     qint64 highWaterMark() const { return m_highWater; }
     // A peer that takes none of our pending output for this long is aborted (0: never).
     void setSendTimeout(int ms) { m_sendTimeoutMs = ms; }
+    // Whether reading stops while isCongested(). On by default for servers, whose peers are the
+    // untrusted ones; off for clients, so that our client and the proxy (both pausing) can never
+    // wait for each other to read.
+    void setPauseReadingWhenCongested(bool pause) { m_pauseWhenCongested = pause; }
     // The owner's own pause: no message is read or emitted until reading is resumed.
     void setReadingPaused(bool paused);
     bool isReadingPaused() const { return m_readPaused; }
@@ -130,6 +136,9 @@ private:
     qint64 m_maxOutgoingBytes = kDefaultMaxOutgoingBytes;
     qint64 m_highWater = kDefaultHighWaterBytes;
     bool m_outputCongested = false;
+    bool m_pauseWhenCongested;
+    bool m_pongOwed = false;   // a ping came while congested: answered (the latest only) once drained
+    QByteArray m_owedPong;
     bool m_readPaused = false;
     bool m_resumeQueued = false;
     bool m_closeSent = false;
