@@ -149,7 +149,10 @@ void VisitorWebSocket::onDisconnected()
     // 1005 (no code) and 1006 (no close frame) cannot be sent in a close frame.
     if (code == websocket::CloseNoStatus)
         code = websocket::CloseNormal;
-    if (!websocket::isSendableCloseCode(code)) {
+    if (m_channel->violationCode() != 0) { // the service hears why, as the visitor did
+        code = m_channel->violationCode();
+        reason = m_channel->errorString();
+    } else if (!websocket::isSendableCloseCode(code)) {
         code = websocket::CloseGoingAway;
         reason = m_channel->errorString().isEmpty() ? QStringLiteral("the visitor went away") : m_channel->errorString();
     }

@@ -319,6 +319,8 @@ void WebSocketChannel::failConnection(quint16 code, const QString &why)
                                      << code << "-" << why;
     if (m_errorString.isEmpty())
         m_errorString = QStringLiteral("WebSocket protocol error: %1").arg(why);
+    if (m_violationCode == 0)
+        m_violationCode = code;
     m_state = State::Closing;
     writeClose(code, why);
     if (!m_closeTimer.isActive())

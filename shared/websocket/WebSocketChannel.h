@@ -92,6 +92,8 @@ public:
     // one) and reason.
     quint16 closeCode() const { return m_closeCode; }
     QString closeReason() const { return m_closeReason; }
+    // The code we closed with because the peer broke the protocol (1002, 1007, 1009), or 0.
+    quint16 violationCode() const { return m_violationCode; }
     // The first thing that went wrong (socket error, protocol violation, close timeout), or empty.
     QString errorString() const { return m_errorString; }
 
@@ -145,6 +147,7 @@ private:
     bool m_closeReceived = false;
     bool m_processing = false;
     quint16 m_closeCode = CloseAbnormal;
+    quint16 m_violationCode = 0;
     QString m_closeReason;
     QString m_errorString;
     QByteArray m_maskBuffer; // a client's large frames, reused once the socket has written one
