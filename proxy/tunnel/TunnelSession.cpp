@@ -385,6 +385,10 @@ bool TunnelSession::send(const protocol::Message &message)
 {
     if (m_state == State::Closed)
         return false;
+    // A teardown is small and sent at most once per WebSocket: it goes out even past the channel's
+    // bound, or the client would keep a local socket open that nobody is served by.
+    if (std::holds_alternative<protocol::WsTeardown>(message))
+        return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message));
     return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
 }
 

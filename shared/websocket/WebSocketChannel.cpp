@@ -90,6 +90,14 @@ bool WebSocketChannel::sendBinaryMessage(const QByteArray &payload)
     return sendMessage(Opcode::Binary, payload);
 }
 
+bool WebSocketChannel::sendBinaryMessageEvenIfFull(const QByteArray &payload)
+{
+    if (m_state != State::Open)
+        return false;
+    writeFrame(Opcode::Binary, payload);
+    return true;
+}
+
 bool WebSocketChannel::sendTextMessage(const QByteArray &utf8)
 {
     return sendMessage(Opcode::Text, utf8);

@@ -74,6 +74,9 @@ public:
     // Queues one binary message. False (nothing written) when the channel is not open or the
     // outgoing buffer is over its bound: the caller decides what to drop or when to retry.
     bool sendBinaryMessage(const QByteArray &payload);
+    // Past the outgoing bound too: for small messages whose number the caller bounds (one per
+    // stream it tears down), which must not be lost. False only when the channel is not open.
+    bool sendBinaryMessageEvenIfFull(const QByteArray &payload);
     // The same for a text message; `utf8` must be valid UTF-8 (the peer fails the connection otherwise).
     bool sendTextMessage(const QByteArray &utf8);
     // Up to 125 bytes; the answer comes as pong().

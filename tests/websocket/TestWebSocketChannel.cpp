@@ -462,6 +462,10 @@ void TestWebSocketChannel::testOutgoingBound()
     QVERIFY(accepted < 1000);
     QVERIFY(channel->bytesToWrite() > 1024 * 1024);
     QVERIFY(channel->isOpen()); // refused, not closed: the caller decides
+    // What must not be lost still goes out, past the bound.
+    const qint64 before = channel->bytesToWrite();
+    QVERIFY(channel->sendBinaryMessageEvenIfFull("teardown"));
+    QCOMPARE(channel->bytesToWrite(), before + 2 + 8);
 }
 
 void TestWebSocketChannel::testPeerThatTakesNothingIsCutAfterTheSendTimeout()
