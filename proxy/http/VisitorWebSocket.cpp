@@ -134,6 +134,8 @@ void VisitorWebSocket::keepAlive(qint64 deadAfterMs)
 {
     if (!m_channel->isOpen())
         return;
+    if (m_channel->isReadingPaused())
+        m_lastHeard.start(); // we are not listening (the tunnel is congested): silence proves nothing
     if (m_lastHeard.elapsed() > deadAfterMs) {
         qCInfo(lcProxyHttp).noquote() << "WS" << m_id << "visitor stopped answering pings: closed";
         m_channel->abort();
