@@ -102,8 +102,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     Flags f;
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.wsRate, f.sendTimeout, f.pingInterval, f.tunnelTimeout,
-                       f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
+                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst,
+                       f.wsRate, f.sendTimeout, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {

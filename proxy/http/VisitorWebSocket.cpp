@@ -156,7 +156,9 @@ void VisitorWebSocket::onDisconnected()
         reason = m_channel->errorString();
     } else if (!websocket::isSendableCloseCode(code)) {
         code = websocket::CloseGoingAway;
-        reason = m_channel->errorString().isEmpty() ? QStringLiteral("the visitor went away") : m_channel->errorString();
+        reason = m_channel->errorString();
+        if (reason.isEmpty())
+            reason = QStringLiteral("the visitor went away");
     }
     if (!m_teardownSent) {
         m_teardownSent = true;
