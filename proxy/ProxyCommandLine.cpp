@@ -52,9 +52,19 @@ struct Flags {
     QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes (default: --max-body).",
                                     "BYTES"};
     QCommandLineOption maxWebSockets{"max-websockets", "Most open WebSockets per tunnel (503 beyond).", "N", "256"};
-    QCommandLineOption rateLimit{"rate-limit", "Messages per second a tunnel may receive on average (429 beyond).",
-                                 "N", "200"};
-    QCommandLineOption rateBurst{"rate-burst", "Messages a tunnel may receive at once.", "N", "1000"};
+    QCommandLineOption rateLimit{"rate-limit",
+                                 "Requests per second a tunnel may receive on average (429 beyond); opening a "
+                                 "WebSocket counts as one, its messages do not.",
+                                 "N", "1000"};
+    QCommandLineOption rateBurst{"rate-burst", "Requests a tunnel may receive at once.", "N", "5000"};
+    QCommandLineOption wsRate{"ws-rate",
+                              "Bytes per second of visitors' WebSocket messages a tunnel may receive; "
+                              "past it visitors are read more slowly (0 = no limit).",
+                              "BYTES", "0"};
+    QCommandLineOption sendTimeout{"send-timeout",
+                                   "Seconds a WebSocket peer (visitor or client) may leave data unread "
+                                   "before it is disconnected.",
+                                   "SECONDS", "30"};
     QCommandLineOption pingInterval{"ping-interval", "Seconds without traffic before the proxy pings a client.",
                                     "SECONDS", "10"};
     QCommandLineOption tunnelTimeout{"tunnel-timeout", "Seconds of silence after which a tunnel is dropped.",
@@ -97,8 +107,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.pathRouting,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
-                       f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
+                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst,
+                       f.wsRate, f.sendTimeout, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -186,6 +196,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         {f.maxWebSockets, 1, 1'000'000, 1, [&](double v) { config.maxWebSocketsPerTunnel = int(v); }},
         {f.rateLimit, 0.001, 1e9, 1, [&](double v) { config.rateLimitPerSec = v; }},
         {f.rateBurst, 1, 1e9, 1, [&](double v) { config.rateBurst = v; }},
+        {f.wsRate, 0, 1e12, 1, [&](double v) { config.wsBytesPerSec = qint64(v); }},
+        {f.sendTimeout, 1, 3600, 1000, [&](double v) { config.sendTimeoutMs = int(v); }},
         {f.pingInterval, 1, 3600, 1000, [&](double v) { config.pingIntervalMs = int(v); }},
         {f.tunnelTimeout, 2, 7200, 1000, [&](double v) { config.tunnelTimeoutMs = int(v); }},
         {f.registrationTimeout, 1, 600, 1000, [&](double v) { config.registrationTimeoutMs = int(v); }},

@@ -34,8 +34,12 @@ struct ProxyConfig {
     qint64 maxWsMessageBytes = 512'000; // --max-ws-message; defaults to the body limit
     int maxWebSocketsPerTunnel = 256;
     int wsKeepAliveMs = 30'000;         // ping visitor WebSockets this often; cut them after 2.5 intervals of silence
-    double rateLimitPerSec = 200;  // messages a tunnel may receive per second, on average...
-    double rateBurst = 1'000;      // ...and at once: a page with a hundred assets loads in one go
+    // Requests (and WebSocket openings) a tunnel may receive per second, on average...
+    double rateLimitPerSec = 1'000;
+    // ...and at once: a dev server's page of 2,000 modules loads twice in a row without a 429.
+    double rateBurst = 5'000;
+    qint64 wsBytesPerSec = 0;      // visitor WebSocket bytes a tunnel may receive per second; 0 = no limit
+    int sendTimeoutMs = 30'000;    // a WebSocket peer that accepts no byte of pending output for this long is cut
     int pingIntervalMs = 10'000;
     int tunnelTimeoutMs = 30'000;
     int registrationTimeoutMs = 10'000;

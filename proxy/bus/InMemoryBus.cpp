@@ -54,6 +54,12 @@ void InMemoryBus::failVisitorExchange(const ExchangeFailure &failure)
         m_visitors->failExchange(failure);
 }
 
+bool InMemoryBus::congestedFor(const QString &label) const
+{
+    const TunnelSink *sink = m_tunnels.value(label);
+    return sink && sink->congested();
+}
+
 int InMemoryBus::localTunnelCount() const
 {
     return int(m_tunnels.size());

@@ -22,6 +22,7 @@ public:
     void replyToVisitor(const QByteArray &id, const protocol::Message &message) override;
     void failVisitorExchange(const ExchangeFailure &failure) override;
     int localTunnelCount() const override;
+    bool congestedFor(const QString &label) const override;
 
 private:
     QByteArray m_instanceId;

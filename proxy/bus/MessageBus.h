@@ -21,6 +21,9 @@ public:
     virtual ~TunnelSink() = default;
     // A message for the client (HttpRequest, later WsRequest/WsMessage/WsTeardown).
     virtual void deliverToTunnel(const protocol::Message &message) = 0;
+    // True while what goes to this tunnel should wait: visitors stop being read until the bus's
+    // flowResumed(). A sink emits that when it is no longer congested.
+    virtual bool congested() const { return false; }
 };
 
 // A visitor-side exchange that could not be answered by the client.
@@ -96,7 +99,8 @@ public:
 Q_SIGNALS:
     // A newer registration on another instance took `label`: the local session must close ("replaced").
     void tunnelTakenElsewhere(const QString &label);
-    // congestedFor() may have turned false: paused visitors can be read again.
+    // congestedFor() may have turned false: paused visitors can be read again. Also emitted by a local
+    // TunnelSink whose congestion ended.
     void flowResumed();
 };
 

@@ -6,6 +6,7 @@
 #include "http/LingeringClose.h"
 #include "http/VisitorGateway.h"
 #include "util/Logging.h"
+#include "websocket/Handshake.h"
 
 #include <QHostAddress>
 #include <QTcpSocket>
@@ -271,6 +272,12 @@ void VisitorConnection::dispatchToTunnel()
 void VisitorConnection::dispatchUpgradeToTunnel()
 {
     const http::RequestHead &head = m_parser.requestHead();
+    // A handshake we could not answer is refused before the service opens a socket for it.
+    const websocket::handshake::ServerAnswer check = websocket::handshake::answerClientRequest(head);
+    if (check.status != 101) {
+        respondError(check.status, check.error, true);
+        return;
+    }
     protocol::WsRequest request;
     request.id = m_requestId;
     request.path = m_route.path;
@@ -316,9 +323,10 @@ void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
     const QString label = m_route.label;
     const QByteArray path = m_path;
     const QString peer = m_peer;
+    const http::RequestHead handshake = m_parser.requestHead();
     QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake, true);
-    m_gateway->acceptWebSocket(socket, afterHandshake, id, label, peer, path, QString::fromUtf8(response.subprotocol));
+    QTcpSocket *socket = releaseSocket(&afterHandshake);
+    m_gateway->acceptWebSocket(socket, handshake, afterHandshake, id, label, peer, path, response.subprotocol);
 }
 
 void VisitorConnection::abandonUpgrade()
@@ -498,7 +506,7 @@ void VisitorConnection::handOver()
     // The control channel answers the handshake itself, from the request we already parsed.
     const http::RequestHead head = m_parser.requestHead();
     QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake, false);
+    QTcpSocket *socket = releaseSocket(&afterHandshake);
     // A client sends nothing before the handshake completes; anything else is not our protocol.
     if (!afterHandshake.isEmpty()) {
         socket->abort();
@@ -508,22 +516,15 @@ void VisitorConnection::handOver()
     m_gateway->handOverControlChannel(socket, head);
 }
 
-QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake, bool giveBackHandshake)
+QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake)
 {
-    // Visitor WebSockets are served by QWebSocketServer, which reads the handshake itself: give the
-    // socket back the handshake bytes we took and let go of it. What the visitor sent after the
-    // handshake (its first frames) is held back for the caller: a new QWebSocket may read buffered
-    // frames before anyone is connected to its signals, and those messages would be lost.
+    // The handshake was parsed here; what the visitor sent behind it (its first frames) goes to the
+    // WebSocket's channel, ahead of whatever the socket still holds.
     m_timer.stop();
     m_phase = Phase::Closing;
     disconnect(m_socket, nullptr, this, nullptr);
     m_in.append(m_socket->readAll());
-    const QByteArray handshake = m_in.mid(m_msgStart, m_headEnd - m_msgStart);
     *afterHandshake = m_in.mid(m_headEnd);
-    if (giveBackHandshake) {
-        for (auto it = handshake.crbegin(); it != handshake.crend(); ++it)
-            m_socket->ungetChar(*it);
-    }
     m_in.clear();
     m_inPos = m_msgStart = m_headEnd = 0;
     m_socket->setReadBufferSize(0);

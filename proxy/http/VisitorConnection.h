@@ -57,7 +57,7 @@ private:
     void handOver();
     // Gives up the socket; with `giveBackHandshake` the current request's head is unread again, for
     // a WebSocket server that parses it itself.
-    QTcpSocket *releaseSocket(QByteArray *afterHandshake, bool giveBackHandshake);
+    QTcpSocket *releaseSocket(QByteArray *afterHandshake);
 
     QTcpSocket *m_socket;
     VisitorGateway *m_gateway;

@@ -2,12 +2,14 @@
 
 #include "http/VisitorConnection.h"
 #include "http/VisitorWebSocket.h"
-#include "http/WebSocketAcceptor.h"
 #include "util/Logging.h"
+#include "websocket/Handshake.h"
+#include "websocket/WebSocketChannel.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTcpSocket>
+#include <QTimer>
 
 namespace keyhole::proxy {
 
@@ -18,7 +20,6 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
     , m_router(config.domain, config.pathRouting)
     , m_bus(bus)
     , m_ids(bus->instanceId())
-    , m_acceptor(new WebSocketAcceptor(this))
 {
     m_bus->setVisitorSink(this);
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
@@ -31,6 +32,9 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
         const auto paused = std::exchange(m_paused, {});
         for (VisitorConnection *connection : paused)
             connection->resumeReading();
+        const auto pausedWebSockets = std::exchange(m_pausedWebSockets, {});
+        for (VisitorWebSocket *webSocket : pausedWebSockets)
+            webSocket->resumeReading();
     });
 }
 
@@ -83,16 +87,34 @@ void VisitorGateway::handOverControlChannel(QTcpSocket *socket, const http::Requ
     Q_EMIT controlChannelRequested(socket, request);
 }
 
-void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label,
-                                     const QString &peer, const QByteArray &path, const QString &subprotocol)
+void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead &handshake,
+                                     const QByteArray &afterHandshake, const QByteArray &id, const QString &label,
+                                     const QString &peer, const QByteArray &path, const QByteArray &subprotocol)
 {
-    auto *webSocket = new VisitorWebSocket(id, label, peer, path, this);
+    const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(handshake, subprotocol);
+    socket->write(answer.bytes);
+    if (answer.status != 101 || socket->state() != QAbstractSocket::ConnectedState) {
+        // The service's socket is open and counted against the tunnel: both must hear of it.
+        qCInfo(lcProxyHttp).noquote() << peer << label << "WS" << path << "handshake failed after the service accepted:"
+                                      << (answer.error.isEmpty() ? QStringLiteral("the visitor left") : answer.error);
+        m_bus->publishToTunnel(label, protocol::WsTeardown{id, websocket::CloseGoingAway,
+                                                           QStringLiteral("the visitor's handshake failed")});
+        socket->setParent(this);
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QTimer::singleShot(m_config.sendTimeoutMs, socket, [socket] { socket->abort(); });
+        socket->disconnectFromHost();
+        if (socket->state() == QAbstractSocket::UnconnectedState)
+            socket->deleteLater();
+        return;
+    }
+    auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, afterHandshake);
+    auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this);
     m_webSockets.insert(id, webSocket);
-    m_acceptor->accept(socket, afterHandshake, subprotocol, webSocket);
 }
 
 void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)
 {
+    m_pausedWebSockets.remove(webSocket);
     auto it = m_webSockets.find(webSocket->id());
     if (it != m_webSockets.end() && it.value() == webSocket)
         m_webSockets.erase(it);

@@ -17,7 +17,6 @@ namespace keyhole::proxy {
 
 class VisitorConnection;
 class VisitorWebSocket;
-class WebSocketAcceptor;
 
 // The visitor side of one instance: owns the visitors' connections, gives requests their ids,
 // and routes the bus's answers back to the connection that is waiting for them.
@@ -46,9 +45,12 @@ public:
     void registerPending(const QByteArray &id, VisitorConnection *connection);
     void unregisterPending(const QByteArray &id);
     void handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request);
-    // The local service accepted a visitor's WebSocket: complete the handshake and carry its messages.
-    void acceptWebSocket(QTcpSocket *socket, const QByteArray &afterHandshake, const QByteArray &id, const QString &label, const QString &peer,
-                         const QByteArray &path, const QString &subprotocol);
+    // The local service accepted a visitor's WebSocket: answer the visitor's `handshake` (101 with the
+    // service's subprotocol) and carry its messages. `afterHandshake`: frames the visitor sent behind
+    // its request. Takes the socket; if the handshake cannot be completed the tunnel is told at once.
+    void acceptWebSocket(QTcpSocket *socket, const http::RequestHead &handshake, const QByteArray &afterHandshake,
+                         const QByteArray &id, const QString &label, const QString &peer, const QByteArray &path,
+                         const QByteArray &subprotocol);
     void webSocketClosed(VisitorWebSocket *webSocket);
     int webSocketCount() const { return int(m_webSockets.size()); }
     void connectionClosed(VisitorConnection *connection);
@@ -56,6 +58,7 @@ public:
     bool healthy() const;
     // The bus is behind for this connection's tunnel: read it again on flowResumed().
     void pauseForFlow(VisitorConnection *connection) { m_paused.insert(connection); }
+    void pauseWebSocketForFlow(VisitorWebSocket *webSocket) { m_pausedWebSockets.insert(webSocket); }
 
     void deliverToVisitor(const protocol::Message &message) override;
     void failExchange(const ExchangeFailure &failure) override;
@@ -76,7 +79,7 @@ private:
     QSet<VisitorConnection *> m_connections;
     QSet<VisitorConnection *> m_paused;
     QHash<QByteArray, VisitorWebSocket *> m_webSockets;
-    WebSocketAcceptor *m_acceptor;
+    QSet<VisitorWebSocket *> m_pausedWebSockets; // waiting for flowResumed()
     QTimer m_keepAlive; // one sweep over all visitor WebSockets, not a timer each
     bool m_shuttingDown = false;
 };

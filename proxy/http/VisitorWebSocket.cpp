@@ -2,26 +2,47 @@
 
 #include "http/VisitorGateway.h"
 #include "util/Logging.h"
+#include "websocket/WebSocketChannel.h"
 
-#include <QWebSocket>
+#include <QStringDecoder>
 
 namespace keyhole::proxy {
 
+using websocket::WebSocketChannel;
+
 namespace {
-constexpr int kTryAgainLater = 1013; // RFC 6455 registry; QWebSocketProtocol has no name for it
+bool isValidUtf8(const QByteArray &bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    (void)decoder.decode(bytes);
+    return !decoder.hasError();
 }
+} // namespace
 
 VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer,
-                                   const QByteArray &path, VisitorGateway *gateway)
+                                   const QByteArray &path, WebSocketChannel *channel, VisitorGateway *gateway)
     : QObject(gateway)
     , m_id(id)
     , m_label(label)
     , m_peer(peer)
     , m_path(path)
     , m_gateway(gateway)
+    , m_channel(channel)
 {
     m_opened.start();
     m_lastHeard.start();
+    m_channel->setParent(this);
+    m_channel->setMaxIncomingMessageBytes(m_gateway->config().maxWsMessageBytes);
+    // Past this the visitor is not reading what the service sends: 1013 rather than more memory.
+    m_channel->setMaxOutgoingBytes(kMaxQueuedBytes);
+    m_channel->setSendTimeout(m_gateway->config().sendTimeoutMs);
+    connect(m_channel, &WebSocketChannel::textMessageReceived, this,
+            [this](const QString &text) { onMessage(text.toUtf8(), false); });
+    connect(m_channel, &WebSocketChannel::binaryMessageReceived, this,
+            [this](const QByteArray &data) { onMessage(data, true); });
+    connect(m_channel, &WebSocketChannel::pong, this, [this] { m_lastHeard.start(); });
+    connect(m_channel, &WebSocketChannel::disconnected, this, &VisitorWebSocket::onDisconnected);
+    qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "open id=" + QString::fromLatin1(m_id);
 }
 
 VisitorWebSocket::~VisitorWebSocket()
@@ -29,88 +50,67 @@ VisitorWebSocket::~VisitorWebSocket()
     m_gateway->webSocketClosed(this);
 }
 
-void VisitorWebSocket::attach(QWebSocket *socket)
-{
-    m_socket = socket;
-    socket->setParent(this);
-    socket->setMaxAllowedIncomingMessageSize(quint64(m_gateway->config().maxWsMessageBytes));
-    socket->setMaxAllowedIncomingFrameSize(quint64(m_gateway->config().maxWsMessageBytes));
-    connect(socket, &QWebSocket::textMessageReceived, this,
-            [this](const QString &text) { onMessage(text.toUtf8(), false); });
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
-            [this](const QByteArray &data) { onMessage(data, true); });
-    connect(socket, &QWebSocket::pong, this, [this] { m_lastHeard.start(); });
-    connect(socket, &QWebSocket::disconnected, this, &VisitorWebSocket::onDisconnected);
-    qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "open id=" + QString::fromLatin1(m_id);
-
-    const auto queued = std::exchange(m_queued, {});
-    m_queuedBytes = 0;
-    for (const protocol::WsMessage &message : queued)
-        sendToVisitor(message);
-    if (m_closedByTunnel)
-        socket->close();
-}
-
 void VisitorWebSocket::onMessage(const QByteArray &payload, bool binary)
 {
+    if (m_teardownSent)
+        return; // the tunnel side has forgotten this socket
     m_lastHeard.start();
     ++m_messagesIn;
     m_bytesIn += payload.size();
-    if (!m_gateway->bus()->publishToTunnel(m_label, protocol::WsMessage{m_id, binary, payload}))
-        closeBoth(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("the tunnel went away"));
+    MessageBus *bus = m_gateway->bus();
+    if (!bus->publishToTunnel(m_label, protocol::WsMessage{m_id, binary, payload})) {
+        closeBoth(websocket::CloseGoingAway, QStringLiteral("the tunnel went away"));
+        return;
+    }
+    // Nothing is dropped on the way to a congested tunnel: the visitor waits in TCP instead.
+    if (bus->congestedFor(m_label)) {
+        m_channel->setReadingPaused(true);
+        m_gateway->pauseWebSocketForFlow(this);
+    }
+}
+
+void VisitorWebSocket::resumeReading()
+{
+    if (m_gateway->bus()->congestedFor(m_label)) {
+        m_gateway->pauseWebSocketForFlow(this);
+        return;
+    }
+    m_channel->setReadingPaused(false);
 }
 
 void VisitorWebSocket::fromTunnel(const protocol::Message &message)
 {
     if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        if (!m_socket) {
-            m_queuedBytes += ws->payload.size();
-            if (m_queuedBytes > kMaxQueuedBytes) {
-                closeBoth(kTryAgainLater, QStringLiteral("too much data queued"));
-                return;
-            }
-            m_queued.append(*ws);
-            return;
-        }
         sendToVisitor(*ws);
         return;
     }
     if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        m_closedByTunnel = true;
         m_teardownSent = true; // the tunnel side already forgot this socket
-        if (m_socket)
-            m_socket->close(QWebSocketProtocol::CloseCode(teardown->code), teardown->reason);
-        else
-            deleteLater();
+        closeVisitor(teardown->code, teardown->reason);
     }
 }
 
 void VisitorWebSocket::sendToVisitor(const protocol::WsMessage &message)
 {
-    if (!m_socket)
-        return;
-    // A visitor that does not read is not given unbounded memory.
-    if (m_socket->bytesToWrite() > kMaxQueuedBytes) {
-        closeBoth(kTryAgainLater, QStringLiteral("the visitor is not reading"));
-        return;
-    }
+    if (!m_channel->isOpen())
+        return; // closing: the visitor is not waiting for more
     ++m_messagesOut;
     m_bytesOut += message.payload.size();
-    if (message.binary)
-        m_socket->sendBinaryMessage(message.payload);
-    else
-        m_socket->sendTextMessage(QString::fromUtf8(message.payload));
+    // A text message the service sent must reach a browser as valid UTF-8, or the browser drops the
+    // whole socket; replacement characters are what QWebSocket used to make of it.
+    const bool sent = message.binary || isValidUtf8(message.payload)
+        ? (message.binary ? m_channel->sendBinaryMessage(message.payload) : m_channel->sendTextMessage(message.payload))
+        : m_channel->sendTextMessage(QString::fromUtf8(message.payload).toUtf8());
+    // A visitor that does not read is not given unbounded memory.
+    if (!sent)
+        closeBoth(websocket::CloseTryAgainLater, QStringLiteral("the visitor is not reading"));
 }
 
 void VisitorWebSocket::fail(const ExchangeFailure &failure)
 {
     m_teardownSent = true; // nothing left to tell on the tunnel side
-    const int code = failure.status == 502 ? int(QWebSocketProtocol::CloseCodeGoingAway)
-                                            : int(QWebSocketProtocol::CloseCodeBadOperation);
-    if (m_socket)
-        m_socket->close(QWebSocketProtocol::CloseCode(code), failure.reason.left(120));
-    else
-        deleteLater();
+    closeVisitor(failure.status == 502 ? websocket::CloseGoingAway : websocket::CloseInternalError,
+                 failure.reason.left(120));
 }
 
 void VisitorWebSocket::closeBoth(int code, const QString &reason)
@@ -119,38 +119,50 @@ void VisitorWebSocket::closeBoth(int code, const QString &reason)
         m_teardownSent = true;
         m_gateway->bus()->publishToTunnel(m_label, protocol::WsTeardown{m_id, code, reason});
     }
-    if (m_socket)
-        m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
-    else
-        deleteLater();
+    closeVisitor(code, reason);
+}
+
+void VisitorWebSocket::closeVisitor(int code, const QString &reason)
+{
+    // 1005 closes without a code; 1006 and other codes that may not be sent become 1000.
+    if (code != websocket::CloseNoStatus && !websocket::isSendableCloseCode(code))
+        code = websocket::CloseNormal;
+    m_channel->close(quint16(code), reason);
 }
 
 void VisitorWebSocket::keepAlive(qint64 deadAfterMs)
 {
-    if (!m_socket)
+    if (!m_channel->isOpen())
         return;
+    if (m_channel->isReadingPaused())
+        m_lastHeard.start(); // we are not listening (the tunnel is congested): silence proves nothing
     if (m_lastHeard.elapsed() > deadAfterMs) {
         qCInfo(lcProxyHttp).noquote() << "WS" << m_id << "visitor stopped answering pings: closed";
-        m_socket->abort();
+        m_channel->abort();
         return;
     }
-    m_socket->ping();
+    m_channel->ping();
 }
 
 void VisitorWebSocket::onDisconnected()
 {
-    int code = m_socket ? int(m_socket->closeCode()) : 1001;
-    QString reason = m_socket ? m_socket->closeReason() : QString();
+    int code = m_channel->closeCode();
+    QString reason = m_channel->closeReason();
     // 1005 (no code) and 1006 (no close frame) cannot be sent in a close frame.
-    if (code == QWebSocketProtocol::CloseCodeMissingStatusCode)
-        code = QWebSocketProtocol::CloseCodeNormal;
-    if (code == QWebSocketProtocol::CloseCodeAbnormalDisconnection || code < 1000 || code > 4999) {
-        code = QWebSocketProtocol::CloseCodeGoingAway;
-        reason = QStringLiteral("the visitor went away");
+    if (code == websocket::CloseNoStatus)
+        code = websocket::CloseNormal;
+    if (m_channel->violationCode() != 0) { // the service hears why, as the visitor did
+        code = m_channel->violationCode();
+        reason = m_channel->errorString();
+    } else if (!websocket::isSendableCloseCode(code)) {
+        code = websocket::CloseGoingAway;
+        reason = m_channel->errorString();
+        if (reason.isEmpty())
+            reason = QStringLiteral("the visitor went away");
     }
     if (!m_teardownSent) {
         m_teardownSent = true;
-        m_gateway->bus()->publishToTunnel(m_label, protocol::WsTeardown{m_id, code, reason});
+        m_gateway->bus()->publishToTunnel(m_label, protocol::WsTeardown{m_id, code, reason.left(120)});
     }
     qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "closed" << code
                                   << QString::number(m_opened.elapsed()) + "ms"

@@ -4,18 +4,21 @@
 
 #include <QElapsedTimer>
 #include <QObject>
-#include <QPointer>
 
-class QTcpSocket;
-class QWebSocket;
+namespace keyhole::websocket {
+class WebSocketChannel;
+}
 
 namespace keyhole::proxy {
 
 class VisitorGateway;
 
-// One visitor WebSocket through a tunnel, after the local service accepted it. Carries messages
-// both ways as WsMessage, closes with the code the other end gave (WsTeardown), and buffers what
-// the client sends before the visitor's handshake has completed — boundedly.
+// One visitor WebSocket through a tunnel, after the local service accepted it and the visitor was
+// answered 101. Carries messages both ways as WsMessage and closes with the code the other end gave
+// (WsTeardown). Bounded both ways: towards the visitor its channel stops reading and cuts a visitor
+// that does not read (1013 once kMaxQueuedBytes wait, the send timeout otherwise); towards the
+// tunnel it stops reading the visitor while the tunnel is congested (MessageBus::congestedFor), and
+// reads on at flowResumed(). Owns its channel; a child of the gateway, deletes itself once closed.
 class VisitorWebSocket : public QObject
 {
     Q_OBJECT
@@ -24,22 +27,24 @@ public:
     static constexpr qint64 kMaxQueuedBytes = 8 << 20;
 
     VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer, const QByteArray &path,
-                     VisitorGateway *gateway);
+                     websocket::WebSocketChannel *channel, VisitorGateway *gateway);
     ~VisitorWebSocket() override;
 
     QByteArray id() const { return m_id; }
-    // The handshake is done: from now on messages flow.
-    void attach(QWebSocket *socket);
+    QString label() const { return m_label; }
     void fromTunnel(const protocol::Message &message);
     // The tunnel is gone (1001) or failed this socket (1011).
     void fail(const ExchangeFailure &failure);
     // Keep-alive from the gateway's sweep: ping a live socket, cut a dead one.
     void keepAlive(qint64 deadAfterMs);
+    // The bus may have room again for this socket's tunnel.
+    void resumeReading();
 
 private:
     void onMessage(const QByteArray &payload, bool binary);
     void onDisconnected();
     void closeBoth(int code, const QString &reason);
+    void closeVisitor(int code, const QString &reason);
     void sendToVisitor(const protocol::WsMessage &message);
 
     QByteArray m_id;
@@ -47,11 +52,8 @@ private:
     QString m_peer;
     QByteArray m_path;
     VisitorGateway *m_gateway;
-    QPointer<QWebSocket> m_socket;
-    QList<protocol::WsMessage> m_queued; // from the tunnel, before the handshake completed
-    qint64 m_queuedBytes = 0;
-    bool m_teardownSent = false;    // we told the tunnel it closed
-    bool m_closedByTunnel = false;  // the tunnel told us
+    websocket::WebSocketChannel *m_channel;
+    bool m_teardownSent = false;    // we told the tunnel it closed (or it told us)
     QElapsedTimer m_opened;
     QElapsedTimer m_lastHeard;
     qint64 m_bytesIn = 0;  // visitor → service

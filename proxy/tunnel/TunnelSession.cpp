@@ -13,6 +13,7 @@
 #include <QPointer>
 #include <QTimerEvent>
 
+#include <algorithm>
 #include <cmath>
 
 namespace keyhole::proxy {
@@ -49,6 +50,7 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
+    m_socket->setSendTimeout(context.config->sendTimeoutMs);
     m_lastHeardMs = context.clock->monotonicMs();
 
     using websocket::WebSocketChannel;
@@ -56,6 +58,11 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     connect(m_socket, &WebSocketChannel::textMessageReceived, this, &TunnelSession::onTextMessage);
     connect(m_socket, &WebSocketChannel::disconnected, this, &TunnelSession::onDisconnected);
     connect(m_socket, &WebSocketChannel::pong, this, [this] { m_lastHeardMs = m_context.clock->monotonicMs(); });
+    // Visitor WebSockets paused for this tunnel's congestion may be read again.
+    connect(m_socket, &WebSocketChannel::outputDrained, this, [this] {
+        if (m_state == State::Online && !congested())
+            Q_EMIT m_context.bus->flowResumed();
+    });
 
     m_timer.start(context.config->registrationTimeoutMs, this);
     qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
@@ -79,13 +86,15 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
         if (admit(upgrade->id, true))
             sendOrFail(upgrade->id, message);
     } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
+        // Not counted against the request rate: a web terminal sends thousands a second. Opening
+        // the socket was one request; its bytes count against --ws-rate.
         if (!m_webSockets.contains(ws->id))
             return;
-        if (!m_rateLimiter->tryAcquire()) {
-            tearDownBoth(ws->id, 1013, QStringLiteral("this tunnel is receiving too many messages"));
-            return;
-        }
-        send(message);
+        chargeWebSocketBytes(ws->payload.size());
+        // Visitors stop being read while the channel is congested, so this is reached only past
+        // the channel's hard bound: the socket is closed rather than a message silently lost.
+        if (!send(message))
+            tearDownBoth(ws->id, websocket::CloseTryAgainLater, QStringLiteral("the tunnel's client is not keeping up"));
     } else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
         // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
         const bool known = m_webSockets.remove(teardown->id) || m_upgrades.remove(teardown->id);
@@ -93,6 +102,42 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
         if (known)
             send(message);
     }
+}
+
+bool TunnelSession::congested() const
+{
+    return m_state == State::Online && (m_wsThrottled || m_socket->isCongested());
+}
+
+void TunnelSession::chargeWebSocketBytes(qint64 bytes)
+{
+    if (!m_wsBytes)
+        return;
+    // A message larger than a second's worth costs a second's worth: it still passes, once.
+    const double cost = std::min(double(bytes), m_wsBytes->burst());
+    if (m_wsThrottled) {
+        m_wsBytesOwed += cost; // sent by a visitor that had not seen the pause yet
+        return;
+    }
+    if (m_wsBytes->tryTake(cost))
+        return;
+    m_wsThrottled = true;
+    m_wsBytesOwed = cost;
+    m_throttleTimer.start(int(std::clamp<qint64>(m_wsBytes->msUntilAvailable(cost), 1, 60'000)), this);
+}
+
+void TunnelSession::onThrottleEnd()
+{
+    const double due = std::min(m_wsBytesOwed, m_wsBytes->burst());
+    if (!m_wsBytes->tryTake(due)) {
+        m_throttleTimer.start(int(std::clamp<qint64>(m_wsBytes->msUntilAvailable(due), 1, 60'000)), this);
+        return;
+    }
+    m_throttleTimer.stop();
+    m_wsThrottled = false;
+    m_wsBytesOwed = 0;
+    if (!congested())
+        Q_EMIT m_context.bus->flowResumed();
 }
 
 bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
@@ -251,6 +296,10 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     m_label = result.label;
     m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.config->rateLimitPerSec,
                                                   m_context.config->rateBurst, m_context.clock);
+    if (m_context.config->wsBytesPerSec > 0) {
+        const double rate = double(m_context.config->wsBytesPerSec);
+        m_wsBytes = std::make_unique<util::TokenBucket>(rate, rate, m_context.clock);
+    }
     m_state = State::Online;
     m_onlineSince.start();
     m_context.registry->claim(m_label, this);
@@ -296,6 +345,8 @@ void TunnelSession::timerEvent(QTimerEvent *event)
 {
     if (event->timerId() == m_timer.timerId())
         onHeartbeat();
+    else if (event->timerId() == m_throttleTimer.timerId())
+        onThrottleEnd();
     else
         QObject::timerEvent(event);
 }
@@ -337,6 +388,10 @@ bool TunnelSession::send(const protocol::Message &message)
 {
     if (m_state == State::Closed)
         return false;
+    // A teardown is small and sent at most once per WebSocket: it goes out even past the channel's
+    // bound, or the client would keep a local socket open that nobody is served by.
+    if (std::holds_alternative<protocol::WsTeardown>(message))
+        return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message));
     return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
 }
 
@@ -357,6 +412,7 @@ void TunnelSession::closeWith(const char *goodbyeCode, const QString &reason, in
     send(protocol::Goodbye{goodbyeCode, reason});
     m_state = State::Closed;
     m_timer.stop();
+    m_throttleTimer.stop();
     if (!m_label.isEmpty()) {
         m_context.registry->release(m_label, this);
     }
@@ -383,6 +439,7 @@ void TunnelSession::onDisconnected()
                                         << m_onlineSince.elapsed() / 1000 << "s";
     m_state = State::Closed;
     m_timer.stop();
+    m_throttleTimer.stop();
     if (!m_label.isEmpty())
         m_context.registry->release(m_label, this);
     failAllPending(QStringLiteral("The tunnel's client disconnected before answering."));

@@ -4,6 +4,7 @@
 #include "crypto/RegistrationVerifier.h"
 #include "tunnel/TunnelContext.h"
 #include "util/RateLimiter.h"
+#include "util/TokenBucket.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -35,6 +36,9 @@ public:
     ~TunnelSession() override;
 
     void deliverToTunnel(const protocol::Message &message) override;
+    // The control channel has more than its high-water mark unsent, or visitors' WebSocket bytes
+    // are over --ws-rate: visitor WebSockets of this tunnel are not read meanwhile.
+    bool congested() const override;
     // Another connection registered the same hostname.
     void replaced();
     // Proxy shutdown: say goodbye and close.
@@ -55,6 +59,8 @@ private:
     bool admit(const QByteArray &id, bool isUpgrade);
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
+    void chargeWebSocketBytes(qint64 bytes);
+    void onThrottleEnd();
     void onDisconnected();
     bool send(const protocol::Message &message);
     // Sends a request or upgrade that admit() let through; if the client's channel is congested
@@ -68,6 +74,12 @@ private:
     State m_state = State::AwaitingRegistration;
     QString m_label;
     std::unique_ptr<util::RateLimiter> m_rateLimiter; // from the bus once registered: shared across instances
+    // Visitors' WebSocket bytes towards this tunnel (--ws-rate); null without a limit. Counted here
+    // only: a tunnel lives on one instance at a time.
+    std::unique_ptr<util::TokenBucket> m_wsBytes;
+    double m_wsBytesOwed = 0; // taken past the bucket while throttled
+    bool m_wsThrottled = false;
+    QBasicTimer m_throttleTimer;
     QHash<QByteArray, qint64> m_pending; // HTTP request or WebSocket upgrade id → when it was sent (monotonic ms)
     QSet<QByteArray> m_upgrades;         // ids in m_pending that are WebSocket upgrades
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel

@@ -5,6 +5,8 @@
 #include <QCryptographicHash>
 #include <QRandomGenerator>
 
+#include <algorithm>
+
 namespace keyhole::websocket::handshake {
 
 namespace {
@@ -20,6 +22,15 @@ QByteArray refusal(int status, const QByteArray &reasonPhrase, const QString &er
     out += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size())
         + "\r\nConnection: close\r\n\r\n" + body;
     return out;
+}
+
+// RFC 9110 5.6.2: a subprotocol name is a token; anything else (CR, LF, spaces) never reaches the head.
+bool isToken(const QByteArray &text)
+{
+    static const QByteArray kSpecials = QByteArrayLiteral("!#$%&'*+-.^_`|~");
+    return !text.isEmpty() && std::all_of(text.cbegin(), text.cend(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || kSpecials.contains(c);
+    });
 }
 
 bool isValidKey(const QByteArray &key)
@@ -85,7 +96,7 @@ QString checkServerResponse(const http::ResponseHead &head, const QByteArray &ke
     return {};
 }
 
-ServerAnswer answerClientRequest(const http::RequestHead &head)
+ServerAnswer answerClientRequest(const http::RequestHead &head, const QByteArray &subprotocol)
 {
     ServerAnswer answer;
     auto refuse = [&answer](int status, const QByteArray &phrase, const QString &error) {
@@ -108,7 +119,10 @@ ServerAnswer answerClientRequest(const http::RequestHead &head)
 
     answer.status = 101;
     answer.bytes = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Accept: " + acceptFor(key) + "\r\n\r\n";
+                   "Sec-WebSocket-Accept: " + acceptFor(key) + "\r\n";
+    if (isToken(subprotocol) && http::headerHasToken(head.headers, "Sec-WebSocket-Protocol", subprotocol))
+        answer.bytes += "Sec-WebSocket-Protocol: " + subprotocol + "\r\n";
+    answer.bytes += "\r\n";
     return answer;
 }
 

@@ -6,8 +6,8 @@
 #include <QString>
 #include <QUrl>
 
-// The RFC 6455 opening handshake (section 4), both ends. No extensions and no subprotocols are
-// offered or accepted: the control channel needs neither.
+// The RFC 6455 opening handshake (section 4), both ends. No extensions are offered or accepted, and
+// the control channel uses no subprotocol; a visitor's WebSocket gets the one its service chose.
 namespace keyhole::websocket::handshake {
 
 // 16 random bytes, base64: a fresh Sec-WebSocket-Key.
@@ -26,7 +26,9 @@ struct ServerAnswer {
     QByteArray bytes;  // the whole response to write
     QString error;     // why the request was refused
 };
-// The server's answer to an upgrade request, already parsed.
-ServerAnswer answerClientRequest(const http::RequestHead &head);
+// The server's answer to an upgrade request, already parsed. `subprotocol` (the one the service
+// behind us chose) is named in the 101 only if the client offered it, as a server may not pick one
+// the client did not ask for (RFC 6455 4.2.2).
+ServerAnswer answerClientRequest(const http::RequestHead &head, const QByteArray &subprotocol = {});
 
 } // namespace keyhole::websocket::handshake

@@ -43,13 +43,17 @@ WebSocketChannel::WebSocketChannel(QTcpSocket *socket, Role role, const QByteArr
     , m_socket(socket)
     , m_role(role)
     , m_decoder(role, kDefaultMaxIncomingMessageBytes)
+    , m_pauseWhenCongested(role == Role::Server)
 {
     m_socket->setParent(this);
     // Messages are written whole and coalesced per event-loop pass; Nagle would only hold back the
     // tail of a large one until the peer's (delayed) ACK.
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    // Bounded: while we do not read (paused, or our output is backed up) Qt stops pulling from the
+    // kernel once this much is buffered, and TCP pushes back on the peer.
+    m_socket->setReadBufferSize(kDefaultReadBufferBytes);
     connect(m_socket, &QTcpSocket::readyRead, this, &WebSocketChannel::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &WebSocketChannel::bytesWritten);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &WebSocketChannel::onBytesWritten);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &WebSocketChannel::onSocketError);
     connect(m_socket, &QTcpSocket::disconnected, this, &WebSocketChannel::onSocketDisconnected);
     if (!alreadyRead.isEmpty())
@@ -83,6 +87,24 @@ QHostAddress WebSocketChannel::peerAddress() const
 
 bool WebSocketChannel::sendBinaryMessage(const QByteArray &payload)
 {
+    return sendMessage(Opcode::Binary, payload);
+}
+
+bool WebSocketChannel::sendBinaryMessageEvenIfFull(const QByteArray &payload)
+{
+    if (m_state != State::Open)
+        return false;
+    writeFrame(Opcode::Binary, payload);
+    return true;
+}
+
+bool WebSocketChannel::sendTextMessage(const QByteArray &utf8)
+{
+    return sendMessage(Opcode::Text, utf8);
+}
+
+bool WebSocketChannel::sendMessage(Opcode opcode, const QByteArray &payload)
+{
     if (m_state != State::Open)
         return false;
     if (m_socket->bytesToWrite() > m_maxOutgoingBytes) {
@@ -90,8 +112,54 @@ bool WebSocketChannel::sendBinaryMessage(const QByteArray &payload)
                   static_cast<long long>(m_maxOutgoingBytes), static_cast<long long>(payload.size()));
         return false;
     }
-    writeFrame(Opcode::Binary, payload);
+    writeFrame(opcode, payload);
     return true;
+}
+
+void WebSocketChannel::setReadingPaused(bool paused)
+{
+    if (m_readPaused == paused)
+        return;
+    m_readPaused = paused;
+    if (!paused)
+        resumeSoon();
+}
+
+void WebSocketChannel::resumeSoon()
+{
+    // Queued: the caller may be inside one of our signals, or about to delete us.
+    if (m_resumeQueued || m_state == State::Closed)
+        return;
+    m_resumeQueued = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_resumeQueued = false;
+            onReadyRead();
+        },
+        Qt::QueuedConnection);
+}
+
+bool WebSocketChannel::readingBlocked()
+{
+    if (!m_outputCongested && m_socket->bytesToWrite() > m_highWater)
+        m_outputCongested = true;
+    return m_readPaused || (m_pauseWhenCongested && m_outputCongested);
+}
+
+void WebSocketChannel::onBytesWritten(qint64 bytes)
+{
+    m_lastProgress.start();
+    if (m_outputCongested && m_socket->bytesToWrite() <= m_highWater / 4) {
+        m_outputCongested = false;
+        if (m_pongOwed && m_state == State::Open)
+            writeFrame(Opcode::Pong, m_owedPong);
+        m_pongOwed = false;
+        m_owedPong.clear();
+        resumeSoon();
+        Q_EMIT outputDrained();
+    }
+    Q_EMIT bytesWritten(bytes);
 }
 
 bool WebSocketChannel::ping(const QByteArray &payload)
@@ -109,6 +177,8 @@ void WebSocketChannel::close(quint16 code, const QString &reason)
     m_state = State::Closing;
     writeClose(code, reason);
     m_closeTimer.start(m_closeTimeoutMs, this);
+    // The peer's Close must be read to end the handshake; whatever comes before it is still delivered.
+    setReadingPaused(false);
 }
 
 void WebSocketChannel::abort()
@@ -120,6 +190,17 @@ void WebSocketChannel::abort()
 }
 
 void WebSocketChannel::writeFrame(Opcode opcode, const QByteArray &payload)
+{
+    if (m_sendTimeoutMs > 0 && !m_sendTimer.isActive()) {
+        m_lastProgress.start();
+        m_sendTimer.start(m_sendTimeoutMs, this);
+    }
+    writeFrameBytes(opcode, payload);
+    if (!m_outputCongested && m_socket->bytesToWrite() > m_highWater)
+        m_outputCongested = true;
+}
+
+void WebSocketChannel::writeFrameBytes(Opcode opcode, const QByteArray &payload)
 {
     char header[kMaxFrameHeaderBytes];
     if (m_role == Role::Server) {
@@ -165,7 +246,7 @@ void WebSocketChannel::writeClose(quint16 code, const QString &reason)
 
 void WebSocketChannel::onReadyRead()
 {
-    if (m_state != State::Closed)
+    if (m_state != State::Closed && !readingBlocked())
         processMessages();
 }
 
@@ -182,7 +263,8 @@ void WebSocketChannel::processMessages()
     const qint64 available = m_socket->bytesAvailable();
     if (available > 0 && available <= kWholeReadBytes)
         m_decoder.feed(m_socket->read(available));
-    while (m_state != State::Closed && !m_closeReceived) {
+    // Every message may make output (a pong) or make the owner pause: look before each one.
+    while (m_state != State::Closed && !m_closeReceived && !readingBlocked()) {
         // Reads the socket only as far as each message needs, straight into the message.
         std::optional<Message> message = m_decoder.next(m_socket);
         if (!message) {
@@ -198,8 +280,14 @@ void WebSocketChannel::processMessages()
             Q_EMIT textMessageReceived(message->text);
             break;
         case Opcode::Ping:
-            if (m_state == State::Open)
+            if (m_state != State::Open)
+                break;
+            if (m_outputCongested) { // RFC 6455 5.5.3: answering the latest ping is enough
+                m_pongOwed = true;
+                m_owedPong = message->payload;
+            } else {
                 writeFrame(Opcode::Pong, message->payload);
+            }
             break;
         case Opcode::Pong:
             Q_EMIT pong(message->payload);
@@ -239,6 +327,8 @@ void WebSocketChannel::failConnection(quint16 code, const QString &why)
                                      << code << "-" << why;
     if (m_errorString.isEmpty())
         m_errorString = QStringLiteral("WebSocket protocol error: %1").arg(why);
+    if (m_violationCode == 0)
+        m_violationCode = code;
     m_state = State::Closing;
     writeClose(code, why);
     if (!m_closeTimer.isActive())
@@ -248,6 +338,23 @@ void WebSocketChannel::failConnection(quint16 code, const QString &why)
 
 void WebSocketChannel::timerEvent(QTimerEvent *event)
 {
+    if (event->timerId() == m_sendTimer.timerId()) {
+        m_sendTimer.stop();
+        if (m_state == State::Closed || m_socket->bytesToWrite() == 0)
+            return; // all out: the timer runs again with the next write
+        const qint64 quiet = m_lastProgress.elapsed();
+        if (quiet < m_sendTimeoutMs) {
+            m_sendTimer.start(int(m_sendTimeoutMs - quiet), this);
+            return;
+        }
+        qCWarning(lcWebSocket).noquote() << "the WebSocket peer" << m_socket->peerAddress().toString() << "took none of"
+                                         << m_socket->bytesToWrite() << "bytes for" << m_sendTimeoutMs
+                                         << "ms: disconnected";
+        if (m_errorString.isEmpty())
+            m_errorString = QStringLiteral("the peer stopped reading");
+        abort();
+        return;
+    }
     if (event->timerId() != m_closeTimer.timerId()) {
         QObject::timerEvent(event);
         return;
@@ -274,6 +381,7 @@ void WebSocketChannel::onSocketDisconnected()
         return;
     m_state = State::Closed;
     m_closeTimer.stop();
+    m_sendTimer.stop();
     if (!m_closeReceived)
         m_closeCode = CloseAbnormal;
     Q_EMIT disconnected();

@@ -67,6 +67,21 @@ private Q_SLOTS:
         QVERIFY(parseProxyCommandLine({"keyhole-proxy"}).config->redisUrl.isEmpty());
     }
 
+    void testWebSocketFlowFlags()
+    {
+        const ParsedCommandLine defaults = parseProxyCommandLine({"keyhole-proxy"});
+        QVERIFY(defaults.config);
+        QCOMPARE(defaults.config->sendTimeoutMs, 30000);
+        QCOMPARE(defaults.config->wsBytesPerSec, qint64(0));
+        QCOMPARE(defaults.config->rateLimitPerSec, 1000.0);
+        QCOMPARE(defaults.config->rateBurst, 5000.0);
+        const ParsedCommandLine parsed =
+            parseProxyCommandLine({"keyhole-proxy", "--send-timeout", "3", "--ws-rate", "1048576"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->sendTimeoutMs, 3000);
+        QCOMPARE(parsed.config->wsBytesPerSec, qint64(1048576));
+    }
+
     void testErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -86,6 +101,8 @@ private Q_SLOTS:
         QTest::newRow("redis over tls") << QStringList{"--redis", "rediss://h:6380"} << "TLS";
         QTest::newRow("bad instance id") << QStringList{"--instance-id", "a-b"} << "--instance-id";
         QTest::newRow("bad redis ttl") << QStringList{"--redis-ttl", "0"} << "--redis-ttl";
+        QTest::newRow("zero send timeout") << QStringList{"--send-timeout", "0"} << "--send-timeout";
+        QTest::newRow("negative ws rate") << QStringList{"--ws-rate", "-1"} << "--ws-rate";
     }
 
     void testErrors()

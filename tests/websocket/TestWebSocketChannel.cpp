@@ -4,6 +4,7 @@
 #include "websocket/WebSocketChannel.h"
 #include "websocket/WebSocketConnector.h"
 
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -155,6 +156,9 @@ private Q_SLOTS:
     void testUnmaskedClientFrameIs1002();
     void testCloseTimesOutAndAborts();
     void testOutgoingBound();
+    void testPeerThatTakesNothingIsCutAfterTheSendTimeout();
+    void testPausedChannelReadsNothingUntilResumed();
+    void testServerStopsReadingWhileItsOutputIsBackedUp();
 };
 
 void TestWebSocketChannel::testOurClientAgainstQWebSocketServer()
@@ -458,6 +462,95 @@ void TestWebSocketChannel::testOutgoingBound()
     QVERIFY(accepted < 1000);
     QVERIFY(channel->bytesToWrite() > 1024 * 1024);
     QVERIFY(channel->isOpen()); // refused, not closed: the caller decides
+    // What must not be lost still goes out, past the bound.
+    const qint64 before = channel->bytesToWrite();
+    QVERIFY(channel->sendBinaryMessageEvenIfFull("teardown"));
+    QCOMPARE(channel->bytesToWrite(), before + 2 + 8);
+}
+
+void TestWebSocketChannel::testPeerThatTakesNothingIsCutAfterTheSendTimeout()
+{
+    OurServer server;
+    server.echo = false;
+    QTcpSocket raw; // never reads
+    raw.setReadBufferSize(1);
+    raw.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(raw.waitForConnected(5000));
+    raw.write(handshake::clientRequest(QUrl(QStringLiteral("ws://127.0.0.1/")), handshake::generateKey(), {}));
+    QTRY_COMPARE(server.channels.size(), 1);
+    QPointer<WebSocketChannel> channel = server.channels.first();
+    channel->setSendTimeout(300);
+    QSignalSpy disconnected(channel.data(), &WebSocketChannel::disconnected);
+    // More than the kernel's buffers take on loopback: some of it stays pending.
+    const QByteArray chunk(1024 * 1024, 'x');
+    for (int i = 0; i < 48 && channel->sendBinaryMessage(chunk); ++i) {
+    }
+    QVERIFY(channel->bytesToWrite() > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, 15000);
+    QCOMPARE(channel->errorString(), QStringLiteral("the peer stopped reading"));
+}
+
+void TestWebSocketChannel::testPausedChannelReadsNothingUntilResumed()
+{
+    OurServer server;
+    server.echo = false;
+    std::unique_ptr<WebSocketChannel> client(dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.port())), this));
+    QVERIFY(client);
+    QTRY_COMPARE(server.channels.size(), 1);
+    WebSocketChannel *channel = server.channels.first();
+    QList<QByteArray> received;
+    connect(channel, &WebSocketChannel::binaryMessageReceived, this, [&](const QByteArray &m) { received << m; });
+    channel->setReadingPaused(true);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(client->sendBinaryMessage(QByteArray::number(i)));
+    QTest::qWait(300);
+    QVERIFY(received.isEmpty());
+    channel->setReadingPaused(false);
+    QTRY_COMPARE(received, (QList<QByteArray>{"0", "1", "2"}));
+}
+
+void TestWebSocketChannel::testServerStopsReadingWhileItsOutputIsBackedUp()
+{
+    OurServer server;
+    server.echo = false;
+    QTcpSocket raw; // sends pings, never reads the pongs
+    raw.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(raw.waitForConnected(5000));
+    raw.write(handshake::clientRequest(QUrl(QStringLiteral("ws://127.0.0.1/")), handshake::generateKey(), {}));
+    QTRY_COMPARE(server.channels.size(), 1);
+    QTRY_VERIFY(raw.bytesAvailable() > 0);
+    raw.readAll(); // the 101
+    raw.setReadBufferSize(1);
+    WebSocketChannel *channel = server.channels.first();
+    channel->setHighWaterMark(64 * 1024);
+    QSignalSpy drained(channel, &WebSocketChannel::outputDrained);
+    QByteArray ping("\x89\xFD\0\0\0\0", 6); // masked (all-zero key), 125 bytes
+    ping.append(125, 'p');
+    QByteArray chunk;
+    while (chunk.size() < 1024 * 1024)
+        chunk.append(ping);
+    qint64 taken = 0;
+    connect(&raw, &QTcpSocket::bytesWritten, this, [&](qint64 n) { taken += n; });
+    // Offer 256 MiB: the server must stop taking them long before, with its own output bounded.
+    QElapsedTimer stall;
+    stall.start();
+    qint64 lastTaken = -1;
+    while (taken < (256 << 20) && stall.elapsed() < 1000) {
+        if (raw.bytesToWrite() < 256 * 1024)
+            raw.write(chunk);
+        QTest::qWait(1);
+        if (taken != lastTaken) {
+            lastTaken = taken;
+            stall.restart();
+        }
+    }
+    QVERIFY2(taken < (256 << 20), "the server read every ping");
+    QVERIFY(channel->isCongested());
+    QVERIFY2(channel->bytesToWrite() < 1024 * 1024,
+             qPrintable(QStringLiteral("%1 bytes of pongs queued").arg(channel->bytesToWrite())));
+    // Reading the pongs lets the server go on.
+    raw.setReadBufferSize(0);
+    QTRY_VERIFY_WITH_TIMEOUT(drained.size() > 0, 10000);
 }
 
 QTEST_GUILESS_MAIN(TestWebSocketChannel)

@@ -55,6 +55,8 @@ private Q_SLOTS:
     void testBadServerResponses();
     void testResponseHeadEndsWhereFramesBegin();
     void testServerAcceptsValidRequest();
+    void testServerNamesTheServicesSubprotocol_data();
+    void testServerNamesTheServicesSubprotocol();
     void testServerRefusals_data();
     void testServerRefusals();
 };
@@ -169,6 +171,32 @@ void TestWebSocketHandshake::testServerAcceptsValidRequest()
     QCOMPARE(head.status, 101);
     QCOMPARE(http::headerValue(head.headers, "Sec-WebSocket-Accept"), kRfcAccept);
     QCOMPARE(handshake::checkServerResponse(head, kRfcKey), QString());
+}
+
+void TestWebSocketHandshake::testServerNamesTheServicesSubprotocol_data()
+{
+    QTest::addColumn<QByteArray>("offered");
+    QTest::addColumn<QByteArray>("chosen");
+    QTest::addColumn<QByteArray>("answered");
+    QTest::newRow("offered") << QByteArray("chat.v1, chat.v2") << QByteArray("chat.v2") << QByteArray("chat.v2");
+    QTest::newRow("none chosen") << QByteArray("chat.v1") << QByteArray() << QByteArray();
+    QTest::newRow("not offered") << QByteArray("chat.v1") << QByteArray("evil") << QByteArray();
+    QTest::newRow("nothing offered") << QByteArray() << QByteArray("chat.v1") << QByteArray();
+    QTest::newRow("not a token") << QByteArray("a") << QByteArray("a\r\nSet-Cookie: x=1") << QByteArray();
+}
+
+void TestWebSocketHandshake::testServerNamesTheServicesSubprotocol()
+{
+    QFETCH(QByteArray, offered);
+    QFETCH(QByteArray, chosen);
+    QFETCH(QByteArray, answered);
+    const QByteArray extra = offered.isEmpty() ? QByteArray() : "Sec-WebSocket-Protocol: " + offered + "\r\n";
+    const auto answer = handshake::answerClientRequest(parseRequest(goodRequest(extra)), chosen);
+    QCOMPARE(answer.status, 101);
+    const http::ResponseHead head = parseResponse(answer.bytes);
+    QCOMPARE(head.status, 101);
+    QCOMPARE(http::headerValue(head.headers, "Sec-WebSocket-Protocol"), answered);
+    QCOMPARE(head.headers.size(), 3 + (answered.isEmpty() ? 0 : 1));
 }
 
 void TestWebSocketHandshake::testServerRefusals_data()

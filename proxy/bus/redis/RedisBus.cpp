@@ -169,8 +169,8 @@ crypto::ReplayCache *RedisBus::sharedReplayCache()
 
 bool RedisBus::congestedFor(const QString &label) const
 {
-    if (m_ownership->sink(label))
-        return false;
+    if (const TunnelSink *sink = m_ownership->sink(label))
+        return sink->congested();
     return m_flow->congested(m_lastOwner.value(label).instance);
 }
 
