@@ -43,7 +43,13 @@ struct Flags {
     QCommandLineOption maxUrl{"max-url-bytes", "Longest request target in bytes (414 beyond).", "BYTES", "8192"};
     QCommandLineOption idleTimeout{"idle-timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS",
                                    "60"};
-    QCommandLineOption maxConnections{"max-connections", "Most visitor connections at once.", "N", "10000"};
+    QCommandLineOption sendTimeout{"send-timeout",
+                                   "Seconds a visitor may take none of an answer's bytes before it is cut.",
+                                   "SECONDS", "60"};
+    QCommandLineOption maxConnections{"max-connections",
+                                      "Most open sockets at once: visitor connections and WebSockets, client "
+                                      "control channels and TLS handshakes (each takes a file descriptor).",
+                                      "N", "10000"};
     QCommandLineOption maxPending{"max-pending", "Most unanswered requests per tunnel (503 beyond).", "N", "1000"};
     QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes (default: --max-body).",
                                     "BYTES"};
@@ -92,7 +98,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     Flags f;
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
+                       f.sendTimeout, f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst, f.pingInterval, f.tunnelTimeout,
                        f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
 
     ParsedCommandLine result;
@@ -171,6 +177,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         {f.maxHeaders, 1, 10000, 1, [&](double v) { config.maxHeaders = int(v); }},
         {f.maxUrl, 64, 1 << 20, 1, [&](double v) { config.maxUrlBytes = qsizetype(v); }},
         {f.idleTimeout, 1, 3600, 1000, [&](double v) { config.idleTimeoutMs = int(v); }},
+        {f.sendTimeout, 1, 3600, 1000, [&](double v) { config.sendTimeoutMs = int(v); }},
         {f.maxConnections, 1, 1'000'000, 1, [&](double v) { config.maxConnections = int(v); }},
         {f.maxPending, 1, 1'000'000, 1, [&](double v) { config.maxPendingPerTunnel = int(v); }},
         {f.maxWebSockets, 1, 1'000'000, 1, [&](double v) { config.maxWebSocketsPerTunnel = int(v); }},

@@ -26,7 +26,8 @@ struct ProxyConfig {
     int maxHeaders = 100;
     qsizetype maxUrlBytes = 8 * 1024;
     int idleTimeoutMs = 60'000;
-    int maxConnections = 10'000;
+    int sendTimeoutMs = 60'000; // a visitor that takes none of its answer for this long is cut
+    int maxConnections = 10'000; // every socket: visitors, WebSockets, control channels, TLS handshakes
     int maxPendingPerTunnel = 1'000;
     qint64 maxWsMessageBytes = 512'000; // --max-ws-message; defaults to the body limit
     int maxWebSocketsPerTunnel = 256;

@@ -1,0 +1,118 @@
+#include "net/ProxyListener.h"
+
+#include "net/ConnectionBudget.h"
+#include "util/Logging.h"
+
+#include <QSslSocket>
+
+namespace keyhole::proxy {
+
+namespace {
+constexpr int kResumeBackstopMs = 200; // for descriptors freed by something we do not count
+constexpr qint64 kLogIntervalMs = 1000;
+} // namespace
+
+ProxyListener::ProxyListener(ConnectionBudget *budget, QObject *parent)
+    : QTcpServer(parent)
+    , m_budget(budget)
+{
+    m_resumeBackstop.setSingleShot(true);
+    m_resumeBackstop.setInterval(kResumeBackstopMs);
+    connect(&m_resumeBackstop, &QTimer::timeout, this, &ProxyListener::resume);
+    connect(m_budget, &ConnectionBudget::released, this, &ProxyListener::resume);
+    connect(this, &QTcpServer::acceptError, this, &ProxyListener::onAcceptError);
+}
+
+void ProxyListener::setTls(const QSslConfiguration &tls, int handshakeTimeoutMs)
+{
+    m_tls = tls;
+    m_handshakeTimeoutMs = handshakeTimeoutMs;
+}
+
+bool ProxyListener::mayLog()
+{
+    if (m_lastLog.isValid() && m_lastLog.elapsed() < kLogIntervalMs) {
+        ++m_unlogged;
+        return false;
+    }
+    m_lastLog.start();
+    return true;
+}
+
+void ProxyListener::incomingConnection(qintptr descriptor)
+{
+    QTcpSocket *socket = m_tls ? new QSslSocket(this) : new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        qCWarning(lcProxy) << "cannot take an accepted socket:" << socket->errorString();
+        delete socket;
+        return;
+    }
+    if (!m_budget->admit(socket)) {
+        if (mayLog()) {
+            qCWarning(lcProxy).nospace() << "refusing a connection from " << socket->peerAddress().toString()
+                                         << ": " << m_budget->used() << " sockets open (--max-connections)"
+                                         << (m_unlogged > 0 ? QStringLiteral(", %1 more refused").arg(m_unlogged)
+                                                            : QString());
+            m_unlogged = 0;
+        }
+        socket->abort();
+        delete socket;
+        return;
+    }
+    if (m_tls)
+        startHandshake(socket);
+    else
+        Q_EMIT connectionReady(socket);
+}
+
+void ProxyListener::startHandshake(QTcpSocket *plain)
+{
+    auto *socket = static_cast<QSslSocket *>(plain);
+    socket->setSslConfiguration(*m_tls);
+    connect(socket, &QSslSocket::encrypted, this, [this, socket] {
+        disconnect(socket, nullptr, this, nullptr);
+        Q_EMIT connectionReady(socket);
+    });
+    connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] {
+        qCDebug(lcProxy) << "TLS handshake with" << socket->peerAddress().toString()
+                         << "failed:" << socket->errorString();
+        disconnect(socket, nullptr, this, nullptr);
+        socket->abort();
+        socket->deleteLater();
+    });
+    // A peer that never finishes its handshake holds a descriptor and a slot: not for long.
+    QTimer::singleShot(m_handshakeTimeoutMs, socket, [socket] {
+        if (socket->isEncrypted() || socket->state() == QAbstractSocket::UnconnectedState)
+            return;
+        qCDebug(lcProxy) << "TLS handshake with" << socket->peerAddress().toString() << "timed out";
+        socket->abort();
+        socket->deleteLater();
+    });
+    socket->startServerEncryption();
+}
+
+void ProxyListener::onAcceptError(QAbstractSocket::SocketError error)
+{
+    // QTcpServer has paused accepting (it does on every error but EAGAIN). Out of descriptors is the
+    // usual cause; they come back as sockets close.
+    m_paused = true;
+    if (mayLog()) {
+        qCWarning(lcProxy).nospace() << "cannot accept connections: " << errorString() << " (" << error << "); "
+                                     << m_budget->used() << " sockets open; accepting again once one closes"
+                                     << (m_unlogged > 0 ? QStringLiteral(" (%1 more warnings)").arg(m_unlogged)
+                                                        : QString());
+        m_unlogged = 0;
+    }
+    m_resumeBackstop.start();
+}
+
+void ProxyListener::resume()
+{
+    if (!m_paused || !isListening())
+        return;
+    m_paused = false;
+    m_resumeBackstop.stop();
+    resumeAccepting();
+}
+
+} // namespace keyhole::proxy
