@@ -51,7 +51,7 @@ bool ProxyServer::start(QString *error)
     m_listener = new ProxyListener(m_budget, this);
     if (m_config.tlsEnabled() && !setUpTls(error))
         return false;
-    if (!m_listener->listen(m_config.listenAddress, m_config.listenPort)) {
+    if (!m_listener->start(m_config.listenAddress, m_config.listenPort)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.listenAddress.toString())
                      .arg(m_config.listenPort)
@@ -140,7 +140,7 @@ void ProxyServer::shutdown()
         return;
     m_stopping = true;
     qCInfo(lcProxy) << "shutting down: finishing" << m_visitors->pendingCount() << "requests in flight";
-    m_listener->close();
+    m_listener->stop();
     connect(m_visitors, &VisitorGateway::idle, this, &ProxyServer::finishShutdown, Qt::QueuedConnection);
     QTimer::singleShot(m_config.shutdownGraceMs, this, &ProxyServer::finishShutdown);
     m_visitors->beginShutdown();

@@ -3,13 +3,22 @@
 #include "net/ConnectionBudget.h"
 #include "util/Logging.h"
 
+#include <QSocketNotifier>
 #include <QSslSocket>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#endif
 
 namespace keyhole::proxy {
 
 namespace {
 constexpr int kResumeBackstopMs = 200; // for descriptors freed by something we do not count
 constexpr qint64 kLogIntervalMs = 1000;
+constexpr int kAcceptBatch = 64; // then let the event loop serve the connections we have
 } // namespace
 
 ProxyListener::ProxyListener(ConnectionBudget *budget, QObject *parent)
@@ -27,6 +36,53 @@ void ProxyListener::setTls(const QSslConfiguration &tls, int handshakeTimeoutMs)
 {
     m_tls = tls;
     m_handshakeTimeoutMs = handshakeTimeoutMs;
+}
+
+bool ProxyListener::start(const QHostAddress &address, quint16 port)
+{
+    if (!listen(address, port))
+        return false;
+#ifdef Q_OS_UNIX
+    pauseAccepting(); // for good: QTcpServer's notifier stays off, ours takes over
+    m_notifier = new QSocketNotifier(socketDescriptor(), QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &ProxyListener::acceptPending);
+#endif
+    return true;
+}
+
+void ProxyListener::stop()
+{
+    delete m_notifier; // before its descriptor is closed
+    m_notifier = nullptr;
+    m_resumeBackstop.stop();
+    close();
+}
+
+void ProxyListener::acceptPending()
+{
+#ifdef Q_OS_UNIX
+    for (int i = 0; i < kAcceptBatch; ++i) {
+        const int descriptor = ::accept4(int(socketDescriptor()), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (descriptor >= 0) {
+            incomingConnection(descriptor);
+            continue;
+        }
+        const int error = errno;
+        switch (error) {
+        case EINTR:
+        case ECONNABORTED: // the peer left while waiting in the backlog
+            continue;
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return;
+        default: // EMFILE, ENFILE, ENOBUFS, ENOMEM; anything else would fail again at once just the same
+            outOfDescriptors(QString::fromLocal8Bit(std::strerror(error)));
+            return;
+        }
+    }
+#endif
 }
 
 bool ProxyListener::mayLog()
@@ -49,7 +105,7 @@ void ProxyListener::incomingConnection(qintptr descriptor)
     }
     if (!m_budget->admit(socket)) {
         if (mayLog()) {
-            qCWarning(lcProxy).nospace() << "refusing a connection from " << socket->peerAddress().toString()
+            qCWarning(lcProxy).nospace().noquote() << "refusing a connection from " << socket->peerAddress().toString()
                                          << ": " << m_budget->used() << " sockets open (--max-connections)"
                                          << (m_unlogged > 0 ? QStringLiteral(", %1 more refused").arg(m_unlogged)
                                                             : QString());
@@ -91,16 +147,24 @@ void ProxyListener::startHandshake(QTcpSocket *plain)
     socket->startServerEncryption();
 }
 
-void ProxyListener::onAcceptError(QAbstractSocket::SocketError error)
+void ProxyListener::onAcceptError(QAbstractSocket::SocketError)
 {
-    // QTcpServer has paused accepting (it does on every error but EAGAIN). Out of descriptors is the
-    // usual cause; they come back as sockets close.
+    // Where QTcpServer accepts (not POSIX), it has paused accepting: the same remedy.
+    outOfDescriptors(errorString());
+}
+
+void ProxyListener::outOfDescriptors(const QString &reason)
+{
+    // Out of descriptors is the usual cause; they come back as sockets close. Until then the pending
+    // connections wait in the kernel's backlog.
     m_paused = true;
+    if (m_notifier)
+        m_notifier->setEnabled(false);
     if (mayLog()) {
-        qCWarning(lcProxy).nospace() << "cannot accept connections: " << errorString() << " (" << error << "); "
-                                     << m_budget->used() << " sockets open; accepting again once one closes"
-                                     << (m_unlogged > 0 ? QStringLiteral(" (%1 more warnings)").arg(m_unlogged)
-                                                        : QString());
+        qCWarning(lcProxy).nospace().noquote()
+            << "cannot accept connections: " << reason << "; " << m_budget->used()
+            << " sockets open; accepting again once one closes"
+            << (m_unlogged > 0 ? QStringLiteral(" (%1 more warnings)").arg(m_unlogged) : QString());
         m_unlogged = 0;
     }
     m_resumeBackstop.start();
@@ -112,7 +176,10 @@ void ProxyListener::resume()
         return;
     m_paused = false;
     m_resumeBackstop.stop();
-    resumeAccepting();
+    if (m_notifier)
+        m_notifier->setEnabled(true);
+    else
+        resumeAccepting();
 }
 
 } // namespace keyhole::proxy

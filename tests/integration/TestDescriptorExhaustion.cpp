@@ -5,6 +5,7 @@
 #include "TestSupport.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTcpSocket>
@@ -25,13 +26,25 @@ bool healthAnswers(quint16 port, int timeoutMs)
     socket.connectToHost(QHostAddress::LocalHost, port);
     socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     QByteArray answer;
-    QTest::qWaitFor(
+    const bool done = QTest::qWaitFor(
         [&] {
             answer += socket.readAll();
             return answer.contains("\r\n\r\n") || socket.state() == QAbstractSocket::UnconnectedState;
         },
         timeoutMs);
-    return answer.startsWith("HTTP/1.1 200");
+    return done && answer.startsWith("HTTP/1.1 200");
+}
+
+// User plus system CPU time of process `pid`, in clock ticks (-1 when unknown).
+qint64 cpuTicks(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray line = stat.readAll();
+    // Fields after the command name (which may hold spaces): state is the first, utime the 12th.
+    const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 12 ? fields[11].toLongLong() + fields[12].toLongLong() : -1;
 }
 } // namespace
 
@@ -48,7 +61,7 @@ private Q_SLOTS:
         ManagedProcess proxy(QStringLiteral("proxy"));
         QVERIFY2(proxy.start(prlimit, {QStringLiteral("--nofile=64:64"), proxyProgram(), QStringLiteral("--listen"),
                                        QStringLiteral("127.0.0.1:0"), QStringLiteral("--head-timeout"),
-                                       QStringLiteral("60")}),
+                                       QStringLiteral("60"), QStringLiteral("--send-timeout"), QStringLiteral("30")}),
                  qPrintable(proxy.errorString()));
         const QRegularExpressionMatch listening = proxy.waitForLine(kListening);
         QVERIFY2(listening.hasMatch(), qPrintable(proxy.errorString()));
@@ -64,6 +77,11 @@ private Q_SLOTS:
         }
         QTRY_VERIFY_WITH_TIMEOUT(proxy.stderrData().contains("cannot accept connections"), 10000);
         QVERIFY(!healthAnswers(port, 500));
+        // Waiting for descriptors costs no CPU: no accept() retried in a loop.
+        const qint64 before = cpuTicks(proxy.pid());
+        QTest::qWait(2000);
+        const qint64 spent = cpuTicks(proxy.pid()) - before;
+        QVERIFY2(before >= 0 && spent < 10, qPrintable(QStringLiteral("%1 ticks in 2 s").arg(spent)));
 
         // Some leave: the proxy accepts again by itself, the waiting ones and new ones.
         for (int i = 0; i < 40; ++i)
