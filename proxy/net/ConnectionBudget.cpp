@@ -1,6 +1,31 @@
 #include "net/ConnectionBudget.h"
 
+#include <QPointer>
+
 namespace keyhole::proxy {
+
+namespace {
+// A child of the counted socket that gives the slot back when the socket is destroyed (its
+// descriptor closed by then). A child rather than a connection to QObject::destroyed, which
+// QWebSocket removes with everything else when it lets go of the socket it was upgraded from.
+class Slot : public QObject
+{
+public:
+    Slot(ConnectionBudget *budget, QObject *socket)
+        : QObject(socket)
+        , m_budget(budget)
+    {
+    }
+    ~Slot() override
+    {
+        if (m_budget)
+            m_budget->giveBack();
+    }
+
+private:
+    QPointer<ConnectionBudget> m_budget;
+};
+} // namespace
 
 ConnectionBudget::ConnectionBudget(int capacity, QObject *parent)
     : QObject(parent)
@@ -12,8 +37,7 @@ bool ConnectionBudget::admit(QObject *socket)
 {
     if (!tryTake())
         return false;
-    // The socket's descriptor is closed by the time QObject::destroyed is emitted.
-    connect(socket, &QObject::destroyed, this, &ConnectionBudget::giveBack);
+    new Slot(this, socket);
     return true;
 }
 

@@ -206,9 +206,12 @@ private Q_SLOTS:
         QCOMPARE(webSocket.state(), QAbstractSocket::ConnectedState);
         QCOMPARE(client->socket().state(), QAbstractSocket::ConnectedState);
 
-        // A closed WebSocket gives its slot back.
+        // A closed WebSocket gives its slot back, and so does a control channel.
         webSocket.close();
         QTRY_COMPARE(healthValue("sockets"), 3);
+        QCOMPARE(idle.socket.state(), QAbstractSocket::ConnectedState); // its slot is not the one freed
+        client->socket().close();
+        QTRY_COMPARE(healthValue("sockets"), 2);
     }
 
     void testTlsHandshakesCountAndTimeOut()
