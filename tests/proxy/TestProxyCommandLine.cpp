@@ -38,6 +38,14 @@ private Q_SLOTS:
         QVERIFY(!parsed.config->isTrustedProxy(QHostAddress("192.0.2.2")));
     }
 
+    void testSendTimeout()
+    {
+        QCOMPARE(parseProxyCommandLine({QStringLiteral("keyhole-proxy")}).config->sendTimeoutMs, 60000);
+        const ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy", "--send-timeout", "5"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->sendTimeoutMs, 5000);
+    }
+
     void testRedisFlags()
     {
         const ParsedCommandLine parsed = parseProxyCommandLine(
@@ -66,6 +74,7 @@ private Q_SLOTS:
         QTest::newRow("redis not a url") << QStringList{"--redis", "localhost:6379"} << "--redis";
         QTest::newRow("redis over tls") << QStringList{"--redis", "rediss://h:6380"} << "TLS";
         QTest::newRow("bad instance id") << QStringList{"--instance-id", "a-b"} << "--instance-id";
+        QTest::newRow("zero send timeout") << QStringList{"--send-timeout", "0"} << "--send-timeout";
         QTest::newRow("bad redis ttl") << QStringList{"--redis-ttl", "0"} << "--redis-ttl";
     }
 
