@@ -32,6 +32,11 @@ ProxyListener::ProxyListener(ConnectionBudget *budget, QObject *parent)
     connect(this, &QTcpServer::acceptError, this, &ProxyListener::onAcceptError);
 }
 
+ProxyListener::~ProxyListener()
+{
+    delete m_notifier; // before QTcpServer closes its descriptor
+}
+
 void ProxyListener::setTls(const QSslConfiguration &tls, int handshakeTimeoutMs)
 {
     m_tls = tls;

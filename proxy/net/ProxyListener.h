@@ -28,6 +28,7 @@ class ProxyListener : public QTcpServer
 
 public:
     ProxyListener(ConnectionBudget *budget, QObject *parent = nullptr);
+    ~ProxyListener() override;
 
     void setTls(const QSslConfiguration &tls, int handshakeTimeoutMs);
     // listen() and close() with our own accepting; false (see errorString()) when it cannot listen.
