@@ -47,7 +47,14 @@ struct Flags {
     QCommandLineOption maxUrl{"max-url-bytes", "Longest request target in bytes (414 beyond).", "BYTES", "8192"};
     QCommandLineOption idleTimeout{"idle-timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS",
                                    "60"};
-    QCommandLineOption maxConnections{"max-connections", "Most visitor connections at once.", "N", "10000"};
+    QCommandLineOption sendTimeout{"send-timeout",
+                                   "Seconds any peer (visitor, WebSocket, client) may take none of the bytes "
+                                   "we have for it before it is cut.",
+                                   "SECONDS", "60"};
+    QCommandLineOption maxConnections{"max-connections",
+                                      "Most open sockets at once: visitor connections and WebSockets, client "
+                                      "control channels and TLS handshakes (each takes a file descriptor).",
+                                      "N", "10000"};
     QCommandLineOption maxPending{"max-pending", "Most unanswered requests per tunnel (503 beyond).", "N", "1000"};
     QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes (default: --max-body).",
                                     "BYTES"};
@@ -61,10 +68,6 @@ struct Flags {
                               "Bytes per second of visitors' WebSocket messages a tunnel may receive; "
                               "past it visitors are read more slowly (0 = no limit).",
                               "BYTES", "0"};
-    QCommandLineOption sendTimeout{"send-timeout",
-                                   "Seconds a WebSocket peer (visitor or client) may leave data unread "
-                                   "before it is disconnected.",
-                                   "SECONDS", "30"};
     QCommandLineOption pingInterval{"ping-interval", "Seconds without traffic before the proxy pings a client.",
                                     "SECONDS", "10"};
     QCommandLineOption tunnelTimeout{"tunnel-timeout", "Seconds of silence after which a tunnel is dropped.",
@@ -107,8 +110,9 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.pathRouting,
                        f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit, f.rateBurst,
-                       f.wsRate, f.sendTimeout, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat, f.redis, f.instanceId, f.redisTtl});
+                       f.sendTimeout, f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit,
+                       f.rateBurst, f.wsRate, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat,
+                       f.redis, f.instanceId, f.redisTtl});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -191,13 +195,13 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         {f.maxHeaders, 1, 10000, 1, [&](double v) { config.maxHeaders = int(v); }},
         {f.maxUrl, 64, 1 << 20, 1, [&](double v) { config.maxUrlBytes = qsizetype(v); }},
         {f.idleTimeout, 1, 3600, 1000, [&](double v) { config.idleTimeoutMs = int(v); }},
+        {f.sendTimeout, 1, 3600, 1000, [&](double v) { config.sendTimeoutMs = int(v); }},
         {f.maxConnections, 1, 1'000'000, 1, [&](double v) { config.maxConnections = int(v); }},
         {f.maxPending, 1, 1'000'000, 1, [&](double v) { config.maxPendingPerTunnel = int(v); }},
         {f.maxWebSockets, 1, 1'000'000, 1, [&](double v) { config.maxWebSocketsPerTunnel = int(v); }},
         {f.rateLimit, 0.001, 1e9, 1, [&](double v) { config.rateLimitPerSec = v; }},
         {f.rateBurst, 1, 1e9, 1, [&](double v) { config.rateBurst = v; }},
         {f.wsRate, 0, 1e12, 1, [&](double v) { config.wsBytesPerSec = qint64(v); }},
-        {f.sendTimeout, 1, 3600, 1000, [&](double v) { config.sendTimeoutMs = int(v); }},
         {f.pingInterval, 1, 3600, 1000, [&](double v) { config.pingIntervalMs = int(v); }},
         {f.tunnelTimeout, 2, 7200, 1000, [&](double v) { config.tunnelTimeoutMs = int(v); }},
         {f.registrationTimeout, 1, 600, 1000, [&](double v) { config.registrationTimeoutMs = int(v); }},

@@ -29,7 +29,9 @@ struct ProxyConfig {
     int maxHeaders = 100;
     qsizetype maxUrlBytes = 8 * 1024;
     int idleTimeoutMs = 60'000;
-    int maxConnections = 10'000;
+    // Any peer (visitor, visitor WebSocket, client) that takes none of its pending output for this long is cut.
+    int sendTimeoutMs = 60'000;
+    int maxConnections = 10'000; // every socket: visitors, WebSockets, control channels, TLS handshakes
     int maxPendingPerTunnel = 1'000;
     qint64 maxWsMessageBytes = 512'000; // --max-ws-message; defaults to the body limit
     int maxWebSocketsPerTunnel = 256;
@@ -39,7 +41,6 @@ struct ProxyConfig {
     // ...and at once: a dev server's page of 2,000 modules loads twice in a row without a 429.
     double rateBurst = 5'000;
     qint64 wsBytesPerSec = 0;      // visitor WebSocket bytes a tunnel may receive per second; 0 = no limit
-    int sendTimeoutMs = 30'000;    // a WebSocket peer that accepts no byte of pending output for this long is cut
     int pingIntervalMs = 10'000;
     int tunnelTimeoutMs = 30'000;
     int registrationTimeoutMs = 10'000;

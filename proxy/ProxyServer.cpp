@@ -4,6 +4,8 @@
 #include "bus/redis/RedisBus.h"
 #include "crypto/RegistrationVerifier.h"
 #include "http/VisitorGateway.h"
+#include "net/ConnectionBudget.h"
+#include "net/ProxyListener.h"
 #include "tunnel/AuthorizedKeys.h"
 #include "tunnel/ControlEndpoint.h"
 #include "tunnel/TunnelRegistry.h"
@@ -13,9 +15,7 @@
 #include <QFile>
 #include <QSslCertificate>
 #include <QSslKey>
-#include <QSslServer>
 #include <QSslSocket>
-#include <QTcpServer>
 #include <QTimer>
 
 namespace keyhole::proxy {
@@ -47,14 +47,11 @@ bool ProxyServer::start(QString *error)
         qCWarning(lcProxy) << "registration is open: any key may register a tunnel (use --authorized-keys to limit it)";
     }
 
-    if (m_config.tlsEnabled()) {
-        if (!setUpTls(error))
-            return false;
-    } else {
-        m_listener = new QTcpServer(this);
-    }
-    m_listener->setMaxPendingConnections(1024);
-    if (!m_listener->listen(m_config.listenAddress, m_config.listenPort)) {
+    m_budget = new ConnectionBudget(m_config.maxConnections, this);
+    m_listener = new ProxyListener(m_budget, this);
+    if (m_config.tlsEnabled() && !setUpTls(error))
+        return false;
+    if (!m_listener->start(m_config.listenAddress, m_config.listenPort)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.listenAddress.toString())
                      .arg(m_config.listenPort)
@@ -80,6 +77,7 @@ bool ProxyServer::start(QString *error)
     m_verifier = std::make_unique<crypto::RegistrationVerifier>(m_publicUrl.toString(), util::Clock::system());
     m_verifier->setSharedReplayCache(m_bus->sharedReplayCache());
     m_visitors = new VisitorGateway(m_config, m_publicUrl, m_bus, this);
+    m_visitors->setConnectionBudget(m_budget);
 
     TunnelContext context;
     context.config = &m_config;
@@ -92,7 +90,9 @@ bool ProxyServer::start(QString *error)
     m_control = new ControlEndpoint(context, this);
 
     connect(m_visitors, &VisitorGateway::controlChannelRequested, m_control, &ControlEndpoint::adopt);
-    connect(m_listener, &QTcpServer::pendingConnectionAvailable, this, &ProxyServer::onNewConnection);
+    connect(m_listener, &ProxyListener::connectionReady, this, [this](QTcpSocket *socket) {
+        m_visitors->acceptConnection(socket, m_config.tlsEnabled());
+    });
     return true;
 }
 
@@ -119,13 +119,8 @@ bool ProxyServer::setUpTls(QString *error)
     tls.setLocalCertificateChain(chain);
     tls.setPrivateKey(key);
     tls.setPeerVerifyMode(QSslSocket::VerifyNone); // visitors and clients don't present certificates
-    auto *server = new QSslServer(this);
-    server->setSslConfiguration(tls);
-    connect(server, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
-        qCDebug(lcProxy) << "TLS handshake with" << socket->peerAddress().toString()
-                         << "failed:" << socket->errorString();
-    });
-    m_listener = server;
+    // The handshake is part of the request's head: it gets the same time.
+    m_listener->setTls(tls, m_config.headTimeoutMs);
     return true;
 }
 
@@ -139,19 +134,13 @@ int ProxyServer::tunnelCount() const
     return m_registry ? m_registry->count() : 0;
 }
 
-void ProxyServer::onNewConnection()
-{
-    while (QTcpSocket *socket = m_listener->nextPendingConnection())
-        m_visitors->acceptConnection(socket, m_config.tlsEnabled());
-}
-
 void ProxyServer::shutdown()
 {
     if (m_stopping)
         return;
     m_stopping = true;
     qCInfo(lcProxy) << "shutting down: finishing" << m_visitors->pendingCount() << "requests in flight";
-    m_listener->close();
+    m_listener->stop();
     connect(m_visitors, &VisitorGateway::idle, this, &ProxyServer::finishShutdown, Qt::QueuedConnection);
     QTimer::singleShot(m_config.shutdownGraceMs, this, &ProxyServer::finishShutdown);
     m_visitors->beginShutdown();

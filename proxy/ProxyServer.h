@@ -8,8 +8,6 @@
 #include <memory>
 #include <optional>
 
-class QTcpServer;
-
 namespace keyhole::crypto {
 class RegistrationVerifier;
 }
@@ -17,8 +15,10 @@ class RegistrationVerifier;
 namespace keyhole::proxy {
 
 class AuthorizedKeys;
+class ConnectionBudget;
 class ControlEndpoint;
 class MessageBus;
+class ProxyListener;
 class TunnelRegistry;
 class VisitorGateway;
 
@@ -46,13 +46,13 @@ Q_SIGNALS:
     void stopped();
 
 private:
-    void onNewConnection();
     bool setUpTls(QString *error);
     void finishShutdown();
 
     ProxyConfig m_config;
     QUrl m_publicUrl;
-    QTcpServer *m_listener = nullptr;
+    ConnectionBudget *m_budget = nullptr; // every socket, for --max-connections
+    ProxyListener *m_listener = nullptr;
     MessageBus *m_bus = nullptr;
     TunnelRegistry *m_registry = nullptr;
     VisitorGateway *m_visitors = nullptr;

@@ -1,5 +1,6 @@
 #include "ProxyCommandLine.h"
 #include "ProxyServer.h"
+#include "net/DescriptorLimit.h"
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
 #include "util/EventLoopChoice.h"
@@ -29,6 +30,16 @@ int main(int argc, char *argv[])
     }
     util::installLogFormat(parsed.config->jsonLogs ? util::LogFormat::Json : util::LogFormat::Text);
     util::BatchedOutput::standardError().enableBatching(); // the per-request access log
+
+    // Every socket is a descriptor: take what the hard limit allows, and say when it is not enough.
+    const qint64 descriptors = proxy::DescriptorLimit::raiseToHardLimit();
+    const qint64 needed = qint64(parsed.config->maxConnections) + proxy::DescriptorLimit::kReserve;
+    if (descriptors >= 0 && descriptors < needed)
+        qCWarning(lcProxy).nospace() << "the open file limit is " << descriptors << ", less than the " << needed
+                                     << " that --max-connections " << parsed.config->maxConnections
+                                     << " needs: raise it (LimitNOFILE=, ulimit -n) or lower --max-connections";
+    else if (descriptors >= 0)
+        qCInfo(lcProxy) << "open file limit:" << descriptors;
 
     proxy::ProxyServer server(*parsed.config);
     QString error;

@@ -9,12 +9,12 @@
 #include "websocket/Handshake.h"
 
 #include <QHostAddress>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 namespace keyhole::proxy {
 
 namespace {
-constexpr qint64 kMaxUnsentBytes = 1 << 20; // a visitor that does not read its answers is not given more
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
 constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
@@ -47,16 +47,16 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
     , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->config()))
     , m_peer(peerName(socket))
 {
+    m_sslSocket = tls ? qobject_cast<QSslSocket *>(socket) : nullptr;
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // answers go out whole; don't wait for ACKs
     connect(&m_timer, &util::LazyDeadline::expired, this, &VisitorConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &VisitorConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &VisitorConnection::onDisconnected);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
-        if (m_phase == Phase::Idle && m_socket->bytesToWrite() < kMaxUnsentBytes)
-            processInput();
-    });
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &VisitorConnection::onBytesWritten);
+    if (m_sslSocket) // bytesWritten only says the answer was encrypted; this says it left
+        connect(m_sslSocket, &QSslSocket::encryptedBytesWritten, this, &VisitorConnection::onBytesWritten);
     arm(TimerPurpose::Idle, gateway->config().headTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
         onReadyRead();
@@ -70,11 +70,40 @@ VisitorConnection::~VisitorConnection()
     m_gateway->connectionClosed(this);
 }
 
+qint64 VisitorConnection::unsentBytes() const
+{
+    if (!m_socket)
+        return 0;
+    return m_socket->bytesToWrite() + (m_sslSocket ? m_sslSocket->encryptedBytesToWrite() : 0);
+}
+
+void VisitorConnection::onBytesWritten()
+{
+    if (!m_socket)
+        return;
+    if (unsentBytes() > 0) {
+        // The visitor is reading, however slowly: the send timeout counts from its last progress.
+        if (m_timerPurpose == TimerPurpose::Send)
+            arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        return;
+    }
+    if (m_phase != Phase::Idle || m_timerPurpose != TimerPurpose::Send)
+        return;
+    // The last answer is out: read and answer the next request, if the visitor sent one ahead.
+    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    if (m_socket->bytesAvailable() > 0)
+        m_in.append(m_socket->readAll());
+    processInput();
+}
+
 void VisitorConnection::onReadyRead()
 {
-    // While a request waits for its answer, further bytes stay in the (bounded) socket buffer.
-    // Draining: LingeringClose reads and discards; nothing after an error or a close is parsed.
+    // While a request waits for its answer, or an answer waits for the visitor to read it, further
+    // bytes stay in the (bounded) socket buffer. Draining: LingeringClose reads and discards;
+    // nothing after an error or a close is parsed.
     if (m_phase == Phase::AwaitingTunnel || m_phase == Phase::Closing || m_phase == Phase::Draining)
+        return;
+    if (m_phase == Phase::Idle && unsentBytes() > 0)
         return;
     // The instance holding the tunnel is behind: leave the body in the (bounded) socket buffer, so
     // TCP holds the visitor back instead of our memory or Redis's.
@@ -101,7 +130,7 @@ void VisitorConnection::processInput()
     while (m_inPos < m_in.size() || bodyMayBeEmpty) {
         bodyMayBeEmpty = false;
         if (m_phase == Phase::Idle) {
-            if (m_closeWhenIdle || m_socket->bytesToWrite() >= kMaxUnsentBytes)
+            if (m_closeWhenIdle || unsentBytes() > 0)
                 break;
             m_phase = Phase::ReadingHead;
             m_msgStart = m_inPos;
@@ -433,6 +462,11 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     }
     m_parser.reset();
     m_phase = Phase::Idle;
+    if (unsentBytes() > 0) {
+        // One answer in memory at a time: the next request waits until the visitor takes this one.
+        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        return;
+    }
     arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
     // Pipelined requests may already be buffered here or in the socket.
     if (m_socket->bytesAvailable() > 0)
@@ -455,7 +489,7 @@ void VisitorConnection::lingerAndClose()
         deleteLater();
         return;
     }
-    auto *linger = new LingeringClose(m_socket, m_gateway->config().requestTimeoutMs, kDrainMs, kMaxDrainBytes, this);
+    auto *linger = new LingeringClose(m_socket, m_gateway->config().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
     connect(linger, &LingeringClose::finished, this, [this] {
         m_phase = Phase::Closing;
         if (m_socket)
@@ -467,10 +501,17 @@ void VisitorConnection::lingerAndClose()
 void VisitorConnection::closeWhenIdle()
 {
     m_closeWhenIdle = true;
-    if (m_phase == Phase::Idle) {
-        m_phase = Phase::Closing;
-        m_socket->disconnectFromHost();
-    }
+    if (m_phase == Phase::Idle)
+        closeAfterFlush();
+}
+
+void VisitorConnection::closeAfterFlush()
+{
+    m_phase = Phase::Closing;
+    m_socket->disconnectFromHost(); // after the answer is flushed...
+    // ...which a visitor that does not read would put off for ever.
+    if (m_socket->state() != QAbstractSocket::UnconnectedState && unsentBytes() > 0)
+        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
 }
 
 void VisitorConnection::arm(TimerPurpose purpose, int ms)
@@ -482,9 +523,15 @@ void VisitorConnection::arm(TimerPurpose purpose, int ms)
 void VisitorConnection::onTimeout()
 {
     switch (m_timerPurpose) {
+    case TimerPurpose::Send:
+        qCInfo(lcProxyHttp).noquote() << "cutting visitor" << m_peer << "that took none of its"
+                                      << unsentBytes() << "unsent answer bytes for"
+                                      << m_gateway->config().sendTimeoutMs / 1000 << "s";
+        [[fallthrough]];
     case TimerPurpose::Idle:
         m_phase = Phase::Closing;
-        m_socket->disconnectFromHost();
+        m_socket->abort();
+        deleteLater(); // in case abort() had nothing to disconnect
         break;
     case TimerPurpose::Head:
     case TimerPurpose::Body:

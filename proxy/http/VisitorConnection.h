@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 
+class QSslSocket;
 class QTcpSocket;
 
 namespace keyhole::proxy {
@@ -16,8 +17,10 @@ class VisitorGateway;
 
 // One visitor's TCP (or TLS) connection: reads requests one at a time with the HTTP parser,
 // enforces the limits, turns each request into an HttpRequest on the bus and writes the answer.
-// Keep-alive and pipelining: the next request is read only after the current one is answered,
-// and the socket's read buffer is bounded so a pipelining visitor is held back by TCP.
+// Keep-alive and pipelining: the next request is read only after the current one is answered and
+// that answer has left for the kernel, so at most one answer per connection is held in memory, and
+// the socket's read buffer is bounded so a pipelining visitor is held back by TCP. A visitor that
+// stops reading its answers is cut once it has taken no bytes for the send timeout.
 // Owns its socket; deletes itself when the socket closes.
 class VisitorConnection : public QObject
 {
@@ -32,10 +35,11 @@ public:
     void fail(const ExchangeFailure &failure);
     void closeWhenIdle();
     void resumeReading(); // after a pause for the bus's flow control
+    qint64 unsentBytes() const; // answer bytes not yet taken by the kernel
 
 private:
     enum class Phase { Idle, ReadingHead, ReadingBody, AwaitingTunnel, Draining, Closing };
-    enum class TimerPurpose { None, Idle, Head, Body, Deadline };
+    enum class TimerPurpose { None, Idle, Head, Body, Deadline, Send };
 
     void onReadyRead();
     void processInput();
@@ -48,6 +52,8 @@ private:
     void answerProxySelf();
     void onTimeout();
     void onDisconnected();
+    void onBytesWritten();
+    void closeAfterFlush();
 
     void respondError(int status, const QString &message, bool close, int retryAfterSecs = 0);
     void respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close);
@@ -60,6 +66,7 @@ private:
     QTcpSocket *releaseSocket(QByteArray *afterHandshake);
 
     QTcpSocket *m_socket;
+    QSslSocket *m_sslSocket = nullptr; // m_socket when it is TLS: its encrypted bytes are queued apart
     VisitorGateway *m_gateway;
     bool m_tls;
     http::HttpParser m_parser;

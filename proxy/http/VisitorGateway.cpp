@@ -2,6 +2,7 @@
 
 #include "http/VisitorConnection.h"
 #include "http/VisitorWebSocket.h"
+#include "net/ConnectionBudget.h"
 #include "util/Logging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
@@ -50,9 +51,9 @@ VisitorGateway::~VisitorGateway()
 
 void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
 {
-    if (m_shuttingDown || m_connections.size() >= m_config.maxConnections) {
-        qCWarning(lcProxyHttp) << "refusing a connection from" << socket->peerAddress().toString()
-                               << (m_shuttingDown ? "(shutting down)" : "(too many connections)");
+    if (m_shuttingDown) {
+        qCInfo(lcProxyHttp) << "refusing a connection from" << socket->peerAddress().toString()
+                            << "(shutting down)";
         socket->abort();
         socket->deleteLater();
         return;
@@ -126,6 +127,14 @@ void VisitorGateway::connectionClosed(VisitorConnection *connection)
     m_paused.remove(connection);
 }
 
+qint64 VisitorGateway::unsentBytes() const
+{
+    qint64 total = 0;
+    for (const VisitorConnection *connection : m_connections)
+        total += connection->unsentBytes();
+    return total;
+}
+
 bool VisitorGateway::healthy() const
 {
     return m_bus->health().healthy;
@@ -142,6 +151,8 @@ QByteArray VisitorGateway::healthReport() const
         {QStringLiteral("version"), QStringLiteral(KEYHOLE_VERSION)},
         {QStringLiteral("tunnels"), m_bus->localTunnelCount()},
         {QStringLiteral("connections"), connectionCount()},
+        {QStringLiteral("sockets"), m_budget ? m_budget->used() : connectionCount()},
+        {QStringLiteral("unsentBytes"), unsentBytes()},
         {QStringLiteral("pending"), pendingCount()},
         {QStringLiteral("websockets"), webSocketCount()},
         {QStringLiteral("publicUrl"), m_publicUrl.toString()},

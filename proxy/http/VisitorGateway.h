@@ -15,6 +15,7 @@ class QTcpSocket;
 
 namespace keyhole::proxy {
 
+class ConnectionBudget;
 class VisitorConnection;
 class VisitorWebSocket;
 
@@ -29,12 +30,17 @@ public:
     VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
     ~VisitorGateway() override;
 
-    // Takes ownership of a freshly accepted (and, with TLS, encrypted) socket.
+    // The count of every open socket (for /healthz); the listener enforces it.
+    void setConnectionBudget(const ConnectionBudget *budget) { m_budget = budget; }
+    // Takes ownership of a freshly accepted (and, with TLS, encrypted) socket, already counted against
+    // the connection budget until it is destroyed: whoever it is handed to next just deletes it when done.
     void acceptConnection(QTcpSocket *socket, bool tls);
     // Graceful stop: idle connections close now, busy ones after their current answer.
     void beginShutdown();
     int connectionCount() const { return int(m_connections.size()); }
     int pendingCount() const { return int(m_pending.size()); }
+    // Answer bytes queued in memory for visitors that have not read them yet.
+    qint64 unsentBytes() const;
 
     // For VisitorConnection.
     const ProxyConfig &config() const { return m_config; }
@@ -81,6 +87,7 @@ private:
     QHash<QByteArray, VisitorWebSocket *> m_webSockets;
     QSet<VisitorWebSocket *> m_pausedWebSockets; // waiting for flowResumed()
     QTimer m_keepAlive; // one sweep over all visitor WebSockets, not a timer each
+    const ConnectionBudget *m_budget = nullptr;
     bool m_shuttingDown = false;
 };
 

@@ -56,6 +56,14 @@ private Q_SLOTS:
         QCOMPARE(parsed.config->pathRouting, enabled);
     }
 
+    void testSendTimeout()
+    {
+        QCOMPARE(parseProxyCommandLine({QStringLiteral("keyhole-proxy")}).config->sendTimeoutMs, 60000);
+        const ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy", "--send-timeout", "5"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->sendTimeoutMs, 5000);
+    }
+
     void testRedisFlags()
     {
         const ParsedCommandLine parsed = parseProxyCommandLine(
@@ -71,7 +79,7 @@ private Q_SLOTS:
     {
         const ParsedCommandLine defaults = parseProxyCommandLine({"keyhole-proxy"});
         QVERIFY(defaults.config);
-        QCOMPARE(defaults.config->sendTimeoutMs, 30000);
+        QCOMPARE(defaults.config->sendTimeoutMs, 60000);
         QCOMPARE(defaults.config->wsBytesPerSec, qint64(0));
         QCOMPARE(defaults.config->rateLimitPerSec, 1000.0);
         QCOMPARE(defaults.config->rateBurst, 5000.0);
@@ -100,8 +108,8 @@ private Q_SLOTS:
         QTest::newRow("redis not a url") << QStringList{"--redis", "localhost:6379"} << "--redis";
         QTest::newRow("redis over tls") << QStringList{"--redis", "rediss://h:6380"} << "TLS";
         QTest::newRow("bad instance id") << QStringList{"--instance-id", "a-b"} << "--instance-id";
-        QTest::newRow("bad redis ttl") << QStringList{"--redis-ttl", "0"} << "--redis-ttl";
         QTest::newRow("zero send timeout") << QStringList{"--send-timeout", "0"} << "--send-timeout";
+        QTest::newRow("bad redis ttl") << QStringList{"--redis-ttl", "0"} << "--redis-ttl";
         QTest::newRow("negative ws rate") << QStringList{"--ws-rate", "-1"} << "--ws-rate";
     }
 
