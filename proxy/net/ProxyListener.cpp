@@ -6,7 +6,7 @@
 #include <QSocketNotifier>
 #include <QSslSocket>
 
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -47,7 +47,7 @@ bool ProxyListener::start(const QHostAddress &address, quint16 port)
 {
     if (!listen(address, port))
         return false;
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
     pauseAccepting(); // for good: QTcpServer's notifier stays off, ours takes over
     m_notifier = new QSocketNotifier(socketDescriptor(), QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &ProxyListener::acceptPending);
@@ -65,7 +65,7 @@ void ProxyListener::stop()
 
 void ProxyListener::acceptPending()
 {
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
     for (int i = 0; i < kAcceptBatch; ++i) {
         const int descriptor = ::accept4(int(socketDescriptor()), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (descriptor >= 0) {

@@ -18,7 +18,7 @@ class ConnectionBudget;
 // ConnectionBudget from the moment it is accepted, so a TLS handshake in progress holds a slot like
 // any other connection and is cut after `handshakeTimeoutMs`; over the budget a connection is closed
 // at once. Out of file descriptors (EMFILE/ENFILE), QTcpServer retries accept() in a busy loop (Qt
-// 6.4 takes it for a temporary error) or, in other versions, stops accepting for good; on POSIX this
+// 6.4 takes it for a temporary error) or, in other versions, stops accepting for good; on Linux this
 // listener accepts by itself instead: it logs the shortage (at most once a second), stops watching
 // the listening socket, and resumes as soon as a counted socket is freed, with a timer as backstop.
 // Sockets are handed over by connectionReady(); the receiver takes ownership.
@@ -52,7 +52,7 @@ private:
     ConnectionBudget *m_budget;
     std::optional<QSslConfiguration> m_tls;
     int m_handshakeTimeoutMs = 10'000;
-    QSocketNotifier *m_notifier = nullptr; // the listening socket, when we accept by ourselves
+    QSocketNotifier *m_notifier = nullptr; // the listening socket, when we accept by ourselves (Linux: accept4)
     bool m_paused = false;
     QTimer m_resumeBackstop;
     QElapsedTimer m_lastLog; // warnings about refusals and exhaustion, at most one a second
