@@ -20,8 +20,10 @@ add_compile_options(${_keyhole_san_flags})
 add_link_options(-fsanitize=address,undefined)
 
 set(_keyhole_supp "${CMAKE_CURRENT_LIST_DIR}/sanitizers")
+set(KEYHOLE_ASAN_OPTIONS
+    "detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1")
 set(KEYHOLE_SANITIZER_TEST_ENV
-    "ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:abort_on_error=0"
+    "ASAN_OPTIONS=${KEYHOLE_ASAN_OPTIONS}"
     "LSAN_OPTIONS=suppressions=${_keyhole_supp}/lsan.supp:print_suppressions=0"
     "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_keyhole_supp}/ubsan.supp"
     "QTEST_FUNCTION_TIMEOUT=900000")
