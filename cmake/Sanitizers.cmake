@@ -20,13 +20,18 @@ add_compile_options(${_keyhole_san_flags})
 add_link_options(-fsanitize=address,undefined)
 
 set(_keyhole_supp "${CMAKE_CURRENT_LIST_DIR}/sanitizers")
+# Reports go to files, one per process: the proxies and clients that integration tests start write to
+# stderr that the tests only show on failure, and a leak found at their exit fails nothing by itself.
+# scripts/test.sh --sanitize fails the run when this folder holds any report, and prints them.
+set(KEYHOLE_SANITIZER_REPORTS "${CMAKE_BINARY_DIR}/sanitizer-reports")
 set(KEYHOLE_ASAN_OPTIONS
-    "detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1")
+    "detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=${KEYHOLE_SANITIZER_REPORTS}/asan")
 set(KEYHOLE_SANITIZER_TEST_ENV
     "ASAN_OPTIONS=${KEYHOLE_ASAN_OPTIONS}"
     "LSAN_OPTIONS=suppressions=${_keyhole_supp}/lsan.supp:print_suppressions=0"
-    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_keyhole_supp}/ubsan.supp"
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_keyhole_supp}/ubsan.supp:log_path=${KEYHOLE_SANITIZER_REPORTS}/ubsan"
     "QTEST_FUNCTION_TIMEOUT=900000")
 # Everything runs several times slower under ASan; integration tests wait on real processes.
 set(KEYHOLE_TEST_TIMEOUT_FACTOR 3)
+file(MAKE_DIRECTORY "${KEYHOLE_SANITIZER_REPORTS}")
 message(STATUS "Keyhole: building with AddressSanitizer + UndefinedBehaviorSanitizer")

@@ -21,5 +21,15 @@ scripts/install-deps.sh chromium nginx wrk redis-server haproxy # the browser te
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON -DKEYHOLE_SANITIZE=$sanitize
 cmake --build "$build_dir"
+reports=$build_dir/sanitizer-reports
+[ "$sanitize" = ON ] && rm -f "$reports"/*
 # Tests carry their own timeouts (longer under --sanitize); 300 s is for any that has none.
-ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300
+status=0
+ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 || status=$?
+if [ "$sanitize" = ON ] && [ -n "$(ls -A "$reports" 2>/dev/null)" ]; then
+    # Every process writes its findings here, also those the tests start (see cmake/Sanitizers.cmake).
+    for f in "$reports"/*; do echo "=== $f"; cat "$f"; done >&2
+    echo "test.sh: sanitizer findings above (in $reports)" >&2
+    status=1
+fi
+exit $status
