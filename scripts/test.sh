@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # Installs the build dependencies (Debian/Ubuntu, when missing), builds Keyhole and runs the whole test
-# suite. Usage: scripts/test.sh   (BUILD_DIR=... to build elsewhere; default: build)
+# suite. Usage: scripts/test.sh [--sanitize]   (BUILD_DIR=... to build elsewhere; default: build)
+#   --sanitize  the same suite in a second build with AddressSanitizer + UndefinedBehaviorSanitizer
+#               (KEYHOLE_SANITIZE, default folder build-asan); any finding fails the test that caused it
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-build_dir=${BUILD_DIR:-build}
+sanitize=OFF
+if [ "${1:-}" = --sanitize ]; then
+    sanitize=ON
+    shift
+fi
+if [ "$sanitize" = ON ]; then
+    build_dir=${BUILD_DIR:-build-asan}
+else
+    build_dir=${BUILD_DIR:-build}
+fi
 
 scripts/install-deps.sh chromium nginx wrk redis-server haproxy # the browser test; the benchmark smoke check; scale-out
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON -DKEYHOLE_SANITIZE=$sanitize
 cmake --build "$build_dir"
-ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300
+reports=$build_dir/sanitizer-reports
+[ "$sanitize" = ON ] && rm -f "$reports"/*
+# Tests carry their own timeouts (longer under --sanitize); 300 s is for any that has none.
+status=0
+ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 || status=$?
+if [ "$sanitize" = ON ] && [ -n "$(ls -A "$reports" 2>/dev/null)" ]; then
+    # Every process writes its findings here, also those the tests start (see cmake/Sanitizers.cmake).
+    for f in "$reports"/*; do echo "=== $f"; cat "$f"; done >&2
+    echo "test.sh: sanitizer findings above (in $reports)" >&2
+    status=1
+fi
+exit $status

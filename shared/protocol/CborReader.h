@@ -18,7 +18,10 @@ public:
     enum class Type { UnsignedInteger, NegativeInteger, ByteString, TextString, Array, Map, Tag, Simple, Float, Invalid };
     enum class StringStatus { Ok, TooLong, Invalid };
 
+    // `data` must outlive the reader: strings are read out of it as the reader goes.
     explicit CborReader(QByteArrayView data);
+    // A temporary would be freed before the first read (the sanitizer build caught a test doing so).
+    explicit CborReader(QByteArray &&) = delete;
 
     Type type() const { return m_type; }
     bool isMap() const { return m_type == Type::Map; }

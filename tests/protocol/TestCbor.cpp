@@ -258,26 +258,33 @@ void TestCbor::malformedHeads()
 void TestCbor::boundsCheckedBeforeAllocating()
 {
     // A byte string that claims 2^62 bytes, a map that claims 2^40 entries: refused from the head.
-    CborReader huge(QByteArray::fromHex("5b4000000000000000") + "abc");
+    // The reader reads out of the frame, so every frame is kept alive beside its reader.
+    const QByteArray hugeFrame = QByteArray::fromHex("5b4000000000000000") + "abc";
+    CborReader huge(hugeFrame);
     QByteArray out;
     QCOMPARE(huge.readString(&out, std::numeric_limits<qsizetype>::max()), CborReader::StringStatus::Invalid);
     QVERIFY(huge.truncated());
-    CborReader bounded(QByteArray::fromHex("45") + "hello");
+    const QByteArray boundedFrame = QByteArray::fromHex("45") + "hello";
+    CborReader bounded(boundedFrame);
     QCOMPARE(bounded.readString(&out, 4), CborReader::StringStatus::TooLong);
-    CborReader chunks(QByteArray::fromHex("5f4361626343646566ff"));
+    const QByteArray chunksFrame = QByteArray::fromHex("5f4361626343646566ff");
+    CborReader chunks(chunksFrame);
     QCOMPARE(chunks.readString(&out, 5), CborReader::StringStatus::TooLong);
-    CborReader map(QByteArray::fromHex("bb0000010000000000") + "ab");
+    const QByteArray mapFrame = QByteArray::fromHex("bb0000010000000000") + "ab";
+    CborReader map(mapFrame);
     QVERIFY(!map.enterContainer());
     QVERIFY(map.failed());
 }
 
 void TestCbor::invalidUtf8Refused()
 {
-    CborReader r(QByteArray::fromHex("62c328"));
+    const QByteArray text = QByteArray::fromHex("62c328");
+    CborReader r(text);
     QByteArray out;
     QCOMPARE(r.readString(&out, 10), CborReader::StringStatus::Invalid);
     QVERIFY(r.errorString().contains(QLatin1String("UTF-8")));
-    CborReader bytes(QByteArray::fromHex("42c328")); // the same bytes as a byte string are fine
+    const QByteArray binary = QByteArray::fromHex("42c328"); // the same bytes as a byte string are fine
+    CborReader bytes(binary);
     QCOMPARE(bytes.readString(&out, 10), CborReader::StringStatus::Ok);
 }
 
