@@ -213,4 +213,4 @@ void TestKeyFile::saveReplacesASymlinkWithoutFollowingIt()
 }
 
 QTEST_GUILESS_MAIN(TestKeyFile)
-#include "test_key_file.moc"
+#include "TestKeyFile.moc"
