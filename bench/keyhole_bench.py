@@ -11,7 +11,8 @@ Runs, alternating setups in one sequence on this machine:
         (same instance) beside wrk via B (the request crosses instances through Redis)
 and prints a markdown report, also written to <out>/results-<time>.md (+ .json, + latest.md).
 Targets are printed as met / not met; they never change the exit status. The exit status is 1
-only when a setup produced no figure at all, 77 when nginx or wrk is missing.
+when a setup produced no figure at all or, in smoke mode (CI), when a setup reported errors; 77 when
+nginx or wrk is missing.
 """
 
 import argparse
@@ -765,6 +766,38 @@ def missing_figures(results, sections):
     return missing
 
 
+def setup_errors(args, results, sections):
+    """Smoke mode only: a setup that reported errors, or a figure missing from a setup that
+    missing_figures() does not look at (the tunnel's WebSocket rows), fails the run. Full runs
+    report errors in the tables and leave the verdict to the reader."""
+    if not args.smoke:
+        return []
+    bad = []
+    if "http" in sections:
+        for r in results.get("http", []):
+            if r.get("errors"):
+                bad.append(f"http {r['setup']} c{r['conns']} {r['size']}: {r['errors']} errors")
+    if "ws" in sections:
+        for r in results.get("ws", []):
+            if "na" in r and r["setup"] != "direct":
+                bad.append(f"ws {r['setup']} c{r['conns']} {r['size']}: {r['na']}")
+            elif r.get("errors"):
+                bad.append(f"ws {r['setup']} c{r['conns']} {r['size']}: {r['errors']} errors")
+    if "idle" in sections:
+        idle = results.get("idle") or {}
+        if idle.get("refused"):
+            bad.append(f"idle: {idle['refused']} registrations refused")
+        if idle.get("tunnels") is not None and idle["tunnels"] < args.idle_tunnels:
+            bad.append(f"idle: {idle['tunnels']} of {args.idle_tunnels} tunnels registered")
+    if "soak" in sections and results.get("soak", {}).get("errors"):
+        bad.append(f"soak: {results['soak']['errors']} errors")
+    if "cross" in sections:
+        for r in results.get("cross", {}).get("rows", []):
+            if r.get("errors"):
+                bad.append(f"cross {r['setup']}: {r['errors']} errors")
+    return bad
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -875,9 +908,9 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
     text = report(args, results)
-    missing = missing_figures(results, sections) + results.get("failures", [])
+    missing = missing_figures(results, sections) + results.get("failures", []) + setup_errors(args, results, sections)
     if missing:
-        text += "\n## Missing figures\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
+        text += "\n## Missing figures and errors\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     md = os.path.join(args.out, f"results-{stamp}.md")
     with open(md, "w") as f:

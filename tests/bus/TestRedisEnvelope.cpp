@@ -35,8 +35,19 @@ private Q_SLOTS:
         envelope.key = "abc-12";
         envelope.payload = payload;
         const QByteArray frame = envelope.encode();
-        // What the routing script builds in Redis is the same frame.
-        QCOMPARE(RedisEnvelope::head(envelope.kind) + frame.mid(4, 8) + envelope.tail(), frame);
+        // The layout of docs/PROTOCOL.md, built here byte by byte: magic "KH", version 1, kind, u64be epoch,
+        // u8 source length, source, u16be key length, key, payload.
+        QByteArray expected("KH\x01", 3);
+        expected.append(char(kind));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            expected.append(char((epoch >> shift) & 0xff));
+        expected.append(char(10)).append("instance_1");
+        expected.append(char(0)).append(char(6)).append("abc-12");
+        expected.append(payload);
+        QCOMPARE(frame.toHex(), expected.toHex());
+        // What the routing script builds in Redis (head .. owner's epoch .. tail) is the same frame.
+        QByteArray epochBytes = expected.mid(4, 8);
+        QCOMPARE(RedisEnvelope::head(envelope.kind) + epochBytes + envelope.tail(), expected);
         QString error;
         const auto decoded = RedisEnvelope::decode(frame, 1 << 20, &error);
         QVERIFY2(decoded, qPrintable(error));
@@ -96,21 +107,41 @@ private Q_SLOTS:
         QVERIFY2(error.contains(mentions), qPrintable(error));
     }
 
-    void testRandomBytesNeverCrash()
+    // Random and mutated frames: each is refused with a reason, or decodes to an envelope that encodes
+    // back to exactly the same bytes (nothing read past the end, nothing silently dropped).
+    void testRandomBytesRefusedOrExact()
     {
+        RedisEnvelope valid;
+        valid.kind = RedisEnvelope::Kind(1);
+        valid.source = "instance_1";
+        valid.key = "abc-12";
+        valid.payload = "payload bytes";
+        const QByteArray good = valid.encode();
         QRandomGenerator rng(42);
+        int accepted = 0;
+        int refused = 0;
         for (int i = 0; i < 20000; ++i) {
-            QByteArray frame(int(rng.bounded(64)), '\0');
-            for (auto &c : frame)
-                c = char(rng.bounded(256));
-            if (i % 2 && frame.size() >= 4) {
-                frame[0] = 'K';
-                frame[1] = 'H';
-                frame[2] = 1;
+            QByteArray frame;
+            if (i % 2) {
+                frame = good;
+                frame[int(rng.bounded(int(good.size())))] = char(rng.bounded(256));
+            } else {
+                frame.resize(int(rng.bounded(64)));
+                for (auto &c : frame)
+                    c = char(rng.bounded(256));
             }
             QString error;
-            RedisEnvelope::decode(frame, 1 << 20, &error);
+            const auto decoded = RedisEnvelope::decode(frame, 1 << 20, &error);
+            if (decoded) {
+                ++accepted;
+                QCOMPARE(decoded->encode(), frame);
+            } else {
+                ++refused;
+                QVERIFY2(!error.isEmpty(), frame.toHex().constData());
+            }
         }
+        QVERIFY(accepted > 0);
+        QVERIFY(refused > 0);
     }
 
     void testFailurePayload()

@@ -1,6 +1,8 @@
+#include "CryptoTestUtil.h"
 #include "crypto/KeyPair.h"
 #include "crypto/Label.h"
 
+#include <QCryptographicHash>
 #include <QTest>
 
 using namespace keyhole::crypto;
@@ -75,12 +77,37 @@ private Q_SLOTS:
         QVERIFY(labelForThumbprint(QByteArray()).isEmpty());
     }
 
+    // labelForKey against the key vector's known labels, not against labelForThumbprint (which it calls).
+    void labelForVectorKey_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("sec1") << "key-p256-sec1.pem";
+        QTest::newRow("pkcs8") << "key-p256-pkcs8.pem";
+    }
+
+    void labelForVectorKey()
+    {
+        QFETCH(QString, file);
+        const auto pem = testvectors::readVectorPem(file);
+        QVERIFY2(pem, "key vectors not found in $KEYHOLE_TEST_VECTORS (tests/data/key-vectors)");
+        QString error;
+        const auto key = KeyPair::fromPrivatePem(*pem, &error);
+        QVERIFY2(key, qPrintable(error));
+        QCOMPARE(labelForKey(*key), kLabel);
+        QCOMPARE(labelForKey(*key, "web"), kLabelWeb);
+        QVERIFY(isValidLabel(labelForKey(*key)));
+    }
+
+    // A generated key: the named label is base32(SHA-256(plain label + name)), computed here independently.
     void labelForGeneratedKey()
     {
         auto key = KeyPair::generate();
         QVERIFY(key);
-        QVERIFY(isValidLabel(labelForKey(*key)));
-        QCOMPARE(labelForKey(*key, "web"), labelForThumbprint(key->thumbprint(), "web"));
+        const QString plain = labelForKey(*key);
+        QVERIFY(isValidLabel(plain));
+        const QByteArray digest = QCryptographicHash::hash(plain.toUtf8() + "web", QCryptographicHash::Sha256);
+        QCOMPARE(labelForKey(*key, "web"), base32Lower(digest));
+        QVERIFY(labelForKey(*key, "web") != plain);
     }
 
     void validLabel_data()

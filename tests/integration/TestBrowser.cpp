@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QImage>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -150,6 +151,14 @@ void TestBrowser::testScreenshot()
     // The shot was taken once the page had its result (its load event waits for the WebSocket to close).
     QVERIFY2(m_fx->service()->waitForLine(PageClosed, 5000).hasMatch(), qPrintable(m_fx->service()->errorString()));
     QVERIFY2(QFileInfo(shot).size() > 1000, "the screenshot is suspiciously small");
+    // The page's verdict, as the shot shows it: the page paints its background green on PASS, red on FAIL
+    // (ws_service.py), PENDING leaves it white.
+    const QImage image(shot);
+    QVERIFY2(!image.isNull(), "the screenshot does not load as an image");
+    const QString background = image.pixelColor(5, image.height() - 5).name();
+    QVERIFY2(background == QLatin1String("#c8f7c5"),
+             qPrintable(QStringLiteral("the page in the screenshot shows %1, not the PASS green #c8f7c5")
+                            .arg(background == QLatin1String("#f7c5c5") ? QStringLiteral("FAIL (red)") : background)));
     qInfo().noquote() << "screenshot kept at" << shot;
 }
 

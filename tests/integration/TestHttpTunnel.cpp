@@ -54,6 +54,7 @@ private Q_SLOTS:
     void testPathRouting();
     void testHttp2CleartextUpgradeIsIgnored();
     void testHealthz();
+    void testAccessLogCarriesTheVisitorsRequestId();
 
 private:
     QString writeTempFile(const QString &name, const QByteArray &data);
@@ -435,6 +436,29 @@ void TestHttpTunnel::testHealthz()
     QCOMPARE(doc.value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
     QCOMPARE(doc.value(QStringLiteral("tunnels")).toInt(-1), 1);
     QVERIFY(!doc.value(QStringLiteral("version")).toString().isEmpty());
+}
+
+// README: every answer carries X-Keyhole-Request-Id, and the access-log line (stderr) has the same id.
+void TestHttpTunnel::testAccessLogCarriesTheVisitorsRequestId()
+{
+    const QString path = QStringLiteral("/status/203?access-log-probe");
+    const CurlResult r = m_fx->visit(path);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.status, 203);
+    const QByteArray id = r.header("X-Keyhole-Request-Id");
+    QVERIFY2(!id.isEmpty(), qPrintable(r.describe()));
+    // The log line for this request: its path, its status and the id the visitor saw.
+    const auto logLine = [&]() -> QByteArray {
+        for (const QByteArray &line : m_fx->proxy()->stderrData().split('\n')) {
+            if (line.contains("/status/203") && line.contains(" 203 "))
+                return line;
+        }
+        return {};
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(!logLine().isEmpty(), qPrintable(QString::fromUtf8(m_fx->proxy()->stderrData().right(2000))),
+                              10000);
+    QVERIFY2(logLine().contains("id=" + id), qPrintable(QStringLiteral("visitor saw %1; log line: %2")
+                                                              .arg(QString::fromLatin1(id), QString::fromUtf8(logLine()))));
 }
 
 QTEST_GUILESS_MAIN(TestHttpTunnel)

@@ -7,6 +7,7 @@
 #include "crypto/Label.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QTest>
 
 #include <memory>
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void testUrlTooLong();
     void testProxyHostIsNotATunnel();
     void testCleanShutdown();
+    void testSigtermDrainsRequestsInFlight();
 
 private:
     std::unique_ptr<TunnelFixture> m_fx;
@@ -244,6 +246,28 @@ void TestTunnelFailures::testCleanShutdown()
     QCOMPARE(r.status, 404);
 
     m_fx->proxy()->terminate();
+    QVERIFY2(m_fx->proxy()->waitForExit(10000), qPrintable(m_fx->proxy()->errorString()));
+    QCOMPARE(m_fx->proxy()->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(m_fx->proxy()->exitCode(), 0);
+}
+
+// README: SIGTERM stops accepting, lets requests in flight finish (for up to 5 s) and then exits.
+void TestTunnelFailures::testSigtermDrainsRequestsInFlight()
+{
+    QVERIFY2(m_fx->start(), qPrintable(m_fx->errorString()));
+    auto job = startCurl(m_fx->resolveArgs() + QStringList{m_fx->visitorUrl(QStringLiteral("/slow/2000"))});
+    // The request is in flight once the local service has it.
+    QVERIFY2(m_fx->service()->waitForLine(QRegularExpression(QStringLiteral("^request GET /slow/2000$")), 15000).hasMatch(),
+             qPrintable(m_fx->service()->errorString()));
+    m_fx->proxy()->terminate();
+    // No longer accepting: a new visitor is refused while the old request drains.
+    QTRY_VERIFY_WITH_TIMEOUT(runCurl(m_fx->resolveArgs() + QStringList{m_fx->visitorUrl(QStringLiteral("/echo"))}, 5000)
+                                     .exitCode == 7, // curl: could not connect
+                             5000);
+    QVERIFY(m_fx->proxy()->isRunning());
+    const CurlResult r = job->wait(15000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.status, 200);
     QVERIFY2(m_fx->proxy()->waitForExit(10000), qPrintable(m_fx->proxy()->errorString()));
     QCOMPARE(m_fx->proxy()->exitStatus(), QProcess::NormalExit);
     QCOMPARE(m_fx->proxy()->exitCode(), 0);

@@ -12,7 +12,8 @@ namespace keyhole::testing {
 
 // A child program for a test: collects stdout/stderr, waits for stdout lines without sleeping (a
 // QEventLoop woken by readyRead), and kills the program when destroyed. If the current test failed
-// or the program crashed, its stderr is dumped through qWarning so CI logs show why.
+// or the program crashed, its stderr is dumped through qWarning so CI logs show why; a crash also
+// fails the test (see setCrashExpected).
 class ManagedProcess : public QObject
 {
     Q_OBJECT
@@ -34,6 +35,10 @@ public:
 
     // Waits for the program to exit; false on timeout.
     bool waitForExit(int timeoutMs = 15000);
+
+    // A program that dies of a signal this object did not send fails the current test when this object is
+    // destroyed, unless the test says it expects that.
+    void setCrashExpected(bool expected) { m_crashExpected = expected; }
 
     void terminate(); // SIGTERM
     void kill();      // SIGKILL, then waits for the exit to be reaped
@@ -68,6 +73,7 @@ private:
     QString m_error;
     bool m_started = false;
     bool m_stoppedByUs = false;
+    bool m_crashExpected = false;
 };
 
 } // namespace keyhole::testing

@@ -94,6 +94,9 @@ class TestWebSocketCodec : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void testRfc6455Examples_data();
+    void testRfc6455Examples();
+    void testRfc6455FragmentedExample();
     void testHeaderLengthEncoding_data();
     void testHeaderLengthEncoding();
     void testMaskingRoundTrip_data();
@@ -108,6 +111,61 @@ private Q_SLOTS:
     void testReadingFromADeviceGivesIdenticalResults();
     void testInvalidUtf8AcrossFragments();
 };
+
+// RFC 6455 section 5.7, byte for byte: the other tests feed the decoder frames our own encoder made, so an
+// error both share would pass there; these bytes come from the RFC, not from the code under test.
+void TestWebSocketCodec::testRfc6455Examples_data()
+{
+    QTest::addColumn<QByteArray>("wire");
+    QTest::addColumn<int>("opcode");
+    QTest::addColumn<QByteArray>("payload");
+    QTest::addColumn<bool>("masked");
+    QTest::newRow("unmasked text") << QByteArray::fromHex("810548656c6c6f") << int(Opcode::Text)
+                                   << QByteArray("Hello") << false;
+    QTest::newRow("masked text") << QByteArray::fromHex("818537fa213d7f9f4d5158") << int(Opcode::Text)
+                                 << QByteArray("Hello") << true;
+    QTest::newRow("unmasked ping") << QByteArray::fromHex("890548656c6c6f") << int(Opcode::Ping)
+                                   << QByteArray("Hello") << false;
+    QTest::newRow("masked pong") << QByteArray::fromHex("8a8537fa213d7f9f4d5158") << int(Opcode::Pong)
+                                 << QByteArray("Hello") << true;
+    QTest::newRow("256 bytes binary") << QByteArray::fromHex("827e0100") + QByteArray(256, 'z') << int(Opcode::Binary)
+                                      << QByteArray(256, 'z') << false;
+    QTest::newRow("64 KiB binary") << QByteArray::fromHex("827f0000000000010000") + QByteArray(65536, 'q')
+                                   << int(Opcode::Binary) << QByteArray(65536, 'q') << false;
+}
+
+void TestWebSocketCodec::testRfc6455Examples()
+{
+    QFETCH(QByteArray, wire);
+    QFETCH(int, opcode);
+    QFETCH(QByteArray, payload);
+    QFETCH(bool, masked);
+    char header[kMaxFrameHeaderBytes];
+    const int size = encodeFrameHeader(header, Opcode(opcode), quint64(payload.size()), true, masked ? &kKey : nullptr);
+    QByteArray body = payload;
+    if (masked)
+        applyMask(body.data(), body.size(), kKey, 0);
+    QCOMPARE((QByteArray(header, size) + body).toHex(), wire.toHex());
+
+    const Decoded d = decodeAll(masked ? Role::Server : Role::Client, wire);
+    QCOMPARE(d.error, quint16(0));
+    QCOMPARE(d.messages.size(), 1);
+    QCOMPARE(int(d.messages.first().opcode), opcode);
+    if (Opcode(opcode) == Opcode::Text)
+        QCOMPARE(d.messages.first().text, QString::fromUtf8(payload));
+    else
+        QCOMPARE(d.messages.first().payload, payload);
+}
+
+void TestWebSocketCodec::testRfc6455FragmentedExample()
+{
+    // "Hel" then "lo", unmasked (RFC 6455 section 5.7).
+    const Decoded d = decodeAll(Role::Client, QByteArray::fromHex("010348656c" "80026c6f"));
+    QCOMPARE(d.error, quint16(0));
+    QCOMPARE(d.messages.size(), 1);
+    QCOMPARE(d.messages.first().opcode, Opcode::Text);
+    QCOMPARE(d.messages.first().text, QStringLiteral("Hello"));
+}
 
 void TestWebSocketCodec::testHeaderLengthEncoding_data()
 {
@@ -146,6 +204,8 @@ void TestWebSocketCodec::testHeaderLengthEncoding()
             decodedLength = decodedLength << 8 | uchar(header[2 + i]);
     }
     QCOMPARE(decodedLength, quint64(length));
+    if (masked) // the masking key follows the length
+        QCOMPARE(QByteArray(header + size - 4, 4), QByteArray(reinterpret_cast<const char *>(kKey.data()), 4));
 
     // And the decoder agrees, in the role that expects this masking.
     const QByteArray payload = randomBytes(length);

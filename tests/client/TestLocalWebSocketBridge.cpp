@@ -630,4 +630,4 @@ void TestLocalWebSocketBridge::normalizesCloseCodes()
 }
 
 QTEST_GUILESS_MAIN(TestLocalWebSocketBridge)
-#include "test_local_websocket_bridge.moc"
+#include "TestLocalWebSocketBridge.moc"

@@ -123,4 +123,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestTrayController)
-#include "test_tray_controller.moc"
+#include "TestTrayController.moc"

@@ -637,4 +637,4 @@ void TestLocalForwarder::callbackNeverRunsInsideForward()
 }
 
 QTEST_GUILESS_MAIN(TestLocalForwarder)
-#include "test_local_forwarder.moc"
+#include "TestLocalForwarder.moc"

@@ -128,4 +128,4 @@ void TestClientSettings::targetAuthority()
 }
 
 QTEST_GUILESS_MAIN(TestClientSettings)
-#include "test_client_settings.moc"
+#include "TestClientSettings.moc"

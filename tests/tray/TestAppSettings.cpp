@@ -123,4 +123,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestAppSettings)
-#include "test_app_settings.moc"
+#include "TestAppSettings.moc"

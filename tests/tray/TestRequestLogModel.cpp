@@ -221,4 +221,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestRequestLogModel)
-#include "test_request_log_model.moc"
+#include "TestRequestLogModel.moc"

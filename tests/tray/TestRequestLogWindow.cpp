@@ -1,3 +1,4 @@
+#include "CannedHttpService.h"
 #include "RequestLogModel.h"
 #include "RequestLogWindow.h"
 #include "TrayController.h"
@@ -12,45 +13,10 @@
 #include <QTest>
 
 using namespace keyhole;
+using keyhole::testing::CannedHttpService;
 using client::RequestRecord;
 
 namespace {
-
-// A one-shot HTTP service: records what arrives and answers every request with a fixed response.
-class TestService : public QObject
-{
-public:
-    TestService()
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
-                    received += socket->readAll();
-                    const int headEnd = received.indexOf("\r\n\r\n");
-                    if (headEnd < 0)
-                        return;
-                    const QByteArray head = received.left(headEnd).toLower();
-                    const int cl = head.indexOf("content-length: ");
-                    const int length = cl < 0 ? 0 : head.mid(cl + 16, head.indexOf("\r\n", cl) - cl - 16).toInt();
-                    if (received.size() < headEnd + 4 + length)
-                        return;
-                    ++requests;
-                    socket->write("HTTP/1.1 418 I'm a teapot\r\nContent-Type: text/plain\r\nX-Replayed: yes\r\n"
-                                  "Content-Length: 11\r\n\r\nshort spout");
-                });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-    }
-    quint16 port() const { return m_server.serverPort(); }
-
-    QByteArray received;
-    int requests = 0;
-
-private:
-    QTcpServer m_server;
-};
 
 RequestRecord capturedPost()
 {
@@ -130,7 +96,9 @@ private Q_SLOTS:
 
     void replaySendsTheRequestAgain()
     {
-        TestService service;
+        CannedHttpService service("HTTP/1.1 418 I'm a teapot\r\nContent-Type: text/plain\r\nX-Replayed: yes\r\n"
+                                  "Content-Length: 11\r\n\r\nshort spout");
+        QVERIFY(service.isListening());
         auto controller = controllerFor(service.port());
         QVERIFY(controller);
         tray::RequestLogModel model;
@@ -143,12 +111,12 @@ private Q_SLOTS:
         QVERIFY(window.replaySelected());
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
 
-        QCOMPARE(service.requests, 1);
-        QVERIFY2(service.received.startsWith("POST /hooks/github?delivery=7 HTTP/1.1\r\n"),
-                 service.received.constData());
-        QVERIFY(service.received.contains("X-Hub-Event: push\r\n"));
-        QVERIFY(service.received.contains("Host: abc.localhost:8080\r\n"));
-        QVERIFY(service.received.endsWith("\r\n\r\n{\"ref\":\"main\"}"));
+        QCOMPARE(service.requests(), 1);
+        QVERIFY2(service.received().startsWith("POST /hooks/github?delivery=7 HTTP/1.1\r\n"),
+                 service.received().constData());
+        QVERIFY(service.received().contains("X-Hub-Event: push\r\n"));
+        QVERIFY(service.received().contains("Host: abc.localhost:8080\r\n"));
+        QVERIFY(service.received().endsWith("\r\n\r\n{\"ref\":\"main\"}"));
 
         const auto replayed = finished.first().first().value<RequestRecord>();
         QCOMPARE(replayed.status, 418);
@@ -185,4 +153,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(TestRequestLogWindow)
-#include "test_request_log_window.moc"
+#include "TestRequestLogWindow.moc"

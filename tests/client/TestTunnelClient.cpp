@@ -1,3 +1,4 @@
+#include "CannedHttpService.h"
 #include "LocalForwarder.h"
 #include "LocalWebSocketBridge.h"
 #include "TunnelClient.h"
@@ -6,6 +7,7 @@
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -14,6 +16,7 @@
 #include <QWebSocketServer>
 
 using namespace keyhole;
+using keyhole::testing::CannedHttpService;
 using client::ClientState;
 using client::TunnelClient;
 
@@ -89,29 +92,6 @@ private:
     QWebSocketServer m_server;
 };
 
-// A local service that answers every request with the same bytes.
-class CannedService : public QObject
-{
-public:
-    explicit CannedService(QByteArray response)
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this, response] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, socket, [socket, response] {
-                    if (socket->readAll().contains("\r\n\r\n"))
-                        socket->write(response);
-                });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-    }
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
-
-private:
-    QTcpServer m_server;
-};
-
 client::ClientSettings settingsFor(const QUrl &proxy, const QUrl &target)
 {
     client::ClientSettings settings;
@@ -137,6 +117,7 @@ class TestTunnelClient : public QObject
 
 private Q_SLOTS:
     void initTestCase();
+    void init();
     void registersWithAValidToken();
     void answersPingsRequestsAndWebSocketAttempts();
     void routesWebSocketsAndClosesThemWhenTheProxyIsLost();
@@ -157,6 +138,12 @@ private Q_SLOTS:
 void TestTunnelClient::initTestCase()
 {
     qRegisterMetaType<ClientState>();
+}
+
+void TestTunnelClient::init()
+{
+    // The fake proxy speaks the protocol correctly except where a test says otherwise (ignoreMessage).
+    QTest::failOnWarning(QRegularExpression(QStringLiteral("protocol error from the proxy|ignoring unexpected")));
 }
 
 void TestTunnelClient::registersWithAValidToken()
@@ -188,7 +175,8 @@ void TestTunnelClient::registersWithAValidToken()
 void TestTunnelClient::answersPingsRequestsAndWebSocketAttempts()
 {
     FakeProxy proxy;
-    CannedService service("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+    CannedHttpService service("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+    QVERIFY(service.isListening());
     auto tunnel = makeClient(proxy.url(), service.url());
     QSignalSpy finished(tunnel.get(), &TunnelClient::requestFinished);
     tunnel->start();
@@ -267,6 +255,7 @@ void TestTunnelClient::routesWebSocketsAndClosesThemWhenTheProxyIsLost()
     QCOMPARE(proxy.all<protocol::WsMessage>().first().binary, false);
 
     // The local service closes: the proxy hears the code.
+    QVERIFY(!localSockets.isEmpty());
     localSockets.first()->close(static_cast<QWebSocketProtocol::CloseCode>(4000), QStringLiteral("done"));
     QTRY_COMPARE(proxy.all<protocol::WsTeardown>().size(), 1);
     QCOMPARE(proxy.all<protocol::WsTeardown>().first().code, 4000);
@@ -282,6 +271,7 @@ void TestTunnelClient::routesWebSocketsAndClosesThemWhenTheProxyIsLost()
     QCOMPARE(localCloseCodes.last(), 1001);
     QCOMPARE(tunnel->webSockets()->count(), 0);
 
+    QVERIFY(!activity.isEmpty());
     const auto first = activity.first().first().value<client::RequestRecord>();
     QCOMPARE(first.wsEvent, client::RequestRecord::WsEvent::Opened);
     QCOMPARE(first.path, QByteArray("/live"));
@@ -440,6 +430,7 @@ void TestTunnelClient::malformedFrameReconnects()
     QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
     proxy.accept();
     QTRY_COMPARE(tunnel->state(), ClientState::Online);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("protocol error from the proxy")));
     proxy.sendRaw(QByteArray("\xff\x00garbage", 9));
     QTRY_COMPARE(proxy.all<protocol::Goodbye>().size(), 1);
     QCOMPARE(proxy.all<protocol::Goodbye>().first().code, QByteArray("protocol-error"));
@@ -500,4 +491,4 @@ void TestTunnelClient::stopSaysGoodbye()
 }
 
 QTEST_GUILESS_MAIN(TestTunnelClient)
-#include "test_tunnel_client.moc"
+#include "TestTunnelClient.moc"

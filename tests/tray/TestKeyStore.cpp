@@ -155,4 +155,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(TestKeyStore)
-#include "test_key_store.moc"
+#include "TestKeyStore.moc"

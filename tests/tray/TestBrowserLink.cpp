@@ -72,4 +72,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(TestBrowserLink)
-#include "test_browser_link.moc"
+#include "TestBrowserLink.moc"

@@ -142,4 +142,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(TestSettingsDialog)
-#include "test_settings_dialog.moc"
+#include "TestSettingsDialog.moc"

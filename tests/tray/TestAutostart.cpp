@@ -55,4 +55,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestAutostart)
-#include "test_autostart.moc"
+#include "TestAutostart.moc"

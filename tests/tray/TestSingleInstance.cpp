@@ -67,11 +67,33 @@ private Q_SLOTS:
         QCOMPARE(shown.count(), 0);
     }
 
-    void defaultNameIsStable()
+    void defaultNameFollowsTheRuntimeFolder()
     {
-        QCOMPARE(SingleInstance::defaultName(), SingleInstance::defaultName());
-        QVERIFY(SingleInstance::defaultName().contains(QStringLiteral("keyhole-tray")));
+#ifdef Q_OS_WIN
+        QVERIFY(SingleInstance::defaultName().startsWith(QStringLiteral("keyhole-tray-")));
         QCOMPARE(SingleInstance().serverName(), SingleInstance::defaultName());
+#else
+        // Two users (two runtime folders) get two names, each inside its own folder; the unnamed
+        // constructor uses the current one.
+        QTemporaryDir first;
+        QTemporaryDir second;
+        QVERIFY(first.isValid() && second.isValid());
+        const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner;
+        QVERIFY(QFile::setPermissions(first.path(), ownerOnly));
+        QVERIFY(QFile::setPermissions(second.path(), ownerOnly));
+        const QByteArray previous = qgetenv("XDG_RUNTIME_DIR");
+        qputenv("XDG_RUNTIME_DIR", QFile::encodeName(first.path()));
+        const QString firstName = SingleInstance::defaultName();
+        qputenv("XDG_RUNTIME_DIR", QFile::encodeName(second.path()));
+        const QString secondName = SingleInstance::defaultName();
+        const QString unnamed = SingleInstance().serverName();
+        qputenv("XDG_RUNTIME_DIR", previous);
+        QVERIFY(firstName != secondName);
+        QCOMPARE(QFileInfo(firstName).absolutePath(), QFileInfo(first.path()).absoluteFilePath());
+        QCOMPARE(QFileInfo(secondName).absolutePath(), QFileInfo(second.path()).absoluteFilePath());
+        QVERIFY(QFileInfo(firstName).fileName().startsWith(QStringLiteral("keyhole-tray")));
+        QCOMPARE(unnamed, secondName);
+#endif
     }
 
     void defaultSocketLivesInTheUsersRuntimeFolder()
@@ -105,4 +127,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestSingleInstance)
-#include "test_single_instance.moc"
+#include "TestSingleInstance.moc"

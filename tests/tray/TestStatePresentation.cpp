@@ -91,4 +91,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(TestStatePresentation)
-#include "test_state_presentation.moc"
+#include "TestStatePresentation.moc"

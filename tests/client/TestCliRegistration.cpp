@@ -230,4 +230,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestCliRegistration)
-#include "test_cli_registration.moc"
+#include "TestCliRegistration.moc"

@@ -102,4 +102,4 @@ void TestTunnelClientBackoff::defaultRandomStaysInRange()
 }
 
 QTEST_GUILESS_MAIN(TestTunnelClientBackoff)
-#include "test_tunnel_client_backoff.moc"
+#include "TestTunnelClientBackoff.moc"
