@@ -337,7 +337,7 @@ void TunnelClient::handle(const protocol::Message &message)
 {
     using namespace protocol;
     // Every message type is named here: a new one is a compile error until this decides about it.
-    const auto unexpected = [&message](const auto &) {
+    const auto unexpected = [&message] {
         qCWarning(lcClient, "ignoring unexpected %s from the proxy", messageTypeName(messageType(message)));
     };
     std::visit(Overloaded{
@@ -350,9 +350,9 @@ void TunnelClient::handle(const protocol::Message &message)
                    [this](const WsTeardown &teardown) { m_webSockets->teardown(teardown); },
                    [](const Pong &) {}, // no pings of ours outstanding
                    // What only a client sends, or only answers to it.
-                   [&unexpected](const RegistrationRequest &m) { unexpected(m); },
-                   [&unexpected](const HttpResponse &m) { unexpected(m); },
-                   [&unexpected](const WsResponse &m) { unexpected(m); },
+                   [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const HttpResponse &) { unexpected(); },
+                   [&unexpected](const WsResponse &) { unexpected(); },
                },
                message);
 }
