@@ -5,20 +5,19 @@
 // unreadable key, 3 registration refused for good (a refusal the proxy marks as worth retrying is
 // retried with backoff), 4 replaced by another client with the same key.
 
+#include "CliCommandLine.h"
 #include "ClientSettings.h"
 #include "KeyFile.h"
 #include "ReplaceFile.h"
 #include "TunnelClient.h"
+#include "TunnelInfo.h"
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
 #include "util/EventLoopChoice.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 
-#include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDir>
-#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
@@ -43,11 +42,11 @@ void printErr(const QString &line)
     util::BatchedOutput::standardError().writeLine(bytes, /*urgent=*/true); // after pending log lines
 }
 
-bool writeStateFile(const QString &path, const protocol::RegistrationResponse &response, QString *error)
+bool writeStateFile(const QString &path, const client::TunnelInfo &tunnel, QString *error)
 {
-    const QJsonObject state{{QStringLiteral("hostname"), response.hostname},
-                            {QStringLiteral("url"), response.publicUrl},
-                            {QStringLiteral("label"), response.label}};
+    const QJsonObject state{{QStringLiteral("hostname"), tunnel.hostname},
+                            {QStringLiteral("url"), tunnel.publicUrl},
+                            {QStringLiteral("label"), tunnel.label}};
     // Replaced in one step, and a symlink planted at the path is replaced rather than written through.
     const auto readable = client::ReplaceFile::kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther;
     return client::ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable, error);
@@ -63,101 +62,25 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));
 
-    const QString defaultKey = client::ClientSettings::defaultKeyPath();
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Exposes a local HTTP service on a public hostname through a keyhole proxy.\n"
-        "The hostname is derived from your key, so the same key always gets the same hostname."));
-    const QCommandLineOption helpOption = parser.addHelpOption();
-    const QCommandLineOption versionOption = parser.addVersionOption();
-    const QCommandLineOption proxyOption(
-        QStringLiteral("proxy"), QStringLiteral("URL of the keyhole proxy (http:// or https://)."), QStringLiteral("URL"),
-        QStringLiteral("http://localhost:8080"));
-    const QCommandLineOption portOption(
-        QStringLiteral("port"), QStringLiteral("Local port to expose, same as --target http://127.0.0.1:<N>."),
-        QStringLiteral("N"));
-    const QCommandLineOption targetOption(
-        QStringLiteral("target"),
-        QStringLiteral("URL of the local service, e.g. http://127.0.0.1:3000 or https://host:8443."),
-        QStringLiteral("URL"));
-    const QCommandLineOption keyOption(
-        QStringLiteral("key"),
-        QStringLiteral("Private key file (PEM, P-256); created on first run with mode 0600. Default: %1.")
-            .arg(QDir::toNativeSeparators(defaultKey)),
-        QStringLiteral("FILE"), defaultKey);
-    const QCommandLineOption nameOption(
-        QStringLiteral("name"),
-        QStringLiteral("Tunnel name (a-z, 0-9, '-'): another stable hostname for the same key."),
-        QStringLiteral("NAME"));
-    const QCommandLineOption stateFileOption(
-        QStringLiteral("state-file"),
-        QStringLiteral("Write {\"hostname\",\"url\",\"label\"} as JSON to FILE once registered."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption caFileOption(
-        QStringLiteral("ca-file"),
-        QStringLiteral("Extra CA certificates (PEM) for an https proxy or an https target."), QStringLiteral("FILE"));
-    const QCommandLineOption hostHeaderOption(
-        QStringLiteral("host-header"),
-        QStringLiteral("Host header for the local service: 'rewrite' (the target's host:port) or a literal "
-                       "value. Default: keep the visitor's Host."),
-        QStringLiteral("rewrite|VALUE"));
-    const QCommandLineOption logFormatOption(
-        QStringLiteral("log-format"), QStringLiteral("Format of the diagnostics on stderr: text or json."),
-        QStringLiteral("FORMAT"), QStringLiteral("text"));
-    parser.addOptions({proxyOption, portOption, targetOption, keyOption, nameOption, stateFileOption, caFileOption,
-                       hostHeaderOption, logFormatOption});
-
-    if (!parser.parse(QCoreApplication::arguments())) {
-        printErr(parser.errorText());
-        printErr(QStringLiteral("try --help"));
+    const cli::CliCommandLine::Result parsed = cli::CliCommandLine::parse(QCoreApplication::arguments());
+    switch (parsed.action) {
+    case cli::CliCommandLine::Action::ShowHelp:
+    case cli::CliCommandLine::Action::ShowVersion:
+        std::fputs(qPrintable(parsed.text), stdout);
+        return ExitOk;
+    case cli::CliCommandLine::Action::Fail:
+        printErr(parsed.error);
+        if (parsed.suggestHelp)
+            printErr(QStringLiteral("try --help"));
         return ExitUsage;
+    case cli::CliCommandLine::Action::Run:
+        break;
     }
-    if (parser.isSet(helpOption))
-        parser.showHelp(ExitOk);
-    if (parser.isSet(versionOption))
-        parser.showVersion();
-    if (!parser.positionalArguments().isEmpty()) {
-        printErr(QStringLiteral("unexpected argument \"%1\"; try --help").arg(parser.positionalArguments().first()));
-        return ExitUsage;
-    }
-
-    const QString logFormat = parser.value(logFormatOption);
-    if (logFormat != QLatin1String("text") && logFormat != QLatin1String("json")) {
-        printErr(QStringLiteral("--log-format must be text or json"));
-        return ExitUsage;
-    }
-    util::installLogFormat(logFormat == QLatin1String("json") ? util::LogFormat::Json : util::LogFormat::Text);
+    const client::ClientSettings &settings = parsed.settings.client;
+    const QString &stateFile = parsed.settings.stateFile;
+    util::installLogFormat(parsed.settings.logFormat);
     util::BatchedOutput::standardOutput().enableBatching();
     util::BatchedOutput::standardError().enableBatching();
-
-    client::ClientSettings settings;
-    settings.proxyUrl = QUrl(parser.value(proxyOption), QUrl::StrictMode);
-    if (parser.isSet(portOption) && parser.isSet(targetOption)) {
-        printErr(QStringLiteral("give either --port or --target, not both"));
-        return ExitUsage;
-    }
-    if (parser.isSet(portOption)) {
-        bool ok = false;
-        const int port = parser.value(portOption).toInt(&ok);
-        if (!ok || port < 1 || port > 65535) {
-            printErr(QStringLiteral("--port must be a number between 1 and 65535"));
-            return ExitUsage;
-        }
-        settings.target = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
-    } else if (parser.isSet(targetOption)) {
-        settings.target = QUrl(parser.value(targetOption), QUrl::StrictMode);
-    }
-    settings.keyPath = parser.value(keyOption);
-    settings.name = parser.value(nameOption);
-    settings.caFile = parser.value(caFileOption);
-    settings.hostHeader = parser.value(hostHeaderOption);
-    const QString stateFile = parser.value(stateFileOption);
-
-    if (const QString problem = settings.validate(); !problem.isEmpty()) {
-        printErr(problem);
-        return ExitUsage;
-    }
 
     client::KeyFile::Result key = client::KeyFile::loadOrCreate(settings.keyPath);
     if (!key) {
@@ -180,12 +103,12 @@ int main(int argc, char *argv[])
     };
 
     QObject::connect(&tunnel, &client::TunnelClient::registered, &app,
-                     [&](const protocol::RegistrationResponse &response) {
-                         printOut(QStringLiteral("Tunnel online: %1").arg(response.publicUrl));
+                     [&](const client::TunnelInfo &info) {
+                         printOut(QStringLiteral("Tunnel online: %1").arg(info.publicUrl));
                          if (stateFile.isEmpty())
                              return;
                          QString error;
-                         if (!writeStateFile(stateFile, response, &error)) {
+                         if (!writeStateFile(stateFile, info, &error)) {
                              printErr(QStringLiteral("cannot write the state file %1: %2").arg(stateFile, error));
                              tunnel.stop();
                              exitWith(ExitRuntime);

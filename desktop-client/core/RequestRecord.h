@@ -9,6 +9,11 @@
 
 namespace keyhole::client {
 
+// Headers as the tunnel carries them (ordered name/value pairs, repeats kept), under the core's own
+// names so the CLI and the tray app need nothing of the protocol.
+using Header = protocol::Header;
+using HeaderList = protocol::HeaderList;
+
 // One visitor request as the client handled it: for the CLI's request log and the tray's inspector.
 // Bodies are previews (the first kPreviewBytes); the byte counts are the full sizes.
 // A WebSocket gives two records with the same id: one when it opens (or is refused) and one when it
@@ -37,8 +42,8 @@ struct RequestRecord {
     int status = 0;
     qint64 bytesIn = 0;  // request body bytes (visitor -> local service)
     qint64 bytesOut = 0; // response body bytes (local service -> visitor)
-    protocol::HeaderList requestHeaders;  // as sent to the local service
-    protocol::HeaderList responseHeaders; // as sent back to the proxy
+    HeaderList requestHeaders;  // as sent to the local service
+    HeaderList responseHeaders; // as sent back to the proxy
     QByteArray requestBodyPreview;
     QByteArray responseBodyPreview;
     QString error; // set when the client answered itself (502/504...) instead of the local service

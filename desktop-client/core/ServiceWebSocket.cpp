@@ -2,24 +2,17 @@
 
 #include "http/HeaderRules.h"
 #include "websocket/Handshake.h"
-#include "websocket/Masking.h"
+#include "websocket/WebSocketChannel.h"
 
-#include <QRandomGenerator>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTcpSocket>
 
-#include <cstring>
 #include <utility>
 
 namespace keyhole::client {
 
 namespace {
-
-using websocket::Opcode;
-
-// RFC 6455 5.5.3 lets us skip pongs; we do once this much is unsent.
-constexpr qint64 kMaxUnreadPongBytes = 1024 * 1024;
 
 http::HttpParser::Limits handshakeLimits()
 {
@@ -28,22 +21,6 @@ http::HttpParser::Limits handshakeLimits()
     limits.maxHeaders = 256;
     limits.maxBodyBytes = 64 * 1024; // interim answers have none; a refusal's body is not read
     return limits;
-}
-
-QByteArray closePayload(quint16 code, const QString &reason)
-{
-    if (code == 0 || code == websocket::CloseNoStatus)
-        return {};
-    QByteArray payload;
-    payload.append(char(code >> 8)).append(char(code & 0xFF));
-    QByteArray text = reason.toUtf8();
-    if (text.size() > websocket::kMaxControlPayload - 2) {
-        qsizetype cut = websocket::kMaxControlPayload - 2;
-        while (cut > 0 && (uchar(text.at(cut)) & 0xC0) == 0x80) // not inside a UTF-8 sequence
-            --cut;
-        text.truncate(cut);
-    }
-    return payload + text;
 }
 
 } // namespace
@@ -55,10 +32,7 @@ ServiceWebSocket::ServiceWebSocket(QObject *parent)
 
 ServiceWebSocket::~ServiceWebSocket()
 {
-    if (m_socket) {
-        m_socket->disconnect(this);
-        m_socket->abort();
-    }
+    abort();
 }
 
 void ServiceWebSocket::open(const Request &request)
@@ -120,8 +94,6 @@ void ServiceWebSocket::onReadyRead()
 {
     if (m_state == State::Handshake)
         readHandshake();
-    else if (m_state == State::Open || m_state == State::Closing)
-        readMessages();
     else
         m_socket->readAll(); // nothing we asked for
 }
@@ -174,88 +146,60 @@ void ServiceWebSocket::finishOpen()
     m_subprotocol = chosen;
     m_state = State::Open;
     m_parser.reset();
-    m_decoder = std::make_unique<websocket::MessageDecoder>(websocket::Role::Client,
-                                                            qMax<qint64>(1, m_request.maxMessageBytes));
-    // Frames that came with the handshake's answer.
-    const QByteArray rest = std::exchange(m_handshakeBuffer, {});
+
+    using websocket::WebSocketChannel;
+    // The channel takes the socket and the frames that came with the handshake's answer.
+    m_socket->disconnect(this);
+    m_channel = new WebSocketChannel(m_socket, websocket::Role::Client, std::exchange(m_handshakeBuffer, {}), this);
+    m_channel->setMaxIncomingMessageBytes(qMax<qint64>(1, m_request.maxMessageBytes));
+    // What waits for the service is bounded by the owner in bytes (bytesToWrite()), with a close
+    // code the visitor understands (1013), rather than by a silent cut after a while.
+    m_channel->setSendTimeout(0);
+    connect(m_channel, &WebSocketChannel::binaryMessageReceived, this,
+            [this](const QByteArray &payload) { Q_EMIT messageReceived(payload, true); });
+    // The decoder checked the UTF-8; the visitor gets the same bytes.
+    connect(m_channel, &WebSocketChannel::textMessageReceived, this,
+            [this](const QString &text) { Q_EMIT messageReceived(text.toUtf8(), false); });
+    // Only while open, so never after a Close from either end: the connection broke.
+    connect(m_channel, &WebSocketChannel::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+        m_socketError = error;
+        if (error != QAbstractSocket::RemoteHostClosedError)
+            m_endedByError = true;
+    });
+    connect(m_channel, &WebSocketChannel::disconnected, this, [this] {
+        m_state = State::Closed;
+        Q_EMIT disconnected();
+    });
     Q_EMIT connected();
-    if (m_state == State::Open && !rest.isEmpty()) {
-        m_decoder->feed(rest);
-        readMessages();
-    }
 }
 
-void ServiceWebSocket::readMessages()
+bool ServiceWebSocket::isOpen() const
 {
-    if (m_socket->bytesAvailable() > 0)
-        m_decoder->feed(m_socket->readAll());
-    while (m_state == State::Open || m_state == State::Closing) {
-        std::optional<websocket::Message> message = m_decoder->next();
-        if (!message)
-            break;
-        switch (message->opcode) {
-        case Opcode::Text:
-            if (m_state == State::Open)
-                Q_EMIT messageReceived(message->text.toUtf8(), false);
-            break;
-        case Opcode::Binary:
-            if (m_state == State::Open)
-                Q_EMIT messageReceived(message->payload, true);
-            break;
-        case Opcode::Ping:
-            // A service that pings without reading our answers must not grow our write buffer.
-            if (!m_closeSent && bytesToWrite() < kMaxUnreadPongBytes)
-                writeFrame(Opcode::Pong, message->payload);
-            break;
-        case Opcode::Pong:
-        case Opcode::Continuation:
-            break;
-        case Opcode::Close:
-            m_closeReceived = true;
-            if (!m_closeSent) {
-                m_closeCode = message->closeCode;
-                m_closeReason = message->text;
-                sendClose(message->closeCode, QString());
-            }
-            m_state = State::Closing;
-            // Both Close frames are out: the connection has nothing more to carry.
-            m_socket->disconnectFromHost();
-            return;
-        }
-    }
-    if (m_decoder->error() != 0 && !m_closeSent) {
-        // The service broke the protocol or sent too much: this is how the connection ends.
-        m_closeCode = m_decoder->error();
-        m_closeReason = m_decoder->errorString();
-        sendClose(m_closeCode, m_closeReason);
-        m_state = State::Closing;
-        // The decoder reads no further, so the service's Close would go unseen: end it here.
-        m_socket->disconnectFromHost();
-    }
+    return m_channel && m_channel->isOpen();
 }
 
 bool ServiceWebSocket::sendMessage(const QByteArray &payload, bool binary)
 {
-    if (m_state != State::Open)
+    if (!isOpen())
         return false;
-    writeFrame(binary ? Opcode::Binary : Opcode::Text, payload);
-    return true;
+    return binary ? m_channel->sendBinaryMessage(payload) : m_channel->sendTextMessage(payload);
 }
 
 void ServiceWebSocket::close(quint16 code, const QString &reason)
 {
-    if (m_state == State::Open) {
-        sendClose(code, reason);
-        m_state = State::Closing;
-    } else if (m_state == State::Connecting || m_state == State::Handshake) {
+    if (m_channel)
+        m_channel->close(code, reason);
+    else if (m_state == State::Connecting || m_state == State::Handshake)
         abort();
-    }
 }
 
 void ServiceWebSocket::abort()
 {
     m_state = State::Closed;
-    if (m_socket) {
+    if (m_channel) {
+        m_channel->disconnect(this);
+        m_channel->abort();
+    } else if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();
     }
@@ -271,26 +215,25 @@ qint64 ServiceWebSocket::bytesToWrite() const
     return pending;
 }
 
-void ServiceWebSocket::sendClose(quint16 code, const QString &reason)
+QString ServiceWebSocket::errorString() const
 {
-    if (m_closeSent)
-        return;
-    m_closeSent = true;
-    writeFrame(Opcode::Close, closePayload(code, reason));
+    if (m_channel && !m_channel->errorString().isEmpty())
+        return m_channel->errorString();
+    return m_errorString;
 }
 
-void ServiceWebSocket::writeFrame(Opcode opcode, const QByteArray &payload)
+quint16 ServiceWebSocket::closeCode() const
 {
-    // A client masks every frame, with a key the service cannot predict (RFC 6455 5.3).
-    websocket::MaskKey mask;
-    const quint32 random = QRandomGenerator::system()->generate();
-    std::memcpy(mask.data(), &random, mask.size());
-    char header[websocket::kMaxFrameHeaderBytes];
-    const int headerBytes = websocket::encodeFrameHeader(header, opcode, quint64(payload.size()), true, &mask);
-    QByteArray frame(headerBytes + payload.size(), Qt::Uninitialized);
-    std::memcpy(frame.data(), header, size_t(headerBytes));
-    websocket::copyMasked(frame.data() + headerBytes, payload.constData(), payload.size(), mask, 0);
-    m_socket->write(frame);
+    if (!m_channel)
+        return websocket::CloseAbnormal;
+    return m_channel->violationCode() != 0 ? m_channel->violationCode() : m_channel->closeCode();
+}
+
+QString ServiceWebSocket::closeReason() const
+{
+    if (!m_channel)
+        return {};
+    return m_channel->violationCode() != 0 ? m_channel->errorString() : m_channel->closeReason();
 }
 
 void ServiceWebSocket::failHandshake(int status, const QString &why)
@@ -306,36 +249,18 @@ void ServiceWebSocket::failHandshake(int status, const QString &why)
 
 void ServiceWebSocket::onSocketError(QAbstractSocket::SocketError error)
 {
-    if (m_state == State::Closed)
+    // Until the channel has the socket; it reports what happens afterwards.
+    if (m_state != State::Connecting && m_state != State::Handshake)
         return;
-    if (m_errorString.isEmpty() || m_state == State::Connecting || m_state == State::Handshake) {
-        m_socketError = error;
-        m_errorString = m_socket->errorString();
-    }
-    if (m_state == State::Connecting || m_state == State::Handshake) {
-        failHandshake(0, m_errorString);
-        return;
-    }
-    if (error != QAbstractSocket::RemoteHostClosedError && !m_closeReceived)
-        m_endedByError = true;
-    // disconnected() follows (or already came) and ends it.
-    if (m_socket->state() == QAbstractSocket::UnconnectedState)
-        onSocketDisconnected();
+    m_socketError = error;
+    m_errorString = m_socket->errorString();
+    failHandshake(0, m_errorString);
 }
 
 void ServiceWebSocket::onSocketDisconnected()
 {
-    if (m_state == State::Closed)
-        return;
-    if (m_state == State::Connecting || m_state == State::Handshake) {
+    if (m_state == State::Connecting || m_state == State::Handshake)
         failHandshake(0, QStringLiteral("the connection closed during the handshake"));
-        return;
-    }
-    // What the socket still holds may include the service's Close.
-    if (m_socket->bytesAvailable() > 0)
-        readMessages();
-    m_state = State::Closed;
-    Q_EMIT disconnected();
 }
 
 } // namespace keyhole::client

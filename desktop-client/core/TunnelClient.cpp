@@ -2,7 +2,7 @@
 
 #include "LocalForwarder.h"
 #include "LocalWebSocketBridge.h"
-#include "crypto/Label.h"
+#include "TunnelHostname.h"
 #include "crypto/RegistrationToken.h"
 #include "protocol/Codec.h"
 #include "util/Clock.h"
@@ -12,12 +12,22 @@
 
 #include <climits>
 #include <utility>
+#include <variant>
 
 namespace keyhole::client {
 
 namespace {
 
 constexpr int kGracefulCloseMs = 3000;
+
+// An overload set for std::visit: one lambda per message type, none generic, so that a missing
+// type does not compile.
+template <class... Handlers>
+struct Overloaded : Handlers... {
+    using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 bool isRefusalCode(const QByteArray &code)
 {
@@ -74,7 +84,12 @@ TunnelClient::~TunnelClient()
 
 QString TunnelClient::label() const
 {
-    return m_key ? crypto::labelForKey(*m_key, m_settings.name) : QString();
+    return m_key ? TunnelHostname::label(*m_key, m_settings.name) : QString();
+}
+
+QString TunnelClient::predictedHostname() const
+{
+    return m_key ? TunnelHostname::predict(*m_key, m_settings.name, m_settings.proxyUrl) : QString();
 }
 
 void TunnelClient::setClock(const util::Clock *clock)
@@ -125,13 +140,11 @@ void TunnelClient::rebuildForwarder()
     options.hostHeader = m_settings.hostHeader;
     options.maxConcurrent = m_settings.maxConcurrentLocal;
     options.extraCaCertificates = m_caCertificates;
-    if (m_registration.accepted) {
-        if (m_registration.maxBodyBytes > 0)
-            options.maxResponseBodyBytes = m_registration.maxBodyBytes;
-        if (m_registration.requestTimeoutMs > 0)
-            options.timeoutMs = static_cast<int>(
-                qMax<qint64>(1000, m_registration.requestTimeoutMs - kTimeoutMarginMs));
-    }
+    // Only an accepted registration fills m_info; before one the limits are 0 (not said).
+    if (m_info.maxBodyBytes > 0)
+        options.maxResponseBodyBytes = m_info.maxBodyBytes;
+    if (m_info.requestTimeoutMs > 0)
+        options.timeoutMs = static_cast<int>(qMax<qint64>(1000, m_info.requestTimeoutMs - kTimeoutMarginMs));
     if (m_forwarder) {
         m_forwarder->cancelAll();
         m_forwarder->deleteLater();
@@ -323,25 +336,25 @@ void TunnelClient::onBinaryMessage(const QByteArray &frame)
 void TunnelClient::handle(const protocol::Message &message)
 {
     using namespace protocol;
-    if (const auto *response = std::get_if<RegistrationResponse>(&message)) {
-        handleRegistration(*response);
-    } else if (const auto *request = std::get_if<HttpRequest>(&message)) {
-        handleHttpRequest(*request);
-    } else if (const auto *ping = std::get_if<Ping>(&message)) {
-        send(Pong{ping->nonce});
-    } else if (const auto *goodbye = std::get_if<Goodbye>(&message)) {
-        handleGoodbye(*goodbye);
-    } else if (const auto *ws = std::get_if<WsRequest>(&message)) {
-        m_webSockets->open(*ws);
-    } else if (const auto *wsMessage = std::get_if<WsMessage>(&message)) {
-        m_webSockets->deliver(*wsMessage);
-    } else if (const auto *teardown = std::get_if<WsTeardown>(&message)) {
-        m_webSockets->teardown(*teardown);
-    } else if (std::holds_alternative<Pong>(message)) {
-        // Nothing to do: no pings of ours outstanding.
-    } else {
+    // Every message type is named here: a new one is a compile error until this decides about it.
+    const auto unexpected = [&message] {
         qCWarning(lcClient, "ignoring unexpected %s from the proxy", messageTypeName(messageType(message)));
-    }
+    };
+    std::visit(Overloaded{
+                   [this](const RegistrationResponse &response) { handleRegistration(response); },
+                   [this](const HttpRequest &request) { handleHttpRequest(request); },
+                   [this](const Ping &ping) { send(Pong{ping.nonce}); },
+                   [this](const Goodbye &goodbye) { handleGoodbye(goodbye); },
+                   [this](const WsRequest &request) { m_webSockets->open(request); },
+                   [this](const WsMessage &wsMessage) { m_webSockets->deliver(wsMessage); },
+                   [this](const WsTeardown &teardown) { m_webSockets->teardown(teardown); },
+                   [](const Pong &) {}, // no pings of ours outstanding
+                   // What only a client sends, or only answers to it.
+                   [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const HttpResponse &) { unexpected(); },
+                   [&unexpected](const WsResponse &) { unexpected(); },
+               },
+               message);
 }
 
 void TunnelClient::handleRegistration(const protocol::RegistrationResponse &response)
@@ -366,7 +379,11 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
         Q_EMIT refused(reason, response.code);
         return;
     }
-    m_registration = response;
+    m_info.hostname = response.hostname;
+    m_info.publicUrl = response.publicUrl;
+    m_info.label = response.label;
+    m_info.maxBodyBytes = response.maxBodyBytes;
+    m_info.requestTimeoutMs = response.requestTimeoutMs;
     m_backoff.reset();
     const qint64 timeout = response.requestTimeoutMs > 0
         ? qMax<qint64>(1000, response.requestTimeoutMs - kTimeoutMarginMs)
@@ -378,7 +395,7 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
                   qPrintable(label()));
     qCInfo(lcClient, "registered as %s", qPrintable(response.publicUrl));
     setState(ClientState::Online);
-    Q_EMIT registered(response);
+    Q_EMIT registered(m_info);
 }
 
 void TunnelClient::handleHttpRequest(const protocol::HttpRequest &request)

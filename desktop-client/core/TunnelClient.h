@@ -4,6 +4,7 @@
 #include "ClientSettings.h"
 #include "ClientState.h"
 #include "RequestRecord.h"
+#include "TunnelInfo.h"
 #include "crypto/KeyPair.h"
 #include "protocol/Messages.h"
 
@@ -54,8 +55,10 @@ public:
     const ClientSettings &settings() const { return m_settings; }
     // The hostname label this key (and name) registers; the proxy confirms it on registration.
     QString label() const;
+    // <label>.<proxy host>: the hostname before the proxy confirms it (see TunnelHostname).
+    QString predictedHostname() const;
     // The last accepted registration (hostname, public URL, limits); empty before the first.
-    const protocol::RegistrationResponse &registration() const { return m_registration; }
+    const TunnelInfo &tunnelInfo() const { return m_info; }
     QDateTime nextRetryTime() const { return m_nextRetry; }
     LocalForwarder *forwarder() const { return m_forwarder; }
     LocalWebSocketBridge *webSockets() const { return m_webSockets; }
@@ -78,7 +81,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void stateChanged(keyhole::client::ClientState state);
-    void registered(const keyhole::protocol::RegistrationResponse &response);
+    void registered(const keyhole::client::TunnelInfo &info);
     void refused(const QString &reason, const QByteArray &code);
     void requestFinished(const keyhole::client::RequestRecord &record);
     // A visitor WebSocket opened, was refused or closed (record.kind == WebSocket).
@@ -118,7 +121,7 @@ private:
     LocalForwarder *m_forwarder = nullptr;
     LocalWebSocketBridge *m_webSockets = nullptr;
     QList<QSslCertificate> m_caCertificates;
-    protocol::RegistrationResponse m_registration;
+    TunnelInfo m_info;
 
     Backoff m_backoff;
     QTimer m_retryTimer;

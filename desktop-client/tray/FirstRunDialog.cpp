@@ -1,6 +1,6 @@
 #include "FirstRunDialog.h"
 
-#include "crypto/Label.h"
+#include "TunnelHostname.h"
 
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -15,7 +15,7 @@ namespace keyhole::tray {
 FirstRunDialog::FirstRunDialog(const AppSettings &settings, const crypto::KeyPair &key, QWidget *parent)
     : QDialog(parent)
     , m_settings(settings)
-    , m_label(crypto::labelForKey(key, settings.name))
+    , m_label(client::TunnelHostname::label(key, settings.name))
     , m_hostname(new QLabel)
     , m_proxyUrl(new QLineEdit(settings.proxyUrl.toString()))
     , m_port(new QSpinBox)
@@ -70,8 +70,7 @@ AppSettings FirstRunDialog::settings() const
 
 QString FirstRunDialog::hostname() const
 {
-    const QString host = settings().proxyUrl.host().toLower();
-    return host.isEmpty() ? m_label : m_label + QLatin1Char('.') + host;
+    return client::TunnelHostname::predict(m_label, settings().proxyUrl);
 }
 
 void FirstRunDialog::refresh()

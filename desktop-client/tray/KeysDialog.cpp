@@ -66,8 +66,7 @@ QString KeysDialog::hostnameText() const
 void KeysDialog::refresh()
 {
     m_label->setText(m_controller->label());
-    const QString url = m_controller->publicUrl();
-    m_hostname->setText(url.isEmpty() ? m_controller->predictedHostname() : QUrl(url).host());
+    m_hostname->setText(m_controller->hostname());
     m_note->setText(m_store->note());
 }
 

@@ -177,21 +177,6 @@ QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, i
     }
 }
 
-protocol::HttpRequest RequestLogModel::replayRequest(const client::RequestRecord &record, bool *truncated)
-{
-    protocol::HttpRequest request;
-    request.id = record.id + QByteArrayLiteral("-replay");
-    request.method = record.method;
-    request.path = record.path;
-    request.query = record.query;
-    request.headers = record.requestHeaders;
-    request.body = record.requestBodyPreview;
-    request.remoteAddress = record.remoteAddress;
-    if (truncated)
-        *truncated = record.bytesIn > record.requestBodyPreview.size();
-    return request;
-}
-
 QString RequestLogModel::curlCommand(const client::RequestRecord &record, const QUrl &base)
 {
     // One line of printable text, whatever the visitor sent: it is pasted into a terminal.
@@ -206,7 +191,7 @@ QString RequestLogModel::curlCommand(const client::RequestRecord &record, const 
         parts << QStringLiteral("-X") << shellQuoted(isToken(record.method) ? QString::fromLatin1(record.method)
                                                                            : urlPart(record.method));
     parts << shellQuoted(url);
-    for (const protocol::Header &header : record.requestHeaders) {
+    for (const client::Header &header : record.requestHeaders) {
         // curl computes these itself.
         if (header.first.compare("Content-Length", Qt::CaseInsensitive) == 0)
             continue;

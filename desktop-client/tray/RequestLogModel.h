@@ -1,7 +1,6 @@
 #pragma once
 
 #include "RequestRecord.h"
-#include "protocol/Messages.h"
 
 #include <QAbstractTableModel>
 #include <QUrl>
@@ -33,9 +32,6 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    // The captured request again, for a replay against the local service. The body is the preview:
-    // *truncated says whether that is less than the original.
-    static protocol::HttpRequest replayRequest(const client::RequestRecord &record, bool *truncated = nullptr);
     // A one-line shell command that sends the captured request to `base` (scheme://host:port). It never
     // holds control or invisible formatting characters: a body that has them (or is not UTF-8) is fed
     // to curl base64-decoded on its standard input, and such a header is left out.

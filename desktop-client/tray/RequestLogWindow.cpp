@@ -1,7 +1,7 @@
 #include "RequestLogWindow.h"
 
-#include "LocalForwarder.h"
 #include "RequestLogModel.h"
+#include "RequestReplayer.h"
 #include "TrayController.h"
 
 #include <QClipboard>
@@ -12,7 +12,6 @@
 #include <QItemSelectionModel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
-#include <QPointer>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -24,13 +23,21 @@ namespace keyhole::tray {
 
 namespace {
 
-QString headersText(const protocol::HeaderList &headers)
+QString headersText(const client::HeaderList &headers)
 {
     QString text;
-    for (const protocol::Header &header : headers)
+    for (const client::Header &header : headers)
         text += QString::fromLatin1(header.first) + QStringLiteral(": ") + QString::fromUtf8(header.second)
             + QLatin1Char('\n');
     return text;
+}
+
+// Says that a replay sends less body than the visitor did.
+QString truncationNote(const client::RequestRecord &record)
+{
+    return client::RequestReplayer::isBodyTruncated(record)
+        ? QStringLiteral(" (body truncated to the %1 bytes captured)").arg(record.requestBodyPreview.size())
+        : QString();
 }
 
 QString bodyText(const QByteArray &preview, qint64 fullSize)
@@ -57,7 +64,9 @@ RequestLogWindow::RequestLogWindow(RequestLogModel *model, TrayController *contr
     , m_details(new QPlainTextEdit)
     , m_copyCurl(new QPushButton(QStringLiteral("Copy as curl")))
     , m_replay(new QPushButton(QStringLiteral("Replay")))
+    , m_replayer(new client::RequestReplayer(this))
 {
+    connect(m_replayer, &client::RequestReplayer::finished, this, &RequestLogWindow::onReplayFinished);
     setWindowTitle(QStringLiteral("Keyhole Request Log"));
     m_filter->setSourceModel(m_model);
     m_filter->setFilterKeyColumn(-1);
@@ -200,52 +209,34 @@ QUrl RequestLogWindow::target() const
 bool RequestLogWindow::replaySelected()
 {
     const client::RequestRecord *record = selectedRecord();
-    if (!record || record->kind != client::RequestRecord::Kind::Http)
+    if (!record || !m_replayer->replay(*record, target()))
         return false;
-    bool truncated = false;
-    const protocol::HttpRequest request = RequestLogModel::replayRequest(*record, &truncated);
-
-    // One forwarder for replays, rebuilt when the target changed (it keeps connections alive).
-    if (!m_forwarder || m_forwarder->options().target != target()) {
-        delete m_forwarder;
-        client::LocalForwarder::Options options;
-        options.target = target();
-        options.maxConcurrent = 4;
-        options.maxQueued = 16;
-        m_forwarder = new client::LocalForwarder(options, this);
-    }
     m_replay->setEnabled(false);
-    const QString original = describe(*record);
-    const QString note = truncated ? QStringLiteral(" (body truncated to the %1 bytes captured)")
-                                         .arg(record->requestBodyPreview.size())
-                                   : QString();
-    m_details->setPlainText(original
-                            + QStringLiteral("\n══ Replaying to %1%2… ══\n").arg(target().toString(), note));
-    QPointer<RequestLogWindow> self(this);
-    const QByteArray id = record->id;
-    m_forwarder->forward(request, [self, original, note, id](const protocol::HttpResponse &,
-                                                             const client::RequestRecord &r) {
-        if (!self)
-            return;
-        self->m_replay->setEnabled(true);
-        const client::RequestRecord *selected = self->selectedRecord();
-        if (!selected || selected->id != id) {
-            Q_EMIT self->replayFinished(r); // the user moved on; keep the pane on what they look at now
-            return;
-        }
-        self->m_replayText =
-            QStringLiteral("\n══ Replay%1: %2 in %3 ms ══\n").arg(note).arg(r.status).arg(r.durationMs);
-        if (!r.error.isEmpty())
-            self->m_replayText += QStringLiteral("Error: %1\n").arg(r.error);
-        self->m_replayText += QStringLiteral("\n── Response headers ──\n");
-        self->m_replayText += headersText(r.responseHeaders);
-        self->m_replayText += QStringLiteral("\n── Response body ──\n");
-        self->m_replayText += bodyText(r.responseBodyPreview, r.bytesOut);
-        self->m_details->setPlainText(original + self->m_replayText);
-        self->showReplaySection();
-        Q_EMIT self->replayFinished(r);
-    });
+    m_details->setPlainText(describe(*record)
+                            + QStringLiteral("\n══ Replaying to %1%2… ══\n").arg(target().toString(),
+                                                                             truncationNote(*record)));
     return true;
+}
+
+void RequestLogWindow::onReplayFinished(const QByteArray &recordId, const client::RequestRecord &r)
+{
+    m_replay->setEnabled(true);
+    const client::RequestRecord *selected = selectedRecord();
+    if (!selected || selected->id != recordId) {
+        Q_EMIT replayFinished(r); // the user moved on; keep the pane on what they look at now
+        return;
+    }
+    const QString note = truncationNote(*selected);
+    m_replayText = QStringLiteral("\n══ Replay%1: %2 in %3 ms ══\n").arg(note).arg(r.status).arg(r.durationMs);
+    if (!r.error.isEmpty())
+        m_replayText += QStringLiteral("Error: %1\n").arg(r.error);
+    m_replayText += QStringLiteral("\n── Response headers ──\n");
+    m_replayText += headersText(r.responseHeaders);
+    m_replayText += QStringLiteral("\n── Response body ──\n");
+    m_replayText += bodyText(r.responseBodyPreview, r.bytesOut);
+    m_details->setPlainText(describe(*selected) + m_replayText);
+    showReplaySection();
+    Q_EMIT replayFinished(r);
 }
 
 } // namespace keyhole::tray

@@ -13,7 +13,7 @@ class QSortFilterProxyModel;
 class QTableView;
 
 namespace keyhole::client {
-class LocalForwarder;
+class RequestReplayer;
 }
 
 namespace keyhole::tray {
@@ -50,6 +50,7 @@ Q_SIGNALS:
 private:
     void onSelectionChanged();
     void showReplaySection();
+    void onReplayFinished(const QByteArray &recordId, const client::RequestRecord &result);
     QUrl target() const;
 
     RequestLogModel *m_model;
@@ -60,7 +61,7 @@ private:
     QPlainTextEdit *m_details;
     QPushButton *m_copyCurl;
     QPushButton *m_replay;
-    client::LocalForwarder *m_forwarder = nullptr;
+    client::RequestReplayer *m_replayer;
     QString m_replayText;
 };
 

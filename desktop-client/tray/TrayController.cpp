@@ -2,7 +2,6 @@
 
 #include "Autostart.h"
 #include "TunnelClient.h"
-#include "crypto/Label.h"
 #include "util/Logging.h"
 
 namespace keyhole::tray {
@@ -76,12 +75,12 @@ QString TrayController::label() const
 
 QString TrayController::predictedHostname() const
 {
-    return label() + QLatin1Char('.') + m_settings.proxyUrl.host().toLower();
+    return m_tunnel->predictedHostname();
 }
 
-QString TrayController::predictedHostname(const crypto::KeyPair &key, const AppSettings &settings)
+QString TrayController::hostname() const
 {
-    return crypto::labelForKey(key, settings.name) + QLatin1Char('.') + settings.proxyUrl.host().toLower();
+    return m_hostname.isEmpty() ? predictedHostname() : m_hostname;
 }
 
 StatePresentation TrayController::presentation() const
@@ -101,8 +100,10 @@ QString TrayController::applySettings(const AppSettings &settings)
     const bool hostnameChanges = settings.name != m_settings.name || settings.proxyUrl != m_settings.proxyUrl;
     const bool loginChanges = settings.startAtLogin != m_settings.startAtLogin;
     m_settings = settings;
-    if (hostnameChanges)
+    if (hostnameChanges) {
         m_publicUrl.clear();
+        m_hostname.clear();
+    }
     m_tunnel->applySettings(m_settings.toClientSettings(m_keyPath));
     if (loginChanges && m_autostart) {
         QString error;
@@ -123,6 +124,7 @@ QString TrayController::setLocalPort(int port)
 void TrayController::setKey(crypto::KeyPair key)
 {
     m_publicUrl.clear();
+    m_hostname.clear();
     m_tunnel->setKey(std::move(key));
     Q_EMIT changed();
 }
@@ -175,9 +177,10 @@ void TrayController::onStateChanged(ClientState state)
     Q_EMIT changed();
 }
 
-void TrayController::onRegistered(const protocol::RegistrationResponse &response)
+void TrayController::onRegistered(const client::TunnelInfo &info)
 {
-    m_publicUrl = response.publicUrl;
+    m_publicUrl = info.publicUrl;
+    m_hostname = info.hostname;
     m_detail.clear();
     // Tell the user on the first registration and after an outage they were told about, not after
     // every short blip.
@@ -186,7 +189,7 @@ void TrayController::onRegistered(const protocol::RegistrationResponse &response
     m_lostNotified = false;
     m_lostTimer.stop();
     if (tell)
-        Q_EMIT wentOnline(response.publicUrl);
+        Q_EMIT wentOnline(info.publicUrl);
     Q_EMIT changed();
 }
 

@@ -4,8 +4,8 @@
 #include "ClientState.h"
 #include "RequestRecord.h"
 #include "StatePresentation.h"
+#include "TunnelInfo.h"
 #include "crypto/KeyPair.h"
-#include "protocol/Messages.h"
 
 #include <QDateTime>
 #include <QNetworkInformation>
@@ -48,7 +48,8 @@ public:
     QString label() const;
     // What the key will be called: <label>.<proxy host> (the proxy's domain usually is its host).
     QString predictedHostname() const;
-    static QString predictedHostname(const crypto::KeyPair &key, const AppSettings &settings);
+    // The hostname the proxy confirmed for the current key and settings, else predictedHostname().
+    QString hostname() const;
     StatePresentation presentation() const;
 
     // Validates and applies; a running tunnel reconnects with the new settings. Returns the problem
@@ -81,13 +82,14 @@ Q_SIGNALS:
 
 private:
     void onStateChanged(client::ClientState state);
-    void onRegistered(const protocol::RegistrationResponse &response);
+    void onRegistered(const client::TunnelInfo &info);
 
     AppSettings m_settings;
     QString m_keyPath;
     client::TunnelClient *m_tunnel = nullptr;
     Autostart *m_autostart = nullptr;
     QString m_publicUrl;
+    QString m_hostname; // confirmed with m_publicUrl, forgotten with it
     QString m_detail;
     bool m_wasOnline = false;
     bool m_lostNotified = false;

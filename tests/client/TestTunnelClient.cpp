@@ -165,9 +165,12 @@ void TestTunnelClient::registersWithAValidToken()
     proxy.accept();
     QTRY_COMPARE(tunnel->state(), ClientState::Online);
     QCOMPARE(registered.size(), 1);
-    QCOMPARE(registered.first().first().value<protocol::RegistrationResponse>().publicUrl,
-             QStringLiteral("http://label.tunnel.test"));
-    QCOMPARE(tunnel->registration().maxBodyBytes, qint64(1000));
+    const auto info = registered.first().first().value<client::TunnelInfo>();
+    QCOMPARE(info.publicUrl, QStringLiteral("http://label.tunnel.test"));
+    QCOMPARE(info.hostname, QStringLiteral("label.tunnel.test"));
+    QVERIFY(info.label.isEmpty()); // as the proxy said
+    QCOMPARE(info.maxBodyBytes, qint64(1000));
+    QCOMPARE(tunnel->tunnelInfo().maxBodyBytes, qint64(1000));
     QCOMPARE(tunnel->forwarder()->options().maxResponseBodyBytes, qint64(1000));
     QCOMPARE(tunnel->forwarder()->options().timeoutMs, 28000);
 }

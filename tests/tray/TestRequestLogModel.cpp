@@ -196,28 +196,6 @@ private Q_SLOTS:
         const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
         QCOMPARE(curl, QStringLiteral("curl 'http://127.0.0.1:3000/a%0D%0Ab%20c?q=%1B[31m' -H 'X-Ok: fine'"));
     }
-
-    void replayRequest()
-    {
-        RequestRecord r = record("PUT", "/upload", 200, "req-1");
-        r.query = "x=1";
-        r.requestHeaders = {{"Host", "h"}, {"X-A", "b"}};
-        r.requestBodyPreview = QByteArray(RequestRecord::kPreviewBytes, 'z');
-        r.bytesIn = RequestRecord::kPreviewBytes;
-        bool truncated = true;
-        protocol::HttpRequest request = RequestLogModel::replayRequest(r, &truncated);
-        QVERIFY(!truncated);
-        QCOMPARE(request.method, QByteArray("PUT"));
-        QCOMPARE(request.path, QByteArray("/upload"));
-        QCOMPARE(request.query, QByteArray("x=1"));
-        QCOMPARE(request.headers, r.requestHeaders);
-        QCOMPARE(request.body, r.requestBodyPreview);
-        QVERIFY(request.id != r.id);
-
-        r.bytesIn = RequestRecord::kPreviewBytes + 1;
-        RequestLogModel::replayRequest(r, &truncated);
-        QVERIFY(truncated);
-    }
 };
 
 QTEST_GUILESS_MAIN(TestRequestLogModel)

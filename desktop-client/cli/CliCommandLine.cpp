@@ -1,0 +1,121 @@
+#include "CliCommandLine.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+
+namespace keyhole::cli {
+
+namespace {
+
+// The flags, in the order --help lists them.
+struct Flags {
+    explicit Flags(const QString &defaultKey)
+        : key(QStringLiteral("key"),
+              QStringLiteral("Private key file (PEM, P-256); created on first run with mode 0600. Default: %1.")
+                  .arg(QDir::toNativeSeparators(defaultKey)),
+              QStringLiteral("FILE"), defaultKey)
+    {
+    }
+
+    QCommandLineOption proxy{QStringLiteral("proxy"), QStringLiteral("URL of the keyhole proxy (http:// or https://)."),
+                             QStringLiteral("URL"), QStringLiteral("http://localhost:8080")};
+    QCommandLineOption port{QStringLiteral("port"),
+                            QStringLiteral("Local port to expose, same as --target http://127.0.0.1:<N>."),
+                            QStringLiteral("N")};
+    QCommandLineOption target{
+        QStringLiteral("target"),
+        QStringLiteral("URL of the local service, e.g. http://127.0.0.1:3000 or https://host:8443."),
+        QStringLiteral("URL")};
+    QCommandLineOption key;
+    QCommandLineOption name{QStringLiteral("name"),
+                            QStringLiteral("Tunnel name (a-z, 0-9, '-'): another stable hostname for the same key."),
+                            QStringLiteral("NAME")};
+    QCommandLineOption stateFile{
+        QStringLiteral("state-file"),
+        QStringLiteral("Write {\"hostname\",\"url\",\"label\"} as JSON to FILE once registered."),
+        QStringLiteral("FILE")};
+    QCommandLineOption caFile{QStringLiteral("ca-file"),
+                              QStringLiteral("Extra CA certificates (PEM) for an https proxy or an https target."),
+                              QStringLiteral("FILE")};
+    QCommandLineOption hostHeader{
+        QStringLiteral("host-header"),
+        QStringLiteral("Host header for the local service: 'rewrite' (the target's host:port) or a literal "
+                       "value. Default: keep the visitor's Host."),
+        QStringLiteral("rewrite|VALUE")};
+    QCommandLineOption logFormat{QStringLiteral("log-format"),
+                                 QStringLiteral("Format of the diagnostics on stderr: text or json."),
+                                 QStringLiteral("FORMAT"), QStringLiteral("text")};
+};
+
+} // namespace
+
+CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Exposes a local HTTP service on a public hostname through a keyhole proxy.\n"
+        "The hostname is derived from your key, so the same key always gets the same hostname."));
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
+    const Flags f(client::ClientSettings::defaultKeyPath());
+    parser.addOptions({f.proxy, f.port, f.target, f.key, f.name, f.stateFile, f.caFile, f.hostHeader, f.logFormat});
+
+    Result result;
+    auto fail = [&result](const QString &error, bool suggestHelp = false) {
+        result.action = Action::Fail;
+        result.error = error;
+        result.suggestHelp = suggestHelp;
+        result.settings = {};
+        return result;
+    };
+
+    if (!parser.parse(arguments))
+        return fail(parser.errorText(), true);
+    if (parser.isSet(helpOption)) {
+        result.action = Action::ShowHelp;
+        result.text = parser.helpText();
+        return result;
+    }
+    if (parser.isSet(versionOption)) {
+        // What QCommandLineParser::showVersion() prints.
+        result.action = Action::ShowVersion;
+        result.text = QCoreApplication::applicationName() + QLatin1Char(' ')
+            + QCoreApplication::applicationVersion() + QLatin1Char('\n');
+        return result;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return fail(QStringLiteral("unexpected argument \"%1\"; try --help").arg(parser.positionalArguments().first()));
+
+    Settings &settings = result.settings;
+    const QString logFormat = parser.value(f.logFormat);
+    if (logFormat != QLatin1String("text") && logFormat != QLatin1String("json"))
+        return fail(QStringLiteral("--log-format must be text or json"));
+    settings.logFormat = logFormat == QLatin1String("json") ? util::LogFormat::Json : util::LogFormat::Text;
+
+    client::ClientSettings &client = settings.client;
+    client.proxyUrl = QUrl(parser.value(f.proxy), QUrl::StrictMode);
+    if (parser.isSet(f.port) && parser.isSet(f.target))
+        return fail(QStringLiteral("give either --port or --target, not both"));
+    if (parser.isSet(f.port)) {
+        bool ok = false;
+        const int port = parser.value(f.port).toInt(&ok);
+        if (!ok || port < 1 || port > 65535)
+            return fail(QStringLiteral("--port must be a number between 1 and 65535"));
+        client.target = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
+    } else if (parser.isSet(f.target)) {
+        client.target = QUrl(parser.value(f.target), QUrl::StrictMode);
+    }
+    client.keyPath = parser.value(f.key);
+    client.name = parser.value(f.name);
+    client.caFile = parser.value(f.caFile);
+    client.hostHeader = parser.value(f.hostHeader);
+    settings.stateFile = parser.value(f.stateFile);
+
+    if (const QString problem = client.validate(); !problem.isEmpty())
+        return fail(problem);
+    result.action = Action::Run;
+    return result;
+}
+
+} // namespace keyhole::cli

@@ -1,0 +1,168 @@
+#include "RequestReplayer.h"
+
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+using keyhole::client::RequestRecord;
+using keyhole::client::RequestReplayer;
+
+namespace {
+
+// Records what arrives and answers each complete request with 201.
+class Service : public QObject
+{
+public:
+    Service()
+    {
+        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
+                    received += socket->readAll();
+                    const int headEnd = received.indexOf("\r\n\r\n");
+                    if (headEnd < 0)
+                        return;
+                    const QByteArray head = received.left(headEnd).toLower();
+                    const int cl = head.indexOf("content-length: ");
+                    const int length = cl < 0 ? 0 : head.mid(cl + 16, head.indexOf("\r\n", cl) - cl - 16).toInt();
+                    if (received.size() < headEnd + 4 + length)
+                        return;
+                    ++requests;
+                    socket->write("HTTP/1.1 201 Created\r\nX-Answer: again\r\nContent-Length: 4\r\n\r\ndone");
+                });
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+    }
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
+
+    QByteArray received;
+    int requests = 0;
+
+private:
+    QTcpServer m_server;
+};
+
+RequestRecord captured(const QByteArray &body, qint64 bytesIn)
+{
+    RequestRecord r;
+    r.id = "req-7";
+    r.method = "PUT";
+    r.path = "/upload";
+    r.query = "x=1";
+    r.requestHeaders = {{"Host", "abc.localhost:8080"}, {"X-A", "b"}};
+    r.requestBodyPreview = body;
+    r.bytesIn = bytesIn;
+    return r;
+}
+
+} // namespace
+
+// The request log's replay: the captured request goes to the local service again, and its answer
+// comes back as a record of its own.
+class TestRequestReplayer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testReplaysTheCapturedRequest()
+    {
+        Service service;
+        RequestReplayer replayer;
+        QSignalSpy finished(&replayer, &RequestReplayer::finished);
+        QVERIFY(replayer.replay(captured("hello", 5), service.url()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+
+        QCOMPARE(service.requests, 1);
+        QVERIFY2(service.received.startsWith("PUT /upload?x=1 HTTP/1.1\r\n"), service.received.constData());
+        QVERIFY(service.received.contains("Host: abc.localhost:8080\r\n")); // the visitor's Host, as captured
+        QVERIFY(service.received.contains("X-A: b\r\n"));
+        QVERIFY(service.received.endsWith("\r\n\r\nhello"));
+
+        QCOMPARE(finished.first().at(0).toByteArray(), QByteArray("req-7"));
+        const auto result = finished.first().at(1).value<RequestRecord>();
+        QCOMPARE(result.status, 201);
+        QCOMPARE(result.responseBodyPreview, QByteArray("done"));
+        QVERIFY(result.id != "req-7"); // a replay is an exchange of its own
+    }
+
+    void testIsBodyTruncated_data()
+    {
+        QTest::addColumn<QByteArray>("preview");
+        QTest::addColumn<qint64>("bytesIn");
+        QTest::addColumn<bool>("truncated");
+        QTest::newRow("no body") << QByteArray() << qint64(0) << false;
+        QTest::newRow("whole body") << QByteArray(RequestRecord::kPreviewBytes, 'z')
+                                    << qint64(RequestRecord::kPreviewBytes) << false;
+        QTest::newRow("one byte more") << QByteArray(RequestRecord::kPreviewBytes, 'z')
+                                       << qint64(RequestRecord::kPreviewBytes + 1) << true;
+    }
+
+    void testIsBodyTruncated()
+    {
+        QFETCH(QByteArray, preview);
+        QFETCH(qint64, bytesIn);
+        QFETCH(bool, truncated);
+        QCOMPARE(RequestReplayer::isBodyTruncated(captured(preview, bytesIn)), truncated);
+    }
+
+    void testSendsOnlyTheCapturedBody()
+    {
+        Service service;
+        RequestReplayer replayer;
+        QSignalSpy finished(&replayer, &RequestReplayer::finished);
+        QVERIFY(replayer.replay(captured("abc", 10), service.url()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY2(service.received.contains("Content-Length: 3\r\n"), service.received.constData());
+        QVERIFY(service.received.endsWith("\r\n\r\nabc"));
+    }
+
+    void testFollowsANewTarget()
+    {
+        Service first;
+        Service second;
+        RequestReplayer replayer;
+        QSignalSpy finished(&replayer, &RequestReplayer::finished);
+        QVERIFY(replayer.replay(captured({}, 0), first.url()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY(replayer.replay(captured({}, 0), second.url()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
+        QCOMPARE(first.requests, 1);
+        QCOMPARE(second.requests, 1);
+    }
+
+    void testRefusesAWebSocket()
+    {
+        Service service;
+        RequestReplayer replayer;
+        QSignalSpy finished(&replayer, &RequestReplayer::finished);
+        RequestRecord record = captured({}, 0);
+        record.kind = RequestRecord::Kind::WebSocket;
+        QVERIFY(!replayer.replay(record, service.url()));
+        QTest::qWait(0); // a refused replay says nothing, not even later
+        QCOMPARE(finished.size(), 0);
+        QCOMPARE(service.requests, 0);
+    }
+
+    void testADeadServiceIsA502()
+    {
+        quint16 port = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            port = probe.serverPort();
+        }
+        RequestReplayer replayer;
+        QSignalSpy finished(&replayer, &RequestReplayer::finished);
+        QVERIFY(replayer.replay(captured({}, 0), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port))));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        const auto result = finished.first().at(1).value<RequestRecord>();
+        QCOMPARE(result.status, 502);
+        QVERIFY(!result.error.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRequestReplayer)
+#include "test_request_replayer.moc"
