@@ -5,6 +5,7 @@
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
 #include "http/VisitorGateway.h"
+#include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/Handshake.h"
 
@@ -21,13 +22,13 @@ constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the con
 const QByteArray kControlPath = QByteArrayLiteral("/proxy/subscribe");
 const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
 
-http::HttpParser::Limits parserLimits(const ProxyConfig &config)
+http::HttpParser::Limits parserLimits(const VisitorOptions &options)
 {
     http::HttpParser::Limits limits;
-    limits.maxHeadBytes = config.maxHeadBytes;
-    limits.maxHeaders = config.maxHeaders;
-    limits.maxUrlBytes = config.maxUrlBytes;
-    limits.maxBodyBytes = config.maxBodyBytes;
+    limits.maxHeadBytes = options.maxHeadBytes;
+    limits.maxHeaders = options.maxHeaders;
+    limits.maxUrlBytes = options.maxUrlBytes;
+    limits.maxBodyBytes = options.maxBodyBytes;
     return limits;
 }
 
@@ -44,7 +45,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
     , m_socket(socket)
     , m_gateway(gateway)
     , m_tls(tls)
-    , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->config()))
+    , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->options()))
     , m_peer(peerName(socket))
 {
     m_sslSocket = tls ? qobject_cast<QSslSocket *>(socket) : nullptr;
@@ -57,7 +58,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
     connect(m_socket, &QTcpSocket::bytesWritten, this, &VisitorConnection::onBytesWritten);
     if (m_sslSocket) // bytesWritten only says the answer was encrypted; this says it left
         connect(m_sslSocket, &QSslSocket::encryptedBytesWritten, this, &VisitorConnection::onBytesWritten);
-    arm(TimerPurpose::Idle, gateway->config().headTimeoutMs);
+    arm(TimerPurpose::Idle, gateway->options().headTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
         onReadyRead();
 }
@@ -84,13 +85,13 @@ void VisitorConnection::onBytesWritten()
     if (unsentBytes() > 0) {
         // The visitor is reading, however slowly: the send timeout counts from its last progress.
         if (m_timerPurpose == TimerPurpose::Send)
-            arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+            arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
         return;
     }
     if (m_phase != Phase::Idle || m_timerPurpose != TimerPurpose::Send)
         return;
     // The last answer is out: read and answer the next request, if the visitor sent one ahead.
-    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
     processInput();
@@ -134,7 +135,7 @@ void VisitorConnection::processInput()
                 break;
             m_phase = Phase::ReadingHead;
             m_msgStart = m_inPos;
-            arm(TimerPurpose::Head, m_gateway->config().headTimeoutMs);
+            arm(TimerPurpose::Head, m_gateway->options().headTimeoutMs);
         }
         if (m_phase != Phase::ReadingHead && m_phase != Phase::ReadingBody)
             break;
@@ -166,7 +167,7 @@ void VisitorConnection::processInput()
             break;
         case Error::BodyTooLarge:
             respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                                  .arg(m_gateway->config().maxBodyBytes),
+                                  .arg(m_gateway->options().maxBodyBytes),
                          true);
             break;
         default:
@@ -192,9 +193,9 @@ bool VisitorConnection::onHeadComplete()
 {
     m_headEnd = m_inPos;
     const http::RequestHead &head = m_parser.requestHead();
-    const ProxyConfig &config = m_gateway->config();
+    const VisitorOptions &options = m_gateway->options();
     m_requestId = m_gateway->nextRequestId();
-    m_started.start();
+    m_startedMs = m_gateway->options().clock->monotonicMs();
     m_method = head.method;
     m_path = head.path;
     m_keepAlive = head.keepAlive && !m_gateway->shuttingDown();
@@ -225,16 +226,16 @@ bool VisitorConnection::onHeadComplete()
         dispatchUpgradeToTunnel();
         return false;
     }
-    if (head.contentLength > config.maxBodyBytes) {
+    if (head.contentLength > options.maxBodyBytes) {
         respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                              .arg(config.maxBodyBytes),
+                              .arg(options.maxBodyBytes),
                      true);
         return false;
     }
     if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
         m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
     m_phase = Phase::ReadingBody;
-    arm(TimerPurpose::Body, config.requestTimeoutMs);
+    arm(TimerPurpose::Body, options.requestTimeoutMs);
     return true;
 }
 
@@ -263,11 +264,11 @@ protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead
     if (m_route.pathRouted) {
         // The service sees its tunnel's own name, never one the visitor chose: with path routing
         // the Host is the proxy's (or anything that is not under our domain).
-        host = (m_route.label + u'.' + m_gateway->config().domain).toLatin1();
+        host = (m_route.label + u'.' + m_gateway->options().domain).toLatin1();
         http::removeHeader(headers, "Host");
         headers.prepend({QByteArrayLiteral("Host"), host});
     }
-    http::applyForwardedHeaders(headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
+    http::applyForwardedHeaders(headers, m_peer, m_gateway->options().isTrustedProxy(m_socket->peerAddress()),
                                 m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"), host);
     return headers;
 }
@@ -287,12 +288,12 @@ void VisitorConnection::dispatchToTunnel()
     // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
     m_gateway->registerPending(m_requestId, this);
     m_pendingOnBus = true;
-    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
+    arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         respondError(404,
                      QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
                          .arg(m_route.kind == HostRouter::Kind::Tunnel ? m_route.label + u'.'
-                                      + m_gateway->config().domain
+                                      + m_gateway->options().domain
                                                                         : m_route.hostName),
                      false);
     }
@@ -322,11 +323,11 @@ void VisitorConnection::dispatchUpgradeToTunnel()
     m_gateway->registerPending(m_requestId, this);
     m_pendingOnBus = true;
     m_awaitingUpgrade = true;
-    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
+    arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         m_awaitingUpgrade = false;
         respondError(404,
-                     QStringLiteral("The tunnel %1.%2 is not online.").arg(m_route.label, m_gateway->config().domain),
+                     QStringLiteral("The tunnel %1.%2 is not online.").arg(m_route.label, m_gateway->options().domain),
                      true);
     }
 }
@@ -380,7 +381,7 @@ void VisitorConnection::answerProxySelf()
     if (get && m_path == "/") {
         respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
                 QByteArrayLiteral("This is a Keyhole proxy. Tunnels are served at <label>.")
-                    + m_gateway->config().domain.toUtf8() + '\n',
+                    + m_gateway->options().domain.toUtf8() + '\n',
                 false);
         return;
     }
@@ -452,10 +453,10 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
 void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
 {
     qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
-                                  << QString::number(m_started.isValid() ? m_started.elapsed() : 0) + "ms"
+                                  << QString::number(m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0) + "ms"
                                   << "id=" + QString::fromLatin1(m_requestId);
     m_requestId.clear();
-    m_started.invalidate();
+    m_startedMs = -1;
     if (close) {
         lingerAndClose();
         return;
@@ -464,10 +465,10 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     m_phase = Phase::Idle;
     if (unsentBytes() > 0) {
         // One answer in memory at a time: the next request waits until the visitor takes this one.
-        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
         return;
     }
-    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     // Pipelined requests may already be buffered here or in the socket.
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
@@ -489,7 +490,7 @@ void VisitorConnection::lingerAndClose()
         deleteLater();
         return;
     }
-    auto *linger = new LingeringClose(m_socket, m_gateway->config().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
+    auto *linger = new LingeringClose(m_socket, m_gateway->options().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
     connect(linger, &LingeringClose::finished, this, [this] {
         m_phase = Phase::Closing;
         if (m_socket)
@@ -511,7 +512,7 @@ void VisitorConnection::closeAfterFlush()
     m_socket->disconnectFromHost(); // after the answer is flushed...
     // ...which a visitor that does not read would put off for ever.
     if (m_socket->state() != QAbstractSocket::UnconnectedState && unsentBytes() > 0)
-        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
 }
 
 void VisitorConnection::arm(TimerPurpose purpose, int ms)
@@ -526,7 +527,7 @@ void VisitorConnection::onTimeout()
     case TimerPurpose::Send:
         qCInfo(lcProxyHttp).noquote() << "cutting visitor" << m_peer << "that took none of its"
                                       << unsentBytes() << "unsent answer bytes for"
-                                      << m_gateway->config().sendTimeoutMs / 1000 << "s";
+                                      << m_gateway->options().sendTimeoutMs / 1000 << "s";
         [[fallthrough]];
     case TimerPurpose::Idle:
         m_phase = Phase::Closing;
@@ -540,7 +541,7 @@ void VisitorConnection::onTimeout()
     case TimerPurpose::Deadline:
         respondError(504,
                      QStringLiteral("The tunnel's client did not answer within %1 seconds.")
-                         .arg(m_gateway->config().requestTimeoutMs / 1000),
+                         .arg(m_gateway->options().requestTimeoutMs / 1000),
                      false);
         break;
     case TimerPurpose::None:

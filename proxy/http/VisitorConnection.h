@@ -5,7 +5,6 @@
 #include "http/HttpParser.h"
 #include "util/LazyDeadline.h"
 
-#include <QElapsedTimer>
 #include <QObject>
 
 class QSslSocket;
@@ -90,7 +89,7 @@ private:
     bool m_http10 = false;
     bool m_pendingOnBus = false;
     bool m_awaitingUpgrade = false; // a WsRequest is out and no WsResponse came back yet
-    QElapsedTimer m_started;
+    qint64 m_startedMs = -1; // monotonic ms of the current exchange's start; -1: none
     QString m_peer;
 };
 

@@ -14,11 +14,11 @@
 
 namespace keyhole::proxy {
 
-VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent)
+VisitorGateway::VisitorGateway(VisitorOptions options, const QUrl &publicUrl, MessageBus *bus, QObject *parent)
     : QObject(parent)
-    , m_config(config)
+    , m_options(std::move(options))
     , m_publicUrl(publicUrl)
-    , m_router(config.domain, config.pathRouting)
+    , m_router(m_options.domain, m_options.pathRouting)
     , m_bus(bus)
     , m_ids(bus->instanceId())
 {
@@ -26,9 +26,9 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
         const auto sockets = m_webSockets;
         for (VisitorWebSocket *socket : sockets)
-            socket->keepAlive(m_config.wsKeepAliveMs * 5 / 2);
+            socket->keepAlive(m_options.wsKeepAliveMs * 5 / 2);
     });
-    m_keepAlive.start(m_config.wsKeepAliveMs);
+    m_keepAlive.start(m_options.wsKeepAliveMs);
     connect(m_bus, &MessageBus::flowResumed, this, [this] {
         const auto paused = std::exchange(m_paused, {});
         for (VisitorConnection *connection : paused)
@@ -102,7 +102,7 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
                                                            QStringLiteral("the visitor's handshake failed")});
         socket->setParent(this);
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QTimer::singleShot(m_config.sendTimeoutMs, socket, [socket] { socket->abort(); });
+        QTimer::singleShot(m_options.sendTimeoutMs, socket, [socket] { socket->abort(); });
         socket->disconnectFromHost();
         if (socket->state() == QAbstractSocket::UnconnectedState)
             socket->deleteLater();

@@ -1,15 +1,16 @@
 #pragma once
 
-#include "ProxyConfig.h"
 #include "bus/MessageBus.h"
 #include "bus/RequestIds.h"
 #include "http/HostRouter.h"
 #include "http/HttpMessageHead.h"
+#include "http/VisitorOptions.h"
 
 #include <QHash>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+#include <QUrl>
 
 class QTcpSocket;
 
@@ -27,7 +28,7 @@ class VisitorGateway : public QObject, public VisitorSink
     Q_OBJECT
 
 public:
-    VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
+    VisitorGateway(VisitorOptions options, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
     ~VisitorGateway() override;
 
     // The count of every open socket (for /healthz); the listener enforces it.
@@ -43,7 +44,7 @@ public:
     qint64 unsentBytes() const;
 
     // For VisitorConnection.
-    const ProxyConfig &config() const { return m_config; }
+    const VisitorOptions &options() const { return m_options; }
     const HostRouter &router() const { return m_router; }
     MessageBus *bus() const { return m_bus; }
     QByteArray nextRequestId() { return m_ids.next(); }
@@ -76,7 +77,7 @@ Q_SIGNALS:
     void idle(); // emitted during shutdown when no request is pending any more
 
 private:
-    const ProxyConfig &m_config;
+    const VisitorOptions m_options;
     QUrl m_publicUrl;
     HostRouter m_router;
     MessageBus *m_bus;

@@ -2,7 +2,6 @@
 
 #include "bus/MessageBus.h"
 
-#include <QElapsedTimer>
 #include <QObject>
 
 namespace keyhole::websocket {
@@ -54,8 +53,8 @@ private:
     VisitorGateway *m_gateway;
     websocket::WebSocketChannel *m_channel;
     bool m_teardownSent = false;    // we told the tunnel it closed (or it told us)
-    QElapsedTimer m_opened;
-    QElapsedTimer m_lastHeard;
+    qint64 m_openedMs = 0;    // monotonic ms, from the options' clock
+    qint64 m_lastHeardMs = 0;
     qint64 m_bytesIn = 0;  // visitor → service
     qint64 m_bytesOut = 0; // service → visitor
     qint64 m_messagesIn = 0;

@@ -1,6 +1,5 @@
 #include "tunnel/TunnelSession.h"
 
-#include "ProxyConfig.h"
 #include "crypto/Label.h"
 #include "crypto/RegistrationVerifier.h"
 #include "protocol/Codec.h"
@@ -47,10 +46,10 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     , m_context(context)
 {
     m_socket->setParent(this);
-    const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
+    const qint64 maxFrame = context.options.maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
-    m_socket->setSendTimeout(context.config->sendTimeoutMs);
+    m_socket->setSendTimeout(context.options.sendTimeoutMs);
     m_lastHeardMs = context.clock->monotonicMs();
 
     using websocket::WebSocketChannel;
@@ -64,7 +63,7 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
             Q_EMIT m_context.bus->flowResumed();
     });
 
-    m_timer.start(context.config->registrationTimeoutMs, this);
+    m_timer.start(context.options.registrationTimeoutMs, this);
     qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
 }
 
@@ -149,13 +148,13 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
              qMax(1, retryAfter)});
         return false;
     }
-    if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.config->maxWebSocketsPerTunnel) {
+    if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.options.maxWebSocketsPerTunnel) {
         m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many open WebSockets."), 5});
         return false;
     }
-    if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+    if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
         // Forget requests whose visitors have long been given 504, then check again.
-        const qint64 cutoff = m_context.clock->monotonicMs() - m_context.config->requestTimeoutMs;
+        const qint64 cutoff = m_context.clock->monotonicMs() - m_context.options.requestTimeoutMs;
         for (auto it = m_pending.begin(); it != m_pending.end();) {
             if (it.value() < cutoff) {
                 m_upgrades.remove(it.key());
@@ -164,7 +163,7 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
                 ++it;
             }
         }
-        if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+        if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
             m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
             return false;
         }
@@ -195,7 +194,7 @@ void TunnelSession::onWebSocketFromClient(protocol::Message &message)
     } else if (auto *ws = std::get_if<protocol::WsMessage>(&message)) {
         if (!m_webSockets.contains(ws->id))
             return;
-        if (ws->payload.size() > m_context.config->maxWsMessageBytes) {
+        if (ws->payload.size() > m_context.options.maxWsMessageBytes) {
             tearDownBoth(ws->id, websocket::CloseTooBig, QStringLiteral("message too big"));
             return;
         }
@@ -294,10 +293,10 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     }
 
     m_label = result.label;
-    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.config->rateLimitPerSec,
-                                                  m_context.config->rateBurst, m_context.clock);
-    if (m_context.config->wsBytesPerSec > 0) {
-        const double rate = double(m_context.config->wsBytesPerSec);
+    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.options.rateLimitPerSec,
+                                                  m_context.options.rateBurst, m_context.clock);
+    if (m_context.options.wsBytesPerSec > 0) {
+        const double rate = double(m_context.options.wsBytesPerSec);
         m_wsBytes = std::make_unique<util::TokenBucket>(rate, rate, m_context.clock);
     }
     m_state = State::Online;
@@ -305,18 +304,18 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     m_context.registry->claim(m_label, this);
 
     QUrl url = m_context.publicUrl;
-    url.setHost(m_label + u'.' + m_context.config->domain);
+    url.setHost(m_label + u'.' + m_context.options.domain);
     response.accepted = true;
     response.label = m_label;
     response.hostname = url.host();
     response.publicUrl = url.toString();
-    response.maxBodyBytes = m_context.config->maxBodyBytes;
-    response.requestTimeoutMs = m_context.config->requestTimeoutMs;
+    response.maxBodyBytes = m_context.options.maxBodyBytes;
+    response.requestTimeoutMs = m_context.options.requestTimeoutMs;
     send(response);
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
                                     << m_socket->peerAddress().toString();
 
-    m_timer.start(qMax(500, m_context.config->pingIntervalMs / 2), this);
+    m_timer.start(qMax(500, m_context.options.pingIntervalMs / 2), this);
 }
 
 void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
@@ -326,11 +325,11 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
         qCDebug(lcProxyTunnel) << "tunnel" << m_label << "answered unknown or expired request" << response.id;
         return;
     }
-    if (response.body.size() > m_context.config->maxBodyBytes) {
+    if (response.body.size() > m_context.options.maxBodyBytes) {
         m_context.bus->failVisitorExchange({response.id, 502,
                                             QStringLiteral("The local service's response is larger than this "
                                                            "proxy accepts (%1 bytes).")
-                                                .arg(m_context.config->maxBodyBytes)});
+                                                .arg(m_context.options.maxBodyBytes)});
         return;
     }
     if (response.status < 100 || response.status > 999) {
@@ -359,13 +358,13 @@ void TunnelSession::onHeartbeat()
         return;
     }
     const qint64 now = m_context.clock->monotonicMs();
-    if (now - m_lastHeardMs >= m_context.config->tunnelTimeoutMs) {
+    if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for"
                                         << (now - m_lastHeardMs) / 1000 << "s: dropped";
         closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
-    const int interval = m_context.config->pingIntervalMs;
+    const int interval = m_context.options.pingIntervalMs;
     if (now - m_lastHeardMs >= interval && now - m_lastPingMs >= interval) {
         m_lastPingMs = now;
         send(protocol::Ping{++m_pingNonce});
