@@ -1,6 +1,7 @@
 #include "FirstRunDialog.h"
 
 #include "crypto/Label.h"
+#include "protocol/Addressing.h"
 
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -71,7 +72,7 @@ AppSettings FirstRunDialog::settings() const
 QString FirstRunDialog::hostname() const
 {
     const QString host = settings().proxyUrl.host().toLower();
-    return host.isEmpty() ? m_label : m_label + QLatin1Char('.') + host;
+    return host.isEmpty() ? m_label : protocol::tunnelHostName(m_label, host);
 }
 
 void FirstRunDialog::refresh()

@@ -3,6 +3,7 @@
 #include "Autostart.h"
 #include "TunnelClient.h"
 #include "crypto/Label.h"
+#include "protocol/Addressing.h"
 #include "util/Logging.h"
 
 namespace keyhole::tray {
@@ -76,12 +77,12 @@ QString TrayController::label() const
 
 QString TrayController::predictedHostname() const
 {
-    return label() + QLatin1Char('.') + m_settings.proxyUrl.host().toLower();
+    return protocol::tunnelHostName(label(), m_settings.proxyUrl.host().toLower());
 }
 
 QString TrayController::predictedHostname(const crypto::KeyPair &key, const AppSettings &settings)
 {
-    return crypto::labelForKey(key, settings.name) + QLatin1Char('.') + settings.proxyUrl.host().toLower();
+    return protocol::tunnelHostName(crypto::labelForKey(key, settings.name), settings.proxyUrl.host().toLower());
 }
 
 StatePresentation TrayController::presentation() const

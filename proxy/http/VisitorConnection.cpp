@@ -5,9 +5,11 @@
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
 #include "http/VisitorGateway.h"
+#include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/Handshake.h"
+#include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>
 #include <QSslSocket>
@@ -19,7 +21,6 @@ namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
 constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
-const QByteArray kControlPath = QByteArrayLiteral("/proxy/subscribe");
 const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
 
 http::HttpParser::Limits parserLimits(const VisitorOptions &options)
@@ -210,7 +211,7 @@ bool VisitorConnection::onHeadComplete()
 
     // The parser serves an Upgrade other than websocket as plain HTTP; the control channel still
     // answers any handshake attempt itself (426 names the version it speaks).
-    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath
+    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == protocol::kControlPath
         && http::headerHasToken(head.headers, "Connection", "upgrade");
     if (head.upgrade || controlHandshake) {
         if (controlHandshake) {
@@ -264,7 +265,7 @@ protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead
     if (m_route.pathRouted) {
         // The service sees its tunnel's own name, never one the visitor chose: with path routing
         // the Host is the proxy's (or anything that is not under our domain).
-        host = (m_route.label + u'.' + m_gateway->options().domain).toLatin1();
+        host = protocol::tunnelHostName(m_route.label, m_gateway->options().domain).toLatin1();
         http::removeHeader(headers, "Host");
         headers.prepend({QByteArrayLiteral("Host"), host});
     }
@@ -292,9 +293,9 @@ void VisitorConnection::dispatchToTunnel()
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         respondError(404,
                      QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
-                         .arg(m_route.kind == HostRouter::Kind::Tunnel ? m_route.label + u'.'
-                                      + m_gateway->options().domain
-                                                                        : m_route.hostName),
+                         .arg(m_route.kind == HostRouter::Kind::Tunnel
+                                  ? protocol::tunnelHostName(m_route.label, m_gateway->options().domain)
+                                  : m_route.hostName),
                      false);
     }
 }
@@ -327,7 +328,8 @@ void VisitorConnection::dispatchUpgradeToTunnel()
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         m_awaitingUpgrade = false;
         respondError(404,
-                     QStringLiteral("The tunnel %1.%2 is not online.").arg(m_route.label, m_gateway->options().domain),
+                     QStringLiteral("The tunnel %1 is not online.")
+                         .arg(protocol::tunnelHostName(m_route.label, m_gateway->options().domain)),
                      true);
     }
 }
@@ -366,7 +368,7 @@ void VisitorConnection::abandonUpgrade()
         return;
     m_awaitingUpgrade = false;
     m_gateway->bus()->publishToTunnel(m_route.label,
-                                      protocol::WsTeardown{m_requestId, 1001, QStringLiteral("the visitor left")});
+                                      protocol::WsTeardown{m_requestId, websocket::CloseGoingAway, QStringLiteral("the visitor left")});
 }
 
 void VisitorConnection::answerProxySelf()

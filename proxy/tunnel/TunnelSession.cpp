@@ -2,6 +2,7 @@
 
 #include "crypto/Label.h"
 #include "crypto/RegistrationVerifier.h"
+#include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "tunnel/AuthorizedKeys.h"
 #include "tunnel/TunnelRegistry.h"
@@ -304,7 +305,7 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     m_context.registry->claim(m_label, this);
 
     QUrl url = m_context.publicUrl;
-    url.setHost(m_label + u'.' + m_context.options.domain);
+    url.setHost(protocol::tunnelHostName(m_label, m_context.options.domain));
     response.accepted = true;
     response.label = m_label;
     response.hostname = url.host();
