@@ -5,6 +5,7 @@
 #include "crypto/Label.h"
 #include "crypto/RegistrationToken.h"
 #include "protocol/Codec.h"
+#include "protocol/Overloaded.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/WebSocketChannel.h"
@@ -323,25 +324,25 @@ void TunnelClient::onBinaryMessage(const QByteArray &frame)
 void TunnelClient::handle(const protocol::Message &message)
 {
     using namespace protocol;
-    if (const auto *response = std::get_if<RegistrationResponse>(&message)) {
-        handleRegistration(*response);
-    } else if (const auto *request = std::get_if<HttpRequest>(&message)) {
-        handleHttpRequest(*request);
-    } else if (const auto *ping = std::get_if<Ping>(&message)) {
-        send(Pong{ping->nonce});
-    } else if (const auto *goodbye = std::get_if<Goodbye>(&message)) {
-        handleGoodbye(*goodbye);
-    } else if (const auto *ws = std::get_if<WsRequest>(&message)) {
-        m_webSockets->open(*ws);
-    } else if (const auto *wsMessage = std::get_if<WsMessage>(&message)) {
-        m_webSockets->deliver(*wsMessage);
-    } else if (const auto *teardown = std::get_if<WsTeardown>(&message)) {
-        m_webSockets->teardown(*teardown);
-    } else if (std::holds_alternative<Pong>(message)) {
-        // Nothing to do: no pings of ours outstanding.
-    } else {
+    // One handler per message type: a new type is a compile error here until it is handled.
+    const auto unexpected = [&message] {
         qCWarning(lcClient, "ignoring unexpected %s from the proxy", messageTypeName(messageType(message)));
-    }
+    };
+    std::visit(Overloaded{
+                   [this](const RegistrationResponse &response) { handleRegistration(response); },
+                   [this](const HttpRequest &request) { handleHttpRequest(request); },
+                   [this](const Ping &ping) { send(Pong{ping.nonce}); },
+                   [this](const Goodbye &goodbye) { handleGoodbye(goodbye); },
+                   [this](const WsRequest &ws) { m_webSockets->open(ws); },
+                   [this](const WsMessage &ws) { m_webSockets->deliver(ws); },
+                   [this](const WsTeardown &teardown) { m_webSockets->teardown(teardown); },
+                   [](const Pong &) {}, // no pings of ours outstanding
+                   // What only a client sends:
+                   [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const HttpResponse &) { unexpected(); },
+                   [&unexpected](const WsResponse &) { unexpected(); },
+               },
+               message);
 }
 
 void TunnelClient::handleRegistration(const protocol::RegistrationResponse &response)

@@ -3,6 +3,7 @@
 #include "http/VisitorConnection.h"
 #include "http/VisitorWebSocket.h"
 #include "net/ConnectionBudget.h"
+#include "protocol/Overloaded.h"
 #include "util/Logging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
@@ -162,33 +163,41 @@ QByteArray VisitorGateway::healthReport() const
 
 void VisitorGateway::deliverToVisitor(const protocol::Message &message)
 {
-    if (const auto *response = std::get_if<protocol::HttpResponse>(&message)) {
-        VisitorConnection *connection = m_pending.value(response->id);
-        if (!connection) {
-            qCDebug(lcProxyHttp) << "late answer for" << response->id << "dropped";
-            return;
-        }
-        connection->answer(*response);
-        return;
-    }
-    if (const auto *response = std::get_if<protocol::WsResponse>(&message)) {
-        // A visitor that left or timed out already sent the tunnel a WsTeardown for this id.
-        if (VisitorConnection *connection = m_pending.value(response->id))
-            connection->answerUpgrade(*response);
-        return;
-    }
-    const QByteArray *wsId = nullptr;
-    if (const auto *ws = std::get_if<protocol::WsMessage>(&message))
-        wsId = &ws->id;
-    else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message))
-        wsId = &teardown->id;
-    if (wsId) {
-        if (VisitorWebSocket *webSocket = m_webSockets.value(*wsId))
-            webSocket->fromTunnel(message);
-        return;
-    }
-    qCDebug(lcProxyHttp) << "ignoring" << protocol::messageTypeName(protocol::messageType(message))
-                         << "for the visitor side";
+    using namespace protocol;
+    // One handler per message type: a new type is a compile error here until it is handled.
+    const auto ignore = [&message] {
+        qCDebug(lcProxyHttp) << "ignoring" << messageTypeName(messageType(message)) << "for the visitor side";
+    };
+    const auto toWebSocket = [this](const auto &wsMessage) {
+        if (VisitorWebSocket *webSocket = m_webSockets.value(wsMessage.id))
+            webSocket->fromTunnel(wsMessage);
+    };
+    std::visit(Overloaded{
+                   [this](const HttpResponse &response) {
+                       VisitorConnection *connection = m_pending.value(response.id);
+                       if (!connection) {
+                           qCDebug(lcProxyHttp) << "late answer for" << response.id << "dropped";
+                           return;
+                       }
+                       connection->answer(response);
+                   },
+                   [this](const WsResponse &response) {
+                       // A visitor that left or timed out already sent the tunnel a WsTeardown for this id.
+                       if (VisitorConnection *connection = m_pending.value(response.id))
+                           connection->answerUpgrade(response);
+                   },
+                   [&toWebSocket](const WsMessage &ws) { toWebSocket(ws); },
+                   [&toWebSocket](const WsTeardown &teardown) { toWebSocket(teardown); },
+                   // What only goes towards a tunnel, or never crosses the bus:
+                   [&ignore](const HttpRequest &) { ignore(); },
+                   [&ignore](const WsRequest &) { ignore(); },
+                   [&ignore](const RegistrationRequest &) { ignore(); },
+                   [&ignore](const RegistrationResponse &) { ignore(); },
+                   [&ignore](const Ping &) { ignore(); },
+                   [&ignore](const Pong &) { ignore(); },
+                   [&ignore](const Goodbye &) { ignore(); },
+               },
+               message);
 }
 
 void VisitorGateway::failExchange(const ExchangeFailure &failure)

@@ -78,16 +78,15 @@ void VisitorWebSocket::resumeReading()
     m_channel->setReadingPaused(false);
 }
 
-void VisitorWebSocket::fromTunnel(const protocol::Message &message)
+void VisitorWebSocket::fromTunnel(const protocol::WsMessage &message)
 {
-    if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        sendToVisitor(*ws);
-        return;
-    }
-    if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        m_teardownSent = true; // the tunnel side already forgot this socket
-        closeVisitor(teardown->code, teardown->reason);
-    }
+    sendToVisitor(message);
+}
+
+void VisitorWebSocket::fromTunnel(const protocol::WsTeardown &teardown)
+{
+    m_teardownSent = true; // the tunnel side already forgot this socket
+    closeVisitor(teardown.code, teardown.reason);
 }
 
 void VisitorWebSocket::sendToVisitor(const protocol::WsMessage &message)

@@ -31,7 +31,9 @@ public:
 
     QByteArray id() const { return m_id; }
     QString label() const { return m_label; }
-    void fromTunnel(const protocol::Message &message);
+    // The service's message, or its end of the socket.
+    void fromTunnel(const protocol::WsMessage &message);
+    void fromTunnel(const protocol::WsTeardown &teardown);
     // The tunnel is gone (1001) or failed this socket (1011).
     void fail(const ExchangeFailure &failure);
     // Keep-alive from the gateway's sweep: ping a live socket, cut a dead one.

@@ -4,6 +4,7 @@
 #include "crypto/RegistrationVerifier.h"
 #include "protocol/Addressing.h"
 #include "protocol/Codec.h"
+#include "protocol/Overloaded.h"
 #include "tunnel/AuthorizedKeys.h"
 #include "tunnel/TunnelRegistry.h"
 #include "util/Clock.h"
@@ -79,29 +80,46 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
 {
     if (m_state != State::Online)
         return;
-    if (const auto *request = std::get_if<protocol::HttpRequest>(&message)) {
-        if (admit(request->id, false))
-            sendOrFail(request->id, message);
-    } else if (const auto *upgrade = std::get_if<protocol::WsRequest>(&message)) {
-        if (admit(upgrade->id, true))
-            sendOrFail(upgrade->id, message);
-    } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        // Not counted against the request rate: a web terminal sends thousands a second. Opening
-        // the socket was one request; its bytes count against --ws-rate.
-        if (!m_webSockets.contains(ws->id))
-            return;
-        chargeWebSocketBytes(ws->payload.size());
-        // Visitors stop being read while the channel is congested, so this is reached only past
-        // the channel's hard bound: the socket is closed rather than a message silently lost.
-        if (!send(message))
-            tearDownBoth(ws->id, websocket::CloseTryAgainLater, QStringLiteral("the tunnel's client is not keeping up"));
-    } else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
-        const bool known = m_webSockets.remove(teardown->id) || m_upgrades.remove(teardown->id);
-        m_pending.remove(teardown->id);
-        if (known)
-            send(message);
-    }
+    using namespace protocol;
+    // One handler per message type: a new type is a compile error here until it is handled.
+    std::visit(Overloaded{
+                   [this, &message](const HttpRequest &request) {
+                       if (admit(request.id, false))
+                           sendOrFail(request.id, message);
+                   },
+                   [this, &message](const WsRequest &upgrade) {
+                       if (admit(upgrade.id, true))
+                           sendOrFail(upgrade.id, message);
+                   },
+                   [this, &message](const WsMessage &ws) {
+                       // Not counted against the request rate: a web terminal sends thousands a second. Opening
+                       // the socket was one request; its bytes count against --ws-rate.
+                       if (!m_webSockets.contains(ws.id))
+                           return;
+                       chargeWebSocketBytes(ws.payload.size());
+                       // Visitors stop being read while the channel is congested, so this is reached only past
+                       // the channel's hard bound: the socket is closed rather than a message silently lost.
+                       if (!send(message))
+                           tearDownBoth(ws.id, websocket::CloseTryAgainLater,
+                                        QStringLiteral("the tunnel's client is not keeping up"));
+                   },
+                   [this, &message](const WsTeardown &teardown) {
+                       // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
+                       const bool known = m_webSockets.remove(teardown.id) || m_upgrades.remove(teardown.id);
+                       m_pending.remove(teardown.id);
+                       if (known)
+                           send(message);
+                   },
+                   // What only a client sends, or never crosses the bus: nothing for the tunnel.
+                   [](const HttpResponse &) {},
+                   [](const WsResponse &) {},
+                   [](const RegistrationRequest &) {},
+                   [](const RegistrationResponse &) {},
+                   [](const Ping &) {},
+                   [](const Pong &) {},
+                   [](const Goodbye &) {},
+               },
+               message);
 }
 
 bool TunnelSession::congested() const
@@ -182,33 +200,6 @@ void TunnelSession::tearDownBoth(const QByteArray &id, int code, const QString &
     m_context.bus->replyToVisitor(id, protocol::WsTeardown{id, code, reason});
 }
 
-void TunnelSession::onWebSocketFromClient(protocol::Message &message)
-{
-    if (auto *response = std::get_if<protocol::WsResponse>(&message)) {
-        if (!m_upgrades.remove(response->id)) // only answers to upgrades this session was given
-            return;
-        m_pending.remove(response->id);
-        if (response->accepted)
-            m_webSockets.insert(response->id);
-        const QByteArray id = response->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    } else if (auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        if (!m_webSockets.contains(ws->id))
-            return;
-        if (ws->payload.size() > m_context.options.maxWsMessageBytes) {
-            tearDownBoth(ws->id, websocket::CloseTooBig, QStringLiteral("message too big"));
-            return;
-        }
-        const QByteArray id = ws->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    } else if (auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        if (!m_webSockets.remove(teardown->id))
-            return;
-        const QByteArray id = teardown->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    }
-}
-
 void TunnelSession::onBinaryMessage(const QByteArray &frame)
 {
     m_lastHeardMs = m_context.clock->monotonicMs();
@@ -233,23 +224,55 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
     if (m_state != State::Online)
         return;
 
-    if (auto *response = std::get_if<protocol::HttpResponse>(&message)) {
-        onHttpResponse(*response);
-    } else if (const auto *ping = std::get_if<protocol::Ping>(&message)) {
-        send(protocol::Pong{ping->nonce});
-    } else if (std::holds_alternative<protocol::Pong>(message)) {
-        // m_lastHeardMs is all a pong is for
-    } else if (const auto *goodbye = std::get_if<protocol::Goodbye>(&message)) {
-        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye->code << goodbye->reason;
-        m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
-    } else if (std::holds_alternative<protocol::WsResponse>(message) || std::holds_alternative<protocol::WsMessage>(message)
-               || std::holds_alternative<protocol::WsTeardown>(message)) {
-        onWebSocketFromClient(message);
-    } else {
-        closeWith(protocol::Goodbye::CodeProtocolError,
-                  QStringLiteral("unexpected %1").arg(QLatin1String(protocol::messageTypeName(protocol::messageType(message)))),
+    using namespace protocol;
+    const auto unexpected = [this, &message] {
+        closeWith(Goodbye::CodeProtocolError,
+                  QStringLiteral("unexpected %1").arg(QLatin1String(messageTypeName(messageType(message)))),
                   websocket::CloseProtocolError);
-    }
+    };
+    // One handler per message type: a new type is a compile error here until it is handled. The
+    // WebSocket handlers move `message` on to the visitor once they are done with its alternative.
+    std::visit(Overloaded{
+                   [this](HttpResponse &response) { onHttpResponse(response); },
+                   [this](const Ping &ping) { send(Pong{ping.nonce}); },
+                   [](const Pong &) {}, // m_lastHeardMs is all a pong is for
+                   [this](const Goodbye &goodbye) {
+                       qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye.code
+                                                       << goodbye.reason;
+                       m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
+                   },
+                   [this, &message](const WsResponse &response) {
+                       if (!m_upgrades.remove(response.id)) // only answers to upgrades this session was given
+                           return;
+                       m_pending.remove(response.id);
+                       if (response.accepted)
+                           m_webSockets.insert(response.id);
+                       const QByteArray id = response.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   [this, &message](const WsMessage &ws) {
+                       if (!m_webSockets.contains(ws.id))
+                           return;
+                       if (ws.payload.size() > m_context.options.maxWsMessageBytes) {
+                           tearDownBoth(ws.id, websocket::CloseTooBig, QStringLiteral("message too big"));
+                           return;
+                       }
+                       const QByteArray id = ws.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   [this, &message](const WsTeardown &teardown) {
+                       if (!m_webSockets.remove(teardown.id))
+                           return;
+                       const QByteArray id = teardown.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   // What only the proxy sends, or a second registration:
+                   [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const RegistrationResponse &) { unexpected(); },
+                   [&unexpected](const HttpRequest &) { unexpected(); },
+                   [&unexpected](const WsRequest &) { unexpected(); },
+               },
+               message);
 }
 
 void TunnelSession::onTextMessage(const QString &)
