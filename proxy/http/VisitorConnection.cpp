@@ -4,6 +4,7 @@
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
+#include "http/TunnelRequest.h"
 #include "http/VisitorGateway.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
@@ -252,52 +253,15 @@ void VisitorConnection::onMessageComplete()
         respondError(404, QStringLiteral("There is no tunnel named %1.").arg(m_route.hostName), false);
         return;
     case HostRouter::Kind::Tunnel:
-        dispatchToTunnel();
+        dispatchToTunnel(tunnelRequest().http(m_parser.requestHead(), m_parser.takeBody(), m_route, m_gateway->options()),
+                         false);
         return;
     }
 }
 
-protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead &head) const
+TunnelRequest VisitorConnection::tunnelRequest() const
 {
-    protocol::HeaderList headers = head.headers;
-    http::removeHopByHop(headers);
-    QByteArray host = http::headerValue(head.headers, "Host");
-    if (m_route.pathRouted) {
-        // The service sees its tunnel's own name, never one the visitor chose: with path routing
-        // the Host is the proxy's (or anything that is not under our domain).
-        host = protocol::tunnelHostName(m_route.label, m_gateway->options().domain).toLatin1();
-        http::removeHeader(headers, "Host");
-        headers.prepend({QByteArrayLiteral("Host"), host});
-    }
-    http::applyForwardedHeaders(headers, m_peer, m_gateway->options().isTrustedProxy(m_socket->peerAddress()),
-                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"), host);
-    return headers;
-}
-
-void VisitorConnection::dispatchToTunnel()
-{
-    const http::RequestHead &head = m_parser.requestHead();
-    protocol::HttpRequest request;
-    request.id = m_requestId;
-    request.method = head.method;
-    request.path = m_route.path;
-    request.query = head.query;
-    request.headers = headersForTunnel(head);
-    request.body = m_parser.takeBody();
-    request.remoteAddress = m_peer;
-
-    // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
-    m_gateway->registerPending(m_requestId, this);
-    m_pendingOnBus = true;
-    arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
-    if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
-        respondError(404,
-                     QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
-                         .arg(m_route.kind == HostRouter::Kind::Tunnel
-                                  ? protocol::tunnelHostName(m_route.label, m_gateway->options().domain)
-                                  : m_route.hostName),
-                     false);
-    }
+    return TunnelRequest{m_requestId, m_peer, m_gateway->options().isTrustedProxy(m_socket->peerAddress()), m_tls};
 }
 
 void VisitorConnection::dispatchUpgradeToTunnel()
@@ -309,28 +273,23 @@ void VisitorConnection::dispatchUpgradeToTunnel()
         respondError(check.status, check.error, true);
         return;
     }
-    protocol::WsRequest request;
-    request.id = m_requestId;
-    request.path = m_route.path;
-    request.query = head.query;
-    request.headers = headersForTunnel(head);
-    // The handshake is between the visitor and us, and between the client and the service.
-    for (const char *name : {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
-                             "Sec-WebSocket-Accept"})
-        http::removeHeader(request.headers, name);
-    request.remoteAddress = m_peer;
+    dispatchToTunnel(tunnelRequest().upgrade(head, m_route, m_gateway->options()), true);
+}
 
+void VisitorConnection::dispatchToTunnel(const protocol::Message &request, bool upgrade)
+{
     m_phase = Phase::AwaitingTunnel;
+    // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
     m_gateway->registerPending(m_requestId, this);
     m_pendingOnBus = true;
-    m_awaitingUpgrade = true;
+    m_awaitingUpgrade = upgrade;
     arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         m_awaitingUpgrade = false;
         respondError(404,
-                     QStringLiteral("The tunnel %1 is not online.")
+                     QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
                          .arg(protocol::tunnelHostName(m_route.label, m_gateway->options().domain)),
-                     true);
+                     upgrade);
     }
 }
 

@@ -3,6 +3,7 @@
 #include "bus/MessageBus.h"
 #include "http/HostRouter.h"
 #include "http/HttpParser.h"
+#include "http/TunnelRequest.h"
 #include "util/LazyDeadline.h"
 
 #include <QObject>
@@ -44,8 +45,9 @@ private:
     void processInput();
     bool onHeadComplete();
     void onMessageComplete();
-    protocol::HeaderList headersForTunnel(const http::RequestHead &head) const;
-    void dispatchToTunnel();
+    TunnelRequest tunnelRequest() const;
+    // Publishes the visitor's request (HttpRequest or WsRequest) to its tunnel; 404 when it is not online.
+    void dispatchToTunnel(const protocol::Message &request, bool upgrade);
     void dispatchUpgradeToTunnel();
     void abandonUpgrade();
     void answerProxySelf();
