@@ -5,7 +5,8 @@
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
 #include "http/TunnelRequest.h"
-#include "http/VisitorGateway.h"
+#include "http/VisitorHost.h"
+#include "http/VisitorOptions.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
@@ -42,8 +43,8 @@ QString peerName(const QTcpSocket *socket)
 }
 } // namespace
 
-VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway)
-    : QObject(gateway)
+VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *gateway, QObject *parent)
+    : QObject(parent)
     , m_socket(socket)
     , m_gateway(gateway)
     , m_tls(tls)

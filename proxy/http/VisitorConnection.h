@@ -13,7 +13,7 @@ class QTcpSocket;
 
 namespace keyhole::proxy {
 
-class VisitorGateway;
+class VisitorHost;
 
 // One visitor's TCP (or TLS) connection: reads requests one at a time with the HTTP parser,
 // enforces the limits, turns each request into an HttpRequest on the bus and writes the answer.
@@ -27,7 +27,7 @@ class VisitorConnection : public QObject
     Q_OBJECT
 
 public:
-    VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway);
+    VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *gateway, QObject *parent);
     ~VisitorConnection() override;
 
     void answer(const protocol::HttpResponse &response);
@@ -68,7 +68,7 @@ private:
 
     QTcpSocket *m_socket;
     QSslSocket *m_sslSocket = nullptr; // m_socket when it is TLS: its encrypted bytes are queued apart
-    VisitorGateway *m_gateway;
+    VisitorHost *m_gateway;
     bool m_tls;
     http::HttpParser m_parser;
     util::LazyDeadline m_timer; // moved on every phase of every request: must be cheap to re-arm

@@ -59,7 +59,7 @@ void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
         socket->deleteLater();
         return;
     }
-    auto *connection = new VisitorConnection(socket, tls, this);
+    auto *connection = new VisitorConnection(socket, tls, this, this);
     m_connections.insert(connection);
 }
 
@@ -110,7 +110,7 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
         return;
     }
     auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, afterHandshake);
-    auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this);
+    auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this, this);
     m_webSockets.insert(id, webSocket);
 }
 

@@ -1,6 +1,7 @@
 #include "http/VisitorWebSocket.h"
 
-#include "http/VisitorGateway.h"
+#include "http/VisitorHost.h"
+#include "http/VisitorOptions.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/WebSocketChannel.h"
@@ -21,8 +22,8 @@ bool isValidUtf8(const QByteArray &bytes)
 } // namespace
 
 VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer,
-                                   const QByteArray &path, WebSocketChannel *channel, VisitorGateway *gateway)
-    : QObject(gateway)
+                                   const QByteArray &path, WebSocketChannel *channel, VisitorHost *gateway, QObject *parent)
+    : QObject(parent)
     , m_id(id)
     , m_label(label)
     , m_peer(peer)

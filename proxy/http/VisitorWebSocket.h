@@ -10,7 +10,7 @@ class WebSocketChannel;
 
 namespace keyhole::proxy {
 
-class VisitorGateway;
+class VisitorHost;
 
 // One visitor WebSocket through a tunnel, after the local service accepted it and the visitor was
 // answered 101. Carries messages both ways as WsMessage and closes with the code the other end gave
@@ -26,7 +26,7 @@ public:
     static constexpr qint64 kMaxQueuedBytes = 8 << 20;
 
     VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer, const QByteArray &path,
-                     websocket::WebSocketChannel *channel, VisitorGateway *gateway);
+                     websocket::WebSocketChannel *channel, VisitorHost *gateway, QObject *parent);
     ~VisitorWebSocket() override;
 
     QByteArray id() const { return m_id; }
@@ -52,7 +52,7 @@ private:
     QString m_label;
     QString m_peer;
     QByteArray m_path;
-    VisitorGateway *m_gateway;
+    VisitorHost *m_gateway;
     websocket::WebSocketChannel *m_channel;
     bool m_teardownSent = false;    // we told the tunnel it closed (or it told us)
     qint64 m_openedMs = 0;    // monotonic ms, from the options' clock
