@@ -1,12 +1,12 @@
 #include "http/VisitorConnection.h"
 
-#include "http/ErrorPage.h"
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
 #include "http/TunnelRequest.h"
 #include "http/VisitorHost.h"
 #include "http/VisitorOptions.h"
+#include "http/VisitorResponse.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
@@ -23,17 +23,6 @@ namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
 constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
-const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
-
-http::HttpParser::Limits parserLimits(const VisitorOptions &options)
-{
-    http::HttpParser::Limits limits;
-    limits.maxHeadBytes = options.maxHeadBytes;
-    limits.maxHeaders = options.maxHeaders;
-    limits.maxUrlBytes = options.maxUrlBytes;
-    limits.maxBodyBytes = options.maxBodyBytes;
-    return limits;
-}
 
 QString peerName(const QTcpSocket *socket)
 {
@@ -48,7 +37,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *
     , m_socket(socket)
     , m_gateway(gateway)
     , m_tls(tls)
-    , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->options()))
+    , m_parser(http::HttpParser::Mode::Request, gateway->options().parserLimits())
     , m_peer(peerName(socket))
 {
     m_sslSocket = tls ? qobject_cast<QSslSocket *>(socket) : nullptr;
@@ -300,13 +289,8 @@ void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
         return;
     m_awaitingUpgrade = false;
     if (!response.accepted) {
-        protocol::HeaderList headers = response.headers;
-        http::removeHopByHop(headers);
-        http::removeHeader(headers, "Content-Length");
-        const int status = response.status >= 200 && response.status <= 999 && response.status != 101
-            ? response.status
-            : 502;
-        respond(status, std::move(headers), response.body, true);
+        VisitorResponse refusal = VisitorResponse::fromRefusedUpgrade(response);
+        respond(refusal.status, std::move(refusal.headers), refusal.body, true);
         return;
     }
     m_gateway->unregisterPending(m_requestId);
@@ -333,18 +317,9 @@ void VisitorConnection::abandonUpgrade()
 
 void VisitorConnection::answerProxySelf()
 {
-    const bool get = m_method == "GET" || m_method == "HEAD";
-    if (get && m_path == "/healthz") {
-        // 503 takes an instance that cannot reach the others out of a load balancer's rotation.
-        respond(m_gateway->healthy() ? 200 : 503, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
-                m_gateway->healthReport(), false);
-        return;
-    }
-    if (get && m_path == "/") {
-        respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
-                QByteArrayLiteral("This is a Keyhole proxy. Tunnels are served at <label>.")
-                    + m_gateway->options().domain.toUtf8() + '\n',
-                false);
+    VisitorResponse page = VisitorResponse::proxyPage(m_method, m_path, *m_gateway);
+    if (page.status != 404) {
+        respond(page.status, std::move(page.headers), page.body, false);
         return;
     }
     respondError(404, QStringLiteral("Nothing here: this is the proxy's own host, and %1 is not one of its pages.")
@@ -356,12 +331,8 @@ void VisitorConnection::answer(const protocol::HttpResponse &response)
 {
     if (m_phase != Phase::AwaitingTunnel || response.id != m_requestId)
         return;
-    protocol::HeaderList headers = response.headers;
-    http::removeHopByHop(headers);
-    const bool isHead = m_method == "HEAD";
-    if (!isHead)
-        http::removeHeader(headers, "Content-Length"); // we frame the body we send
-    respond(response.status, std::move(headers), response.body, false);
+    VisitorResponse answer = VisitorResponse::fromService(response, m_method);
+    respond(answer.status, std::move(answer.headers), answer.body, false);
 }
 
 void VisitorConnection::fail(const ExchangeFailure &failure)
@@ -375,9 +346,7 @@ void VisitorConnection::respondError(int status, const QString &message, bool cl
 {
     if (m_requestId.isEmpty())
         m_requestId = m_gateway->nextRequestId();
-    ErrorPage page = ErrorPage::make(status, message, m_requestId);
-    if (retryAfterSecs > 0)
-        page.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(retryAfterSecs)});
+    VisitorResponse page = VisitorResponse::error(status, message, m_requestId, retryAfterSecs);
     if (status >= 500 || status == 429 || status == 413 || status == 431 || status == 414)
         qCInfo(lcProxyHttp).noquote() << "request" << m_requestId << "answered" << status << "by the proxy:" << message;
     respond(status, std::move(page.headers), page.body, close);
@@ -395,21 +364,16 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
     m_timer.stop();
     close = close || !m_keepAlive || m_closeWhenIdle || m_gateway->shuttingDown();
 
-    const bool noBody = http::responseHasNoBody(m_method, status);
-    if (!noBody)
-        headers.append({QByteArrayLiteral("Content-Length"), QByteArray::number(body.size())});
-    headers.append({kRequestIdHeader, m_requestId});
-    if (close)
-        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
-    else if (m_http10)
-        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("keep-alive")});
-
+    qint64 bodyBytes = 0;
+    // QByteArray is shared, not copied: the body is written from the caller's buffer.
+    const QByteArray head = VisitorResponse{status, std::move(headers), body}.encodeHead(m_method, m_requestId, close,
+                                                                                        m_http10, &bodyBytes);
     if (m_socket->state() == QTcpSocket::ConnectedState) {
-        m_socket->write(http::responseHead(status, headers));
-        if (!noBody && !body.isEmpty())
+        m_socket->write(head);
+        if (bodyBytes > 0)
             m_socket->write(body);
     }
-    finishExchange(status, noBody ? 0 : body.size(), close);
+    finishExchange(status, bodyBytes, close);
 }
 
 void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)

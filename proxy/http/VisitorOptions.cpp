@@ -14,6 +14,16 @@ bool isInAnySubnet(const QHostAddress &address, const QList<QPair<QHostAddress, 
     return false;
 }
 
+http::HttpParser::Limits VisitorOptions::parserLimits() const
+{
+    http::HttpParser::Limits limits;
+    limits.maxHeadBytes = maxHeadBytes;
+    limits.maxHeaders = maxHeaders;
+    limits.maxUrlBytes = maxUrlBytes;
+    limits.maxBodyBytes = maxBodyBytes;
+    return limits;
+}
+
 bool VisitorOptions::isTrustedProxy(const QHostAddress &address) const
 {
     return isInAnySubnet(address, trustedProxies);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "http/HttpParser.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -33,6 +35,7 @@ struct VisitorOptions {
     const util::Clock *clock = nullptr; // never null once ProxyServer built it
 
     bool isTrustedProxy(const QHostAddress &address) const;
+    http::HttpParser::Limits parserLimits() const;
 };
 
 // True when `address` (an IPv4-mapped IPv6 address counts as IPv4) lies in one of `subnets`.
