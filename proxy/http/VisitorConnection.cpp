@@ -7,10 +7,10 @@
 #include "http/VisitorHost.h"
 #include "http/VisitorOptions.h"
 #include "http/VisitorResponse.h"
+#include "http/VisitorRouting.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
-#include "websocket/Handshake.h"
 #include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>
@@ -193,36 +193,21 @@ bool VisitorConnection::onHeadComplete()
     m_keepAlive = head.keepAlive && !m_gateway->shuttingDown();
     m_http10 = head.versionMajor == 1 && head.versionMinor == 0;
 
-    const QByteArray host = http::headerValue(head.headers, "Host");
-    if (host.isEmpty() && !m_http10) {
-        respondError(400, QStringLiteral("HTTP/1.1 requests need a Host header."), true);
+    const VisitorRouting decision = VisitorRouting::decide(head, m_http10, m_gateway->router(), options);
+    if (decision.routed)
+        m_route = decision.route;
+    switch (decision.action) {
+    case VisitorRouting::Action::Refuse:
+        respondError(decision.status, decision.message, true);
         return false;
-    }
-    m_route = m_gateway->router().route(host, head.path);
-
-    // The parser serves an Upgrade other than websocket as plain HTTP; the control channel still
-    // answers any handshake attempt itself (426 names the version it speaks).
-    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == protocol::kControlPath
-        && http::headerHasToken(head.headers, "Connection", "upgrade");
-    if (head.upgrade || controlHandshake) {
-        if (controlHandshake) {
-            handOver();
-            return false;
-        }
-        if (m_route.kind != HostRouter::Kind::Tunnel || !http::headerHasToken(head.headers, "Upgrade", "websocket")
-            || head.method != "GET") {
-            respondError(m_route.kind == HostRouter::Kind::Tunnel ? 400 : 404,
-                         QStringLiteral("Only WebSocket upgrades to a tunnel are supported here."), true);
-            return false;
-        }
-        dispatchUpgradeToTunnel();
+    case VisitorRouting::Action::ControlChannel:
+        handOver();
         return false;
-    }
-    if (head.contentLength > options.maxBodyBytes) {
-        respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                              .arg(options.maxBodyBytes),
-                     true);
+    case VisitorRouting::Action::Upgrade:
+        dispatchToTunnel(tunnelRequest().upgrade(head, m_route, options), true);
         return false;
+    case VisitorRouting::Action::ReadBody:
+        break;
     }
     if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
         m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -252,18 +237,6 @@ void VisitorConnection::onMessageComplete()
 TunnelRequest VisitorConnection::tunnelRequest() const
 {
     return TunnelRequest{m_requestId, m_peer, m_gateway->options().isTrustedProxy(m_socket->peerAddress()), m_tls};
-}
-
-void VisitorConnection::dispatchUpgradeToTunnel()
-{
-    const http::RequestHead &head = m_parser.requestHead();
-    // A handshake we could not answer is refused before the service opens a socket for it.
-    const websocket::handshake::ServerAnswer check = websocket::handshake::answerClientRequest(head);
-    if (check.status != 101) {
-        respondError(check.status, check.error, true);
-        return;
-    }
-    dispatchToTunnel(tunnelRequest().upgrade(head, m_route, m_gateway->options()), true);
 }
 
 void VisitorConnection::dispatchToTunnel(const protocol::Message &request, bool upgrade)

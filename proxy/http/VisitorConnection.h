@@ -48,7 +48,6 @@ private:
     TunnelRequest tunnelRequest() const;
     // Publishes the visitor's request (HttpRequest or WsRequest) to its tunnel; 404 when it is not online.
     void dispatchToTunnel(const protocol::Message &request, bool upgrade);
-    void dispatchUpgradeToTunnel();
     void abandonUpgrade();
     void answerProxySelf();
     void onTimeout();
