@@ -84,7 +84,7 @@ int LocalWebSocket::normalizeCloseCode(int code)
     default:
         break;
     }
-    if (code < websocket::CloseNormal || code > 4999 || code == 1004 || (code > 1015 && code < 3000))
+    if (!websocket::isSendableCloseCode(code))
         return websocket::CloseNormal;
     return code;
 }
