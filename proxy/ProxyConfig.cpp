@@ -1,5 +1,7 @@
 #include "ProxyConfig.h"
 
+#include "http/VisitorOptions.h"
+
 namespace keyhole::proxy {
 
 QUrl ProxyConfig::effectivePublicUrl(quint16 boundPort) const
@@ -17,14 +19,7 @@ QUrl ProxyConfig::effectivePublicUrl(quint16 boundPort) const
 
 bool ProxyConfig::isTrustedProxy(const QHostAddress &address) const
 {
-    bool isV4 = false;
-    const quint32 v4 = address.toIPv4Address(&isV4); // unwraps ::ffff:a.b.c.d
-    const QHostAddress plain = isV4 ? QHostAddress(v4) : address;
-    for (const auto &subnet : trustedProxies) {
-        if (plain.isInSubnet(subnet))
-            return true;
-    }
-    return false;
+    return isInAnySubnet(address, trustedProxies);
 }
 
 } // namespace keyhole::proxy

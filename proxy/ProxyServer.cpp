@@ -20,9 +20,10 @@
 
 namespace keyhole::proxy {
 
-ProxyServer::ProxyServer(ProxyConfig config, QObject *parent)
+ProxyServer::ProxyServer(ProxyConfig config, QObject *parent, const util::Clock *clock)
     : QObject(parent)
     , m_config(std::move(config))
+    , m_clock(clock ? clock : util::Clock::system())
 {
 }
 
@@ -74,19 +75,19 @@ bool ProxyServer::start(QString *error)
         m_bus = bus;
     }
     m_registry = new TunnelRegistry(m_bus, this);
-    m_verifier = std::make_unique<crypto::RegistrationVerifier>(m_publicUrl.toString(), util::Clock::system());
+    m_verifier = std::make_unique<crypto::RegistrationVerifier>(m_publicUrl.toString(), m_clock);
     m_verifier->setSharedReplayCache(m_bus->sharedReplayCache());
-    m_visitors = new VisitorGateway(m_config, m_publicUrl, m_bus, this);
+    m_visitors = new VisitorGateway(visitorOptions(), m_publicUrl, m_bus, this);
     m_visitors->setConnectionBudget(m_budget);
 
     TunnelContext context;
-    context.config = &m_config;
+    context.options = tunnelOptions();
     context.publicUrl = m_publicUrl;
     context.verifier = m_verifier.get();
     context.authorizedKeys = m_authorizedKeys.get();
     context.registry = m_registry;
     context.bus = m_bus;
-    context.clock = util::Clock::system();
+    context.clock = m_clock;
     m_control = new ControlEndpoint(context, this);
 
     connect(m_visitors, &VisitorGateway::controlChannelRequested, m_control, &ControlEndpoint::adopt);
@@ -94,6 +95,45 @@ bool ProxyServer::start(QString *error)
         m_visitors->acceptConnection(socket, m_config.tlsEnabled());
     });
     return true;
+}
+
+VisitorOptions ProxyServer::visitorOptions() const
+{
+    VisitorOptions options;
+    options.domain = m_config.domain;
+    options.pathRouting = m_config.pathRouting;
+    options.trustedProxies = m_config.trustedProxies;
+    options.maxHeadBytes = m_config.maxHeadBytes;
+    options.maxHeaders = m_config.maxHeaders;
+    options.maxUrlBytes = m_config.maxUrlBytes;
+    options.maxBodyBytes = m_config.maxBodyBytes;
+    options.maxWsMessageBytes = m_config.maxWsMessageBytes;
+    options.headTimeoutMs = m_config.headTimeoutMs;
+    options.idleTimeoutMs = m_config.idleTimeoutMs;
+    options.requestTimeoutMs = m_config.requestTimeoutMs;
+    options.sendTimeoutMs = m_config.sendTimeoutMs;
+    options.wsKeepAliveMs = m_config.wsKeepAliveMs;
+    options.clock = m_clock;
+    return options;
+}
+
+TunnelOptions ProxyServer::tunnelOptions() const
+{
+    TunnelOptions options;
+    options.domain = m_config.domain;
+    options.maxBodyBytes = m_config.maxBodyBytes;
+    options.maxWsMessageBytes = m_config.maxWsMessageBytes;
+    options.maxPendingPerTunnel = m_config.maxPendingPerTunnel;
+    options.maxWebSocketsPerTunnel = m_config.maxWebSocketsPerTunnel;
+    options.rateLimitPerSec = m_config.rateLimitPerSec;
+    options.rateBurst = m_config.rateBurst;
+    options.wsBytesPerSec = m_config.wsBytesPerSec;
+    options.requestTimeoutMs = m_config.requestTimeoutMs;
+    options.sendTimeoutMs = m_config.sendTimeoutMs;
+    options.registrationTimeoutMs = m_config.registrationTimeoutMs;
+    options.pingIntervalMs = m_config.pingIntervalMs;
+    options.tunnelTimeoutMs = m_config.tunnelTimeoutMs;
+    return options;
 }
 
 bool ProxyServer::setUpTls(QString *error)

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "ProxyConfig.h"
+#include "http/VisitorOptions.h"
+#include "tunnel/TunnelOptions.h"
 
 #include <QObject>
 #include <QUrl>
@@ -10,6 +12,9 @@
 
 namespace keyhole::crypto {
 class RegistrationVerifier;
+}
+namespace keyhole::util {
+class Clock;
 }
 
 namespace keyhole::proxy {
@@ -29,7 +34,9 @@ class ProxyServer : public QObject
     Q_OBJECT
 
 public:
-    explicit ProxyServer(ProxyConfig config, QObject *parent = nullptr);
+    // `clock` (null: the system clock) times both sides' deadlines and the registration tokens' validity;
+    // it must outlive the server.
+    explicit ProxyServer(ProxyConfig config, QObject *parent = nullptr, const util::Clock *clock = nullptr);
     ~ProxyServer() override;
 
     // Loads keys and certificates and starts listening. False with *error set when it cannot.
@@ -47,9 +54,13 @@ Q_SIGNALS:
 
 private:
     bool setUpTls(QString *error);
+    // The composition root: each part gets its own slice of the configuration.
+    VisitorOptions visitorOptions() const;
+    TunnelOptions tunnelOptions() const;
     void finishShutdown();
 
     ProxyConfig m_config;
+    const util::Clock *m_clock;
     QUrl m_publicUrl;
     ConnectionBudget *m_budget = nullptr; // every socket, for --max-connections
     ProxyListener *m_listener = nullptr;

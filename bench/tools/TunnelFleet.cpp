@@ -1,6 +1,7 @@
 #include "TunnelFleet.h"
 
 #include "crypto/RegistrationToken.h"
+#include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 
@@ -20,7 +21,7 @@ TunnelFleet::TunnelFleet(QUrl proxyUrl, std::vector<crypto::KeyPair> keys, int c
     m_subscribeUrl.setScheme(m_proxyUrl.scheme() == QLatin1String("https") ? QStringLiteral("wss")
                                                                            : QStringLiteral("ws"));
     m_subscribeUrl.setHost(QStringLiteral("127.0.0.1"));
-    m_subscribeUrl.setPath(QStringLiteral("/proxy/subscribe"));
+    m_subscribeUrl.setPath(QLatin1String(protocol::kControlPath));
 }
 
 void TunnelFleet::start()

@@ -1,6 +1,7 @@
 #include "ClientSettings.h"
 
 #include "crypto/Label.h"
+#include "protocol/Addressing.h"
 #include "crypto/RegistrationVerifier.h"
 
 #include <QDir>
@@ -109,7 +110,7 @@ QUrl ClientSettings::subscribeUrl() const
     QString path = url.path();
     while (path.endsWith(QLatin1Char('/')))
         path.chop(1);
-    url.setPath(path + QLatin1String("/proxy/subscribe"));
+    url.setPath(path + QLatin1String(protocol::kControlPath));
     url.setQuery(QString());
     url.setFragment(QString());
     url.setUserInfo(QString());
@@ -118,12 +119,7 @@ QUrl ClientSettings::subscribeUrl() const
 
 QString ClientSettings::targetAuthority() const
 {
-    const QString scheme = target.scheme().toLower();
-    const int port = target.port(defaultPort(scheme));
-    const QString host = target.host().contains(QLatin1Char(':'))
-        ? QLatin1Char('[') + target.host() + QLatin1Char(']')
-        : target.host();
-    return host + QLatin1Char(':') + QString::number(port);
+    return protocol::hostAndPort(target);
 }
 
 QString ClientSettings::defaultKeyPath()

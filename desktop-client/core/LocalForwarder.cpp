@@ -2,6 +2,7 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
+#include "protocol/Addressing.h"
 #include "util/LogSafe.h"
 #include "http/HttpWriter.h"
 #include "util/Logging.h"
@@ -66,12 +67,7 @@ int LocalForwarder::runningCount() const
 
 QString LocalForwarder::targetAuthority() const
 {
-    const QUrl &target = m_options.target;
-    const bool tls = target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
-    const QString host = target.host().contains(QLatin1Char(':'))
-        ? QLatin1Char('[') + target.host() + QLatin1Char(']')
-        : target.host();
-    return host + QLatin1Char(':') + QString::number(target.port(tls ? 443 : 80));
+    return protocol::hostAndPort(m_options.target);
 }
 
 void LocalForwarder::forward(const protocol::HttpRequest &request, Callback done)

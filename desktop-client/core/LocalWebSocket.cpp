@@ -2,8 +2,10 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
+#include "protocol/Addressing.h"
 #include "util/LogSafe.h"
 #include "util/Logging.h"
+#include "websocket/WebSocketFrame.h"
 
 #include "ServiceWebSocket.h"
 
@@ -73,27 +75,23 @@ LocalWebSocket::~LocalWebSocket()
 int LocalWebSocket::normalizeCloseCode(int code)
 {
     switch (code) {
-    case 1005:
-        return 1000;
-    case 1006:
-        return 1001;
-    case 1015: // TLS failure: an error as far as the other end is concerned
-        return 1011;
+    case websocket::CloseNoStatus:
+        return websocket::CloseNormal;
+    case websocket::CloseAbnormal:
+        return websocket::CloseGoingAway;
+    case 1015: // TLS failure (never sent, so not named): an error as far as the other end is concerned
+        return websocket::CloseInternalError;
     default:
         break;
     }
-    if (code < 1000 || code > 4999 || code == 1004 || (code > 1015 && code < 3000))
-        return 1000;
+    if (!websocket::isSendableCloseCode(code))
+        return websocket::CloseNormal;
     return code;
 }
 
 QString LocalWebSocket::authority() const
 {
-    const bool tls = m_options.target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
-    const QString host = m_options.target.host().contains(QLatin1Char(':'))
-        ? QLatin1Char('[') + m_options.target.host() + QLatin1Char(']')
-        : m_options.target.host();
-    return host + QLatin1Char(':') + QString::number(m_options.target.port(tls ? 443 : 80));
+    return protocol::hostAndPort(m_options.target);
 }
 
 QByteArray LocalWebSocket::hostFor(const QByteArray &visitorHost) const
@@ -315,7 +313,7 @@ void LocalWebSocket::deliver(const protocol::WsMessage &message)
         m_queue.push_back(message);
         m_queuedBytes += message.payload.size();
         if (m_queuedBytes > m_options.maxQueuedBytes)
-            closeBoth(1013, QStringLiteral("try again later"));
+            closeBoth(websocket::CloseTryAgainLater, QStringLiteral("try again later"));
         return;
     case Phase::Open:
         sendToLocal(message);
@@ -333,7 +331,7 @@ void LocalWebSocket::sendToLocal(const protocol::WsMessage &message)
     m_socket->sendMessage(message.payload, message.binary);
     // A service that does not read must not make us buffer without bound.
     if (m_socket->bytesToWrite() > m_options.maxQueuedBytes)
-        closeBoth(1013, QStringLiteral("try again later"));
+        closeBoth(websocket::CloseTryAgainLater, QStringLiteral("try again later"));
 }
 
 void LocalWebSocket::closeFromProxy(int code, const QString &reason)

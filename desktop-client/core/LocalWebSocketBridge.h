@@ -3,6 +3,7 @@
 #include "LocalWebSocket.h"
 #include "RequestRecord.h"
 #include "protocol/Messages.h"
+#include "websocket/WebSocketFrame.h"
 
 #include <QHash>
 #include <QObject>
@@ -34,7 +35,7 @@ public:
     void teardown(const protocol::WsTeardown &teardown);
     // The control connection is gone: every local WebSocket closes with `code` (1001, going away);
     // nothing more is emitted towards the proxy for any of them.
-    void closeAll(int code = 1001, const QString &reason = QStringLiteral("going away"));
+    void closeAll(int code = websocket::CloseGoingAway, const QString &reason = QStringLiteral("going away"));
 
     int count() const { return m_sockets.size(); }
     LocalWebSocket *socket(const QByteArray &id) const { return m_sockets.value(id); }

@@ -5,6 +5,7 @@
 #include "TunnelHostname.h"
 #include "crypto/RegistrationToken.h"
 #include "protocol/Codec.h"
+#include "protocol/Overloaded.h"
 #include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/WebSocketChannel.h"
@@ -19,15 +20,6 @@ namespace keyhole::client {
 namespace {
 
 constexpr int kGracefulCloseMs = 3000;
-
-// An overload set for std::visit: one lambda per message type, none generic, so that a missing
-// type does not compile.
-template <class... Handlers>
-struct Overloaded : Handlers... {
-    using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 bool isRefusalCode(const QByteArray &code)
 {

@@ -2,6 +2,7 @@
 
 #include "crypto/KeyPair.h"
 #include "crypto/Label.h"
+#include "protocol/Addressing.h"
 
 namespace keyhole::client {
 
@@ -18,7 +19,7 @@ QString TunnelHostname::predict(const crypto::KeyPair &key, const QString &name,
 QString TunnelHostname::predict(const QString &label, const QUrl &proxyUrl)
 {
     const QString host = proxyUrl.host().toLower();
-    return host.isEmpty() ? label : label + QLatin1Char('.') + host;
+    return host.isEmpty() ? label : protocol::tunnelHostName(label, host);
 }
 
 } // namespace keyhole::client

@@ -1,12 +1,17 @@
 #include "http/VisitorConnection.h"
 
-#include "http/ErrorPage.h"
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
 #include "http/LingeringClose.h"
-#include "http/VisitorGateway.h"
+#include "http/TunnelRequest.h"
+#include "http/VisitorHost.h"
+#include "http/VisitorOptions.h"
+#include "http/VisitorResponse.h"
+#include "http/VisitorRouting.h"
+#include "protocol/Addressing.h"
+#include "util/Clock.h"
 #include "util/Logging.h"
-#include "websocket/Handshake.h"
+#include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>
 #include <QSslSocket>
@@ -18,18 +23,6 @@ namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
 constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
-const QByteArray kControlPath = QByteArrayLiteral("/proxy/subscribe");
-const QByteArray kRequestIdHeader = QByteArrayLiteral("X-Keyhole-Request-Id");
-
-http::HttpParser::Limits parserLimits(const ProxyConfig &config)
-{
-    http::HttpParser::Limits limits;
-    limits.maxHeadBytes = config.maxHeadBytes;
-    limits.maxHeaders = config.maxHeaders;
-    limits.maxUrlBytes = config.maxUrlBytes;
-    limits.maxBodyBytes = config.maxBodyBytes;
-    return limits;
-}
 
 QString peerName(const QTcpSocket *socket)
 {
@@ -39,12 +32,12 @@ QString peerName(const QTcpSocket *socket)
 }
 } // namespace
 
-VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway)
-    : QObject(gateway)
+VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *gateway, QObject *parent)
+    : QObject(parent)
     , m_socket(socket)
     , m_gateway(gateway)
     , m_tls(tls)
-    , m_parser(http::HttpParser::Mode::Request, parserLimits(gateway->config()))
+    , m_parser(http::HttpParser::Mode::Request, gateway->options().parserLimits())
     , m_peer(peerName(socket))
 {
     m_sslSocket = tls ? qobject_cast<QSslSocket *>(socket) : nullptr;
@@ -57,7 +50,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorGatewa
     connect(m_socket, &QTcpSocket::bytesWritten, this, &VisitorConnection::onBytesWritten);
     if (m_sslSocket) // bytesWritten only says the answer was encrypted; this says it left
         connect(m_sslSocket, &QSslSocket::encryptedBytesWritten, this, &VisitorConnection::onBytesWritten);
-    arm(TimerPurpose::Idle, gateway->config().headTimeoutMs);
+    arm(TimerPurpose::Idle, gateway->options().headTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
         onReadyRead();
 }
@@ -84,13 +77,13 @@ void VisitorConnection::onBytesWritten()
     if (unsentBytes() > 0) {
         // The visitor is reading, however slowly: the send timeout counts from its last progress.
         if (m_timerPurpose == TimerPurpose::Send)
-            arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+            arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
         return;
     }
     if (m_phase != Phase::Idle || m_timerPurpose != TimerPurpose::Send)
         return;
     // The last answer is out: read and answer the next request, if the visitor sent one ahead.
-    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
     processInput();
@@ -134,7 +127,7 @@ void VisitorConnection::processInput()
                 break;
             m_phase = Phase::ReadingHead;
             m_msgStart = m_inPos;
-            arm(TimerPurpose::Head, m_gateway->config().headTimeoutMs);
+            arm(TimerPurpose::Head, m_gateway->options().headTimeoutMs);
         }
         if (m_phase != Phase::ReadingHead && m_phase != Phase::ReadingBody)
             break;
@@ -166,7 +159,7 @@ void VisitorConnection::processInput()
             break;
         case Error::BodyTooLarge:
             respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                                  .arg(m_gateway->config().maxBodyBytes),
+                                  .arg(m_gateway->options().maxBodyBytes),
                          true);
             break;
         default:
@@ -192,49 +185,34 @@ bool VisitorConnection::onHeadComplete()
 {
     m_headEnd = m_inPos;
     const http::RequestHead &head = m_parser.requestHead();
-    const ProxyConfig &config = m_gateway->config();
+    const VisitorOptions &options = m_gateway->options();
     m_requestId = m_gateway->nextRequestId();
-    m_started.start();
+    m_startedMs = m_gateway->options().clock->monotonicMs();
     m_method = head.method;
     m_path = head.path;
     m_keepAlive = head.keepAlive && !m_gateway->shuttingDown();
     m_http10 = head.versionMajor == 1 && head.versionMinor == 0;
 
-    const QByteArray host = http::headerValue(head.headers, "Host");
-    if (host.isEmpty() && !m_http10) {
-        respondError(400, QStringLiteral("HTTP/1.1 requests need a Host header."), true);
+    const VisitorRouting decision = VisitorRouting::decide(head, m_http10, m_gateway->router(), options);
+    if (decision.routed)
+        m_route = decision.route;
+    switch (decision.action) {
+    case VisitorRouting::Action::Refuse:
+        respondError(decision.status, decision.message, true);
         return false;
-    }
-    m_route = m_gateway->router().route(host, head.path);
-
-    // The parser serves an Upgrade other than websocket as plain HTTP; the control channel still
-    // answers any handshake attempt itself (426 names the version it speaks).
-    const bool controlHandshake = m_route.kind == HostRouter::Kind::ProxySelf && head.path == kControlPath
-        && http::headerHasToken(head.headers, "Connection", "upgrade");
-    if (head.upgrade || controlHandshake) {
-        if (controlHandshake) {
-            handOver();
-            return false;
-        }
-        if (m_route.kind != HostRouter::Kind::Tunnel || !http::headerHasToken(head.headers, "Upgrade", "websocket")
-            || head.method != "GET") {
-            respondError(m_route.kind == HostRouter::Kind::Tunnel ? 400 : 404,
-                         QStringLiteral("Only WebSocket upgrades to a tunnel are supported here."), true);
-            return false;
-        }
-        dispatchUpgradeToTunnel();
+    case VisitorRouting::Action::ControlChannel:
+        handOver();
         return false;
-    }
-    if (head.contentLength > config.maxBodyBytes) {
-        respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                              .arg(config.maxBodyBytes),
-                     true);
+    case VisitorRouting::Action::Upgrade:
+        dispatchToTunnel(tunnelRequest().upgrade(head, m_route, options), true);
         return false;
+    case VisitorRouting::Action::ReadBody:
+        break;
     }
     if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
         m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
     m_phase = Phase::ReadingBody;
-    arm(TimerPurpose::Body, config.requestTimeoutMs);
+    arm(TimerPurpose::Body, options.requestTimeoutMs);
     return true;
 }
 
@@ -250,84 +228,31 @@ void VisitorConnection::onMessageComplete()
         respondError(404, QStringLiteral("There is no tunnel named %1.").arg(m_route.hostName), false);
         return;
     case HostRouter::Kind::Tunnel:
-        dispatchToTunnel();
+        dispatchToTunnel(tunnelRequest().http(m_parser.requestHead(), m_parser.takeBody(), m_route, m_gateway->options()),
+                         false);
         return;
     }
 }
 
-protocol::HeaderList VisitorConnection::headersForTunnel(const http::RequestHead &head) const
+TunnelRequest VisitorConnection::tunnelRequest() const
 {
-    protocol::HeaderList headers = head.headers;
-    http::removeHopByHop(headers);
-    QByteArray host = http::headerValue(head.headers, "Host");
-    if (m_route.pathRouted) {
-        // The service sees its tunnel's own name, never one the visitor chose: with path routing
-        // the Host is the proxy's (or anything that is not under our domain).
-        host = (m_route.label + u'.' + m_gateway->config().domain).toLatin1();
-        http::removeHeader(headers, "Host");
-        headers.prepend({QByteArrayLiteral("Host"), host});
-    }
-    http::applyForwardedHeaders(headers, m_peer, m_gateway->config().isTrustedProxy(m_socket->peerAddress()),
-                                m_tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"), host);
-    return headers;
+    return TunnelRequest{m_requestId, m_peer, m_gateway->options().isTrustedProxy(m_socket->peerAddress()), m_tls};
 }
 
-void VisitorConnection::dispatchToTunnel()
+void VisitorConnection::dispatchToTunnel(const protocol::Message &request, bool upgrade)
 {
-    const http::RequestHead &head = m_parser.requestHead();
-    protocol::HttpRequest request;
-    request.id = m_requestId;
-    request.method = head.method;
-    request.path = m_route.path;
-    request.query = head.query;
-    request.headers = headersForTunnel(head);
-    request.body = m_parser.takeBody();
-    request.remoteAddress = m_peer;
-
+    m_phase = Phase::AwaitingTunnel;
     // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
     m_gateway->registerPending(m_requestId, this);
     m_pendingOnBus = true;
-    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
-    if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
-        respondError(404,
-                     QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
-                         .arg(m_route.kind == HostRouter::Kind::Tunnel ? m_route.label + u'.'
-                                      + m_gateway->config().domain
-                                                                        : m_route.hostName),
-                     false);
-    }
-}
-
-void VisitorConnection::dispatchUpgradeToTunnel()
-{
-    const http::RequestHead &head = m_parser.requestHead();
-    // A handshake we could not answer is refused before the service opens a socket for it.
-    const websocket::handshake::ServerAnswer check = websocket::handshake::answerClientRequest(head);
-    if (check.status != 101) {
-        respondError(check.status, check.error, true);
-        return;
-    }
-    protocol::WsRequest request;
-    request.id = m_requestId;
-    request.path = m_route.path;
-    request.query = head.query;
-    request.headers = headersForTunnel(head);
-    // The handshake is between the visitor and us, and between the client and the service.
-    for (const char *name : {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
-                             "Sec-WebSocket-Accept"})
-        http::removeHeader(request.headers, name);
-    request.remoteAddress = m_peer;
-
-    m_phase = Phase::AwaitingTunnel;
-    m_gateway->registerPending(m_requestId, this);
-    m_pendingOnBus = true;
-    m_awaitingUpgrade = true;
-    arm(TimerPurpose::Deadline, m_gateway->config().requestTimeoutMs);
+    m_awaitingUpgrade = upgrade;
+    arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         m_awaitingUpgrade = false;
         respondError(404,
-                     QStringLiteral("The tunnel %1.%2 is not online.").arg(m_route.label, m_gateway->config().domain),
-                     true);
+                     QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
+                         .arg(protocol::tunnelHostName(m_route.label, m_gateway->options().domain)),
+                     upgrade);
     }
 }
 
@@ -337,13 +262,8 @@ void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
         return;
     m_awaitingUpgrade = false;
     if (!response.accepted) {
-        protocol::HeaderList headers = response.headers;
-        http::removeHopByHop(headers);
-        http::removeHeader(headers, "Content-Length");
-        const int status = response.status >= 200 && response.status <= 999 && response.status != 101
-            ? response.status
-            : 502;
-        respond(status, std::move(headers), response.body, true);
+        VisitorResponse refusal = VisitorResponse::fromRefusedUpgrade(response);
+        respond(refusal.status, std::move(refusal.headers), refusal.body, true);
         return;
     }
     m_gateway->unregisterPending(m_requestId);
@@ -365,23 +285,14 @@ void VisitorConnection::abandonUpgrade()
         return;
     m_awaitingUpgrade = false;
     m_gateway->bus()->publishToTunnel(m_route.label,
-                                      protocol::WsTeardown{m_requestId, 1001, QStringLiteral("the visitor left")});
+                                      protocol::WsTeardown{m_requestId, websocket::CloseGoingAway, QStringLiteral("the visitor left")});
 }
 
 void VisitorConnection::answerProxySelf()
 {
-    const bool get = m_method == "GET" || m_method == "HEAD";
-    if (get && m_path == "/healthz") {
-        // 503 takes an instance that cannot reach the others out of a load balancer's rotation.
-        respond(m_gateway->healthy() ? 200 : 503, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
-                m_gateway->healthReport(), false);
-        return;
-    }
-    if (get && m_path == "/") {
-        respond(200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
-                QByteArrayLiteral("This is a Keyhole proxy. Tunnels are served at <label>.")
-                    + m_gateway->config().domain.toUtf8() + '\n',
-                false);
+    VisitorResponse page = VisitorResponse::proxyPage(m_method, m_path, *m_gateway);
+    if (page.status != 404) {
+        respond(page.status, std::move(page.headers), page.body, false);
         return;
     }
     respondError(404, QStringLiteral("Nothing here: this is the proxy's own host, and %1 is not one of its pages.")
@@ -393,12 +304,8 @@ void VisitorConnection::answer(const protocol::HttpResponse &response)
 {
     if (m_phase != Phase::AwaitingTunnel || response.id != m_requestId)
         return;
-    protocol::HeaderList headers = response.headers;
-    http::removeHopByHop(headers);
-    const bool isHead = m_method == "HEAD";
-    if (!isHead)
-        http::removeHeader(headers, "Content-Length"); // we frame the body we send
-    respond(response.status, std::move(headers), response.body, false);
+    VisitorResponse answer = VisitorResponse::fromService(response, m_method);
+    respond(answer.status, std::move(answer.headers), answer.body, false);
 }
 
 void VisitorConnection::fail(const ExchangeFailure &failure)
@@ -412,9 +319,7 @@ void VisitorConnection::respondError(int status, const QString &message, bool cl
 {
     if (m_requestId.isEmpty())
         m_requestId = m_gateway->nextRequestId();
-    ErrorPage page = ErrorPage::make(status, message, m_requestId);
-    if (retryAfterSecs > 0)
-        page.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(retryAfterSecs)});
+    VisitorResponse page = VisitorResponse::error(status, message, m_requestId, retryAfterSecs);
     if (status >= 500 || status == 429 || status == 413 || status == 431 || status == 414)
         qCInfo(lcProxyHttp).noquote() << "request" << m_requestId << "answered" << status << "by the proxy:" << message;
     respond(status, std::move(page.headers), page.body, close);
@@ -432,30 +337,25 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
     m_timer.stop();
     close = close || !m_keepAlive || m_closeWhenIdle || m_gateway->shuttingDown();
 
-    const bool noBody = http::responseHasNoBody(m_method, status);
-    if (!noBody)
-        headers.append({QByteArrayLiteral("Content-Length"), QByteArray::number(body.size())});
-    headers.append({kRequestIdHeader, m_requestId});
-    if (close)
-        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
-    else if (m_http10)
-        headers.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("keep-alive")});
-
+    qint64 bodyBytes = 0;
+    // QByteArray is shared, not copied: the body is written from the caller's buffer.
+    const QByteArray head = VisitorResponse{status, std::move(headers), body}.encodeHead(m_method, m_requestId, close,
+                                                                                        m_http10, &bodyBytes);
     if (m_socket->state() == QTcpSocket::ConnectedState) {
-        m_socket->write(http::responseHead(status, headers));
-        if (!noBody && !body.isEmpty())
+        m_socket->write(head);
+        if (bodyBytes > 0)
             m_socket->write(body);
     }
-    finishExchange(status, noBody ? 0 : body.size(), close);
+    finishExchange(status, bodyBytes, close);
 }
 
 void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
 {
     qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
-                                  << QString::number(m_started.isValid() ? m_started.elapsed() : 0) + "ms"
+                                  << QString::number(m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0) + "ms"
                                   << "id=" + QString::fromLatin1(m_requestId);
     m_requestId.clear();
-    m_started.invalidate();
+    m_startedMs = -1;
     if (close) {
         lingerAndClose();
         return;
@@ -464,10 +364,10 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     m_phase = Phase::Idle;
     if (unsentBytes() > 0) {
         // One answer in memory at a time: the next request waits until the visitor takes this one.
-        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
         return;
     }
-    arm(TimerPurpose::Idle, m_gateway->config().idleTimeoutMs);
+    arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     // Pipelined requests may already be buffered here or in the socket.
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
@@ -489,7 +389,7 @@ void VisitorConnection::lingerAndClose()
         deleteLater();
         return;
     }
-    auto *linger = new LingeringClose(m_socket, m_gateway->config().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
+    auto *linger = new LingeringClose(m_socket, m_gateway->options().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
     connect(linger, &LingeringClose::finished, this, [this] {
         m_phase = Phase::Closing;
         if (m_socket)
@@ -511,7 +411,7 @@ void VisitorConnection::closeAfterFlush()
     m_socket->disconnectFromHost(); // after the answer is flushed...
     // ...which a visitor that does not read would put off for ever.
     if (m_socket->state() != QAbstractSocket::UnconnectedState && unsentBytes() > 0)
-        arm(TimerPurpose::Send, m_gateway->config().sendTimeoutMs);
+        arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
 }
 
 void VisitorConnection::arm(TimerPurpose purpose, int ms)
@@ -526,7 +426,7 @@ void VisitorConnection::onTimeout()
     case TimerPurpose::Send:
         qCInfo(lcProxyHttp).noquote() << "cutting visitor" << m_peer << "that took none of its"
                                       << unsentBytes() << "unsent answer bytes for"
-                                      << m_gateway->config().sendTimeoutMs / 1000 << "s";
+                                      << m_gateway->options().sendTimeoutMs / 1000 << "s";
         [[fallthrough]];
     case TimerPurpose::Idle:
         m_phase = Phase::Closing;
@@ -540,7 +440,7 @@ void VisitorConnection::onTimeout()
     case TimerPurpose::Deadline:
         respondError(504,
                      QStringLiteral("The tunnel's client did not answer within %1 seconds.")
-                         .arg(m_gateway->config().requestTimeoutMs / 1000),
+                         .arg(m_gateway->options().requestTimeoutMs / 1000),
                      false);
         break;
     case TimerPurpose::None:

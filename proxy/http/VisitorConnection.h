@@ -3,9 +3,9 @@
 #include "bus/MessageBus.h"
 #include "http/HostRouter.h"
 #include "http/HttpParser.h"
+#include "http/TunnelRequest.h"
 #include "util/LazyDeadline.h"
 
-#include <QElapsedTimer>
 #include <QObject>
 
 class QSslSocket;
@@ -13,7 +13,7 @@ class QTcpSocket;
 
 namespace keyhole::proxy {
 
-class VisitorGateway;
+class VisitorHost;
 
 // One visitor's TCP (or TLS) connection: reads requests one at a time with the HTTP parser,
 // enforces the limits, turns each request into an HttpRequest on the bus and writes the answer.
@@ -27,7 +27,7 @@ class VisitorConnection : public QObject
     Q_OBJECT
 
 public:
-    VisitorConnection(QTcpSocket *socket, bool tls, VisitorGateway *gateway);
+    VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *gateway, QObject *parent);
     ~VisitorConnection() override;
 
     void answer(const protocol::HttpResponse &response);
@@ -45,9 +45,9 @@ private:
     void processInput();
     bool onHeadComplete();
     void onMessageComplete();
-    protocol::HeaderList headersForTunnel(const http::RequestHead &head) const;
-    void dispatchToTunnel();
-    void dispatchUpgradeToTunnel();
+    TunnelRequest tunnelRequest() const;
+    // Publishes the visitor's request (HttpRequest or WsRequest) to its tunnel; 404 when it is not online.
+    void dispatchToTunnel(const protocol::Message &request, bool upgrade);
     void abandonUpgrade();
     void answerProxySelf();
     void onTimeout();
@@ -67,7 +67,7 @@ private:
 
     QTcpSocket *m_socket;
     QSslSocket *m_sslSocket = nullptr; // m_socket when it is TLS: its encrypted bytes are queued apart
-    VisitorGateway *m_gateway;
+    VisitorHost *m_gateway;
     bool m_tls;
     http::HttpParser m_parser;
     util::LazyDeadline m_timer; // moved on every phase of every request: must be cheap to re-arm
@@ -90,7 +90,7 @@ private:
     bool m_http10 = false;
     bool m_pendingOnBus = false;
     bool m_awaitingUpgrade = false; // a WsRequest is out and no WsResponse came back yet
-    QElapsedTimer m_started;
+    qint64 m_startedMs = -1; // monotonic ms of the current exchange's start; -1: none
     QString m_peer;
 };
 

@@ -3,6 +3,7 @@
 #include "http/VisitorConnection.h"
 #include "http/VisitorWebSocket.h"
 #include "net/ConnectionBudget.h"
+#include "protocol/Overloaded.h"
 #include "util/Logging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
@@ -14,11 +15,11 @@
 
 namespace keyhole::proxy {
 
-VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent)
+VisitorGateway::VisitorGateway(VisitorOptions options, const QUrl &publicUrl, MessageBus *bus, QObject *parent)
     : QObject(parent)
-    , m_config(config)
+    , m_options(std::move(options))
     , m_publicUrl(publicUrl)
-    , m_router(config.domain, config.pathRouting)
+    , m_router(m_options.domain, m_options.pathRouting)
     , m_bus(bus)
     , m_ids(bus->instanceId())
 {
@@ -26,9 +27,9 @@ VisitorGateway::VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl,
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
         const auto sockets = m_webSockets;
         for (VisitorWebSocket *socket : sockets)
-            socket->keepAlive(m_config.wsKeepAliveMs * 5 / 2);
+            socket->keepAlive(m_options.wsKeepAliveMs * 5 / 2);
     });
-    m_keepAlive.start(m_config.wsKeepAliveMs);
+    m_keepAlive.start(m_options.wsKeepAliveMs);
     connect(m_bus, &MessageBus::flowResumed, this, [this] {
         const auto paused = std::exchange(m_paused, {});
         for (VisitorConnection *connection : paused)
@@ -58,7 +59,7 @@ void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
         socket->deleteLater();
         return;
     }
-    auto *connection = new VisitorConnection(socket, tls, this);
+    auto *connection = new VisitorConnection(socket, tls, this, this);
     m_connections.insert(connection);
 }
 
@@ -102,14 +103,14 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
                                                            QStringLiteral("the visitor's handshake failed")});
         socket->setParent(this);
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QTimer::singleShot(m_config.sendTimeoutMs, socket, [socket] { socket->abort(); });
+        QTimer::singleShot(m_options.sendTimeoutMs, socket, [socket] { socket->abort(); });
         socket->disconnectFromHost();
         if (socket->state() == QAbstractSocket::UnconnectedState)
             socket->deleteLater();
         return;
     }
     auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, afterHandshake);
-    auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this);
+    auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this, this);
     m_webSockets.insert(id, webSocket);
 }
 
@@ -162,33 +163,41 @@ QByteArray VisitorGateway::healthReport() const
 
 void VisitorGateway::deliverToVisitor(const protocol::Message &message)
 {
-    if (const auto *response = std::get_if<protocol::HttpResponse>(&message)) {
-        VisitorConnection *connection = m_pending.value(response->id);
-        if (!connection) {
-            qCDebug(lcProxyHttp) << "late answer for" << response->id << "dropped";
-            return;
-        }
-        connection->answer(*response);
-        return;
-    }
-    if (const auto *response = std::get_if<protocol::WsResponse>(&message)) {
-        // A visitor that left or timed out already sent the tunnel a WsTeardown for this id.
-        if (VisitorConnection *connection = m_pending.value(response->id))
-            connection->answerUpgrade(*response);
-        return;
-    }
-    const QByteArray *wsId = nullptr;
-    if (const auto *ws = std::get_if<protocol::WsMessage>(&message))
-        wsId = &ws->id;
-    else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message))
-        wsId = &teardown->id;
-    if (wsId) {
-        if (VisitorWebSocket *webSocket = m_webSockets.value(*wsId))
-            webSocket->fromTunnel(message);
-        return;
-    }
-    qCDebug(lcProxyHttp) << "ignoring" << protocol::messageTypeName(protocol::messageType(message))
-                         << "for the visitor side";
+    using namespace protocol;
+    // One handler per message type: a new type is a compile error here until it is handled.
+    const auto ignore = [&message] {
+        qCDebug(lcProxyHttp) << "ignoring" << messageTypeName(messageType(message)) << "for the visitor side";
+    };
+    const auto toWebSocket = [this](const auto &wsMessage) {
+        if (VisitorWebSocket *webSocket = m_webSockets.value(wsMessage.id))
+            webSocket->fromTunnel(wsMessage);
+    };
+    std::visit(Overloaded{
+                   [this](const HttpResponse &response) {
+                       VisitorConnection *connection = m_pending.value(response.id);
+                       if (!connection) {
+                           qCDebug(lcProxyHttp) << "late answer for" << response.id << "dropped";
+                           return;
+                       }
+                       connection->answer(response);
+                   },
+                   [this](const WsResponse &response) {
+                       // A visitor that left or timed out already sent the tunnel a WsTeardown for this id.
+                       if (VisitorConnection *connection = m_pending.value(response.id))
+                           connection->answerUpgrade(response);
+                   },
+                   [&toWebSocket](const WsMessage &ws) { toWebSocket(ws); },
+                   [&toWebSocket](const WsTeardown &teardown) { toWebSocket(teardown); },
+                   // What only goes towards a tunnel, or never crosses the bus:
+                   [&ignore](const HttpRequest &) { ignore(); },
+                   [&ignore](const WsRequest &) { ignore(); },
+                   [&ignore](const RegistrationRequest &) { ignore(); },
+                   [&ignore](const RegistrationResponse &) { ignore(); },
+                   [&ignore](const Ping &) { ignore(); },
+                   [&ignore](const Pong &) { ignore(); },
+                   [&ignore](const Goodbye &) { ignore(); },
+               },
+               message);
 }
 
 void VisitorGateway::failExchange(const ExchangeFailure &failure)

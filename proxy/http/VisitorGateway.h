@@ -1,15 +1,17 @@
 #pragma once
 
-#include "ProxyConfig.h"
 #include "bus/MessageBus.h"
 #include "bus/RequestIds.h"
 #include "http/HostRouter.h"
 #include "http/HttpMessageHead.h"
+#include "http/VisitorHost.h"
+#include "http/VisitorOptions.h"
 
 #include <QHash>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+#include <QUrl>
 
 class QTcpSocket;
 
@@ -22,12 +24,12 @@ class VisitorWebSocket;
 // The visitor side of one instance: owns the visitors' connections, gives requests their ids,
 // and routes the bus's answers back to the connection that is waiting for them.
 // Lives on the main thread; connections are its children.
-class VisitorGateway : public QObject, public VisitorSink
+class VisitorGateway : public QObject, public VisitorSink, public VisitorHost
 {
     Q_OBJECT
 
 public:
-    VisitorGateway(const ProxyConfig &config, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
+    VisitorGateway(VisitorOptions options, const QUrl &publicUrl, MessageBus *bus, QObject *parent = nullptr);
     ~VisitorGateway() override;
 
     // The count of every open socket (for /healthz); the listener enforces it.
@@ -42,29 +44,26 @@ public:
     // Answer bytes queued in memory for visitors that have not read them yet.
     qint64 unsentBytes() const;
 
-    // For VisitorConnection.
-    const ProxyConfig &config() const { return m_config; }
-    const HostRouter &router() const { return m_router; }
-    MessageBus *bus() const { return m_bus; }
-    QByteArray nextRequestId() { return m_ids.next(); }
-    bool shuttingDown() const { return m_shuttingDown; }
-    void registerPending(const QByteArray &id, VisitorConnection *connection);
-    void unregisterPending(const QByteArray &id);
-    void handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request);
-    // The local service accepted a visitor's WebSocket: answer the visitor's `handshake` (101 with the
-    // service's subprotocol) and carry its messages. `afterHandshake`: frames the visitor sent behind
-    // its request. Takes the socket; if the handshake cannot be completed the tunnel is told at once.
+    int webSocketCount() const { return int(m_webSockets.size()); }
+
+    // VisitorHost: what its connections and WebSockets may ask.
+    const VisitorOptions &options() const override { return m_options; }
+    const HostRouter &router() const override { return m_router; }
+    MessageBus *bus() const override { return m_bus; }
+    QByteArray nextRequestId() override { return m_ids.next(); }
+    bool shuttingDown() const override { return m_shuttingDown; }
+    void registerPending(const QByteArray &id, VisitorConnection *connection) override;
+    void unregisterPending(const QByteArray &id) override;
+    void handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request) override;
     void acceptWebSocket(QTcpSocket *socket, const http::RequestHead &handshake, const QByteArray &afterHandshake,
                          const QByteArray &id, const QString &label, const QString &peer, const QByteArray &path,
-                         const QByteArray &subprotocol);
-    void webSocketClosed(VisitorWebSocket *webSocket);
-    int webSocketCount() const { return int(m_webSockets.size()); }
-    void connectionClosed(VisitorConnection *connection);
-    QByteArray healthReport() const;
-    bool healthy() const;
-    // The bus is behind for this connection's tunnel: read it again on flowResumed().
-    void pauseForFlow(VisitorConnection *connection) { m_paused.insert(connection); }
-    void pauseWebSocketForFlow(VisitorWebSocket *webSocket) { m_pausedWebSockets.insert(webSocket); }
+                         const QByteArray &subprotocol) override;
+    void webSocketClosed(VisitorWebSocket *webSocket) override;
+    void connectionClosed(VisitorConnection *connection) override;
+    QByteArray healthReport() const override;
+    bool healthy() const override;
+    void pauseForFlow(VisitorConnection *connection) override { m_paused.insert(connection); }
+    void pauseWebSocketForFlow(VisitorWebSocket *webSocket) override { m_pausedWebSockets.insert(webSocket); }
 
     void deliverToVisitor(const protocol::Message &message) override;
     void failExchange(const ExchangeFailure &failure) override;
@@ -76,7 +75,7 @@ Q_SIGNALS:
     void idle(); // emitted during shutdown when no request is pending any more
 
 private:
-    const ProxyConfig &m_config;
+    const VisitorOptions m_options;
     QUrl m_publicUrl;
     HostRouter m_router;
     MessageBus *m_bus;

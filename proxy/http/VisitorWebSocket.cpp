@@ -1,6 +1,8 @@
 #include "http/VisitorWebSocket.h"
 
-#include "http/VisitorGateway.h"
+#include "http/VisitorHost.h"
+#include "http/VisitorOptions.h"
+#include "util/Clock.h"
 #include "util/Logging.h"
 #include "websocket/WebSocketChannel.h"
 
@@ -20,8 +22,8 @@ bool isValidUtf8(const QByteArray &bytes)
 } // namespace
 
 VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer,
-                                   const QByteArray &path, WebSocketChannel *channel, VisitorGateway *gateway)
-    : QObject(gateway)
+                                   const QByteArray &path, WebSocketChannel *channel, VisitorHost *gateway, QObject *parent)
+    : QObject(parent)
     , m_id(id)
     , m_label(label)
     , m_peer(peer)
@@ -29,18 +31,17 @@ VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, c
     , m_gateway(gateway)
     , m_channel(channel)
 {
-    m_opened.start();
-    m_lastHeard.start();
+    m_openedMs = m_lastHeardMs = m_gateway->options().clock->monotonicMs();
     m_channel->setParent(this);
-    m_channel->setMaxIncomingMessageBytes(m_gateway->config().maxWsMessageBytes);
+    m_channel->setMaxIncomingMessageBytes(m_gateway->options().maxWsMessageBytes);
     // Past this the visitor is not reading what the service sends: 1013 rather than more memory.
     m_channel->setMaxOutgoingBytes(kMaxQueuedBytes);
-    m_channel->setSendTimeout(m_gateway->config().sendTimeoutMs);
+    m_channel->setSendTimeout(m_gateway->options().sendTimeoutMs);
     connect(m_channel, &WebSocketChannel::textMessageReceived, this,
             [this](const QString &text) { onMessage(text.toUtf8(), false); });
     connect(m_channel, &WebSocketChannel::binaryMessageReceived, this,
             [this](const QByteArray &data) { onMessage(data, true); });
-    connect(m_channel, &WebSocketChannel::pong, this, [this] { m_lastHeard.start(); });
+    connect(m_channel, &WebSocketChannel::pong, this, [this] { m_lastHeardMs = m_gateway->options().clock->monotonicMs(); });
     connect(m_channel, &WebSocketChannel::disconnected, this, &VisitorWebSocket::onDisconnected);
     qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "open id=" + QString::fromLatin1(m_id);
 }
@@ -54,7 +55,7 @@ void VisitorWebSocket::onMessage(const QByteArray &payload, bool binary)
 {
     if (m_teardownSent)
         return; // the tunnel side has forgotten this socket
-    m_lastHeard.start();
+    m_lastHeardMs = m_gateway->options().clock->monotonicMs();
     ++m_messagesIn;
     m_bytesIn += payload.size();
     MessageBus *bus = m_gateway->bus();
@@ -78,16 +79,15 @@ void VisitorWebSocket::resumeReading()
     m_channel->setReadingPaused(false);
 }
 
-void VisitorWebSocket::fromTunnel(const protocol::Message &message)
+void VisitorWebSocket::fromTunnel(const protocol::WsMessage &message)
 {
-    if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        sendToVisitor(*ws);
-        return;
-    }
-    if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        m_teardownSent = true; // the tunnel side already forgot this socket
-        closeVisitor(teardown->code, teardown->reason);
-    }
+    sendToVisitor(message);
+}
+
+void VisitorWebSocket::fromTunnel(const protocol::WsTeardown &teardown)
+{
+    m_teardownSent = true; // the tunnel side already forgot this socket
+    closeVisitor(teardown.code, teardown.reason);
 }
 
 void VisitorWebSocket::sendToVisitor(const protocol::WsMessage &message)
@@ -135,8 +135,8 @@ void VisitorWebSocket::keepAlive(qint64 deadAfterMs)
     if (!m_channel->isOpen())
         return;
     if (m_channel->isReadingPaused())
-        m_lastHeard.start(); // we are not listening (the tunnel is congested): silence proves nothing
-    if (m_lastHeard.elapsed() > deadAfterMs) {
+        m_lastHeardMs = m_gateway->options().clock->monotonicMs(); // we are not listening (the tunnel is congested): silence proves nothing
+    if (m_gateway->options().clock->monotonicMs() - m_lastHeardMs > deadAfterMs) {
         qCInfo(lcProxyHttp).noquote() << "WS" << m_id << "visitor stopped answering pings: closed";
         m_channel->abort();
         return;
@@ -165,7 +165,7 @@ void VisitorWebSocket::onDisconnected()
         m_gateway->bus()->publishToTunnel(m_label, protocol::WsTeardown{m_id, code, reason.left(120)});
     }
     qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "closed" << code
-                                  << QString::number(m_opened.elapsed()) + "ms"
+                                  << QString::number(m_gateway->options().clock->monotonicMs() - m_openedMs) + "ms"
                                   << "in=" + QString::number(m_messagesIn) + "/" + QString::number(m_bytesIn) + "B"
                                   << "out=" + QString::number(m_messagesOut) + "/" + QString::number(m_bytesOut) + "B"
                                   << "id=" + QString::fromLatin1(m_id);

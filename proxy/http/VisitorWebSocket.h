@@ -2,7 +2,6 @@
 
 #include "bus/MessageBus.h"
 
-#include <QElapsedTimer>
 #include <QObject>
 
 namespace keyhole::websocket {
@@ -11,7 +10,7 @@ class WebSocketChannel;
 
 namespace keyhole::proxy {
 
-class VisitorGateway;
+class VisitorHost;
 
 // One visitor WebSocket through a tunnel, after the local service accepted it and the visitor was
 // answered 101. Carries messages both ways as WsMessage and closes with the code the other end gave
@@ -27,12 +26,14 @@ public:
     static constexpr qint64 kMaxQueuedBytes = 8 << 20;
 
     VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer, const QByteArray &path,
-                     websocket::WebSocketChannel *channel, VisitorGateway *gateway);
+                     websocket::WebSocketChannel *channel, VisitorHost *gateway, QObject *parent);
     ~VisitorWebSocket() override;
 
     QByteArray id() const { return m_id; }
     QString label() const { return m_label; }
-    void fromTunnel(const protocol::Message &message);
+    // The service's message, or its end of the socket.
+    void fromTunnel(const protocol::WsMessage &message);
+    void fromTunnel(const protocol::WsTeardown &teardown);
     // The tunnel is gone (1001) or failed this socket (1011).
     void fail(const ExchangeFailure &failure);
     // Keep-alive from the gateway's sweep: ping a live socket, cut a dead one.
@@ -51,11 +52,11 @@ private:
     QString m_label;
     QString m_peer;
     QByteArray m_path;
-    VisitorGateway *m_gateway;
+    VisitorHost *m_gateway;
     websocket::WebSocketChannel *m_channel;
     bool m_teardownSent = false;    // we told the tunnel it closed (or it told us)
-    QElapsedTimer m_opened;
-    QElapsedTimer m_lastHeard;
+    qint64 m_openedMs = 0;    // monotonic ms, from the options' clock
+    qint64 m_lastHeardMs = 0;
     qint64 m_bytesIn = 0;  // visitor → service
     qint64 m_bytesOut = 0; // service → visitor
     qint64 m_messagesIn = 0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "tunnel/TunnelOptions.h"
+
 #include <QUrl>
 
 #include <optional>
@@ -13,14 +15,13 @@ class RegistrationVerifier;
 
 namespace keyhole::proxy {
 
-struct ProxyConfig;
 class AuthorizedKeys;
 class MessageBus;
 class TunnelRegistry;
 
 // What every tunnel session of an instance shares. Owned by ProxyServer; outlives the sessions.
 struct TunnelContext {
-    const ProxyConfig *config = nullptr;
+    TunnelOptions options;
     QUrl publicUrl;
     crypto::RegistrationVerifier *verifier = nullptr;
     const AuthorizedKeys *authorizedKeys = nullptr; // null: registration is open

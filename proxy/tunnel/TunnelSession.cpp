@@ -1,9 +1,10 @@
 #include "tunnel/TunnelSession.h"
 
-#include "ProxyConfig.h"
 #include "crypto/Label.h"
 #include "crypto/RegistrationVerifier.h"
+#include "protocol/Addressing.h"
 #include "protocol/Codec.h"
+#include "protocol/Overloaded.h"
 #include "tunnel/AuthorizedKeys.h"
 #include "tunnel/TunnelRegistry.h"
 #include "util/Clock.h"
@@ -47,10 +48,10 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     , m_context(context)
 {
     m_socket->setParent(this);
-    const qint64 maxFrame = context.config->maxBodyBytes + kFrameOverhead;
+    const qint64 maxFrame = context.options.maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
-    m_socket->setSendTimeout(context.config->sendTimeoutMs);
+    m_socket->setSendTimeout(context.options.sendTimeoutMs);
     m_lastHeardMs = context.clock->monotonicMs();
 
     using websocket::WebSocketChannel;
@@ -64,7 +65,7 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
             Q_EMIT m_context.bus->flowResumed();
     });
 
-    m_timer.start(context.config->registrationTimeoutMs, this);
+    m_timer.start(context.options.registrationTimeoutMs, this);
     qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
 }
 
@@ -79,29 +80,46 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
 {
     if (m_state != State::Online)
         return;
-    if (const auto *request = std::get_if<protocol::HttpRequest>(&message)) {
-        if (admit(request->id, false))
-            sendOrFail(request->id, message);
-    } else if (const auto *upgrade = std::get_if<protocol::WsRequest>(&message)) {
-        if (admit(upgrade->id, true))
-            sendOrFail(upgrade->id, message);
-    } else if (const auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        // Not counted against the request rate: a web terminal sends thousands a second. Opening
-        // the socket was one request; its bytes count against --ws-rate.
-        if (!m_webSockets.contains(ws->id))
-            return;
-        chargeWebSocketBytes(ws->payload.size());
-        // Visitors stop being read while the channel is congested, so this is reached only past
-        // the channel's hard bound: the socket is closed rather than a message silently lost.
-        if (!send(message))
-            tearDownBoth(ws->id, websocket::CloseTryAgainLater, QStringLiteral("the tunnel's client is not keeping up"));
-    } else if (const auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
-        const bool known = m_webSockets.remove(teardown->id) || m_upgrades.remove(teardown->id);
-        m_pending.remove(teardown->id);
-        if (known)
-            send(message);
-    }
+    using namespace protocol;
+    // One handler per message type: a new type is a compile error here until it is handled.
+    std::visit(Overloaded{
+                   [this, &message](const HttpRequest &request) {
+                       if (admit(request.id, false))
+                           sendOrFail(request.id, message);
+                   },
+                   [this, &message](const WsRequest &upgrade) {
+                       if (admit(upgrade.id, true))
+                           sendOrFail(upgrade.id, message);
+                   },
+                   [this, &message](const WsMessage &ws) {
+                       // Not counted against the request rate: a web terminal sends thousands a second. Opening
+                       // the socket was one request; its bytes count against --ws-rate.
+                       if (!m_webSockets.contains(ws.id))
+                           return;
+                       chargeWebSocketBytes(ws.payload.size());
+                       // Visitors stop being read while the channel is congested, so this is reached only past
+                       // the channel's hard bound: the socket is closed rather than a message silently lost.
+                       if (!send(message))
+                           tearDownBoth(ws.id, websocket::CloseTryAgainLater,
+                                        QStringLiteral("the tunnel's client is not keeping up"));
+                   },
+                   [this, &message](const WsTeardown &teardown) {
+                       // Also for an upgrade still in flight: the client must not open a socket nobody waits for.
+                       const bool known = m_webSockets.remove(teardown.id) || m_upgrades.remove(teardown.id);
+                       m_pending.remove(teardown.id);
+                       if (known)
+                           send(message);
+                   },
+                   // What only a client sends, or never crosses the bus: nothing for the tunnel.
+                   [](const HttpResponse &) {},
+                   [](const WsResponse &) {},
+                   [](const RegistrationRequest &) {},
+                   [](const RegistrationResponse &) {},
+                   [](const Ping &) {},
+                   [](const Pong &) {},
+                   [](const Goodbye &) {},
+               },
+               message);
 }
 
 bool TunnelSession::congested() const
@@ -149,13 +167,13 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
              qMax(1, retryAfter)});
         return false;
     }
-    if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.config->maxWebSocketsPerTunnel) {
+    if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.options.maxWebSocketsPerTunnel) {
         m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many open WebSockets."), 5});
         return false;
     }
-    if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+    if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
         // Forget requests whose visitors have long been given 504, then check again.
-        const qint64 cutoff = m_context.clock->monotonicMs() - m_context.config->requestTimeoutMs;
+        const qint64 cutoff = m_context.clock->monotonicMs() - m_context.options.requestTimeoutMs;
         for (auto it = m_pending.begin(); it != m_pending.end();) {
             if (it.value() < cutoff) {
                 m_upgrades.remove(it.key());
@@ -164,7 +182,7 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
                 ++it;
             }
         }
-        if (m_pending.size() >= m_context.config->maxPendingPerTunnel) {
+        if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
             m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
             return false;
         }
@@ -180,33 +198,6 @@ void TunnelSession::tearDownBoth(const QByteArray &id, int code, const QString &
     m_webSockets.remove(id);
     send(protocol::WsTeardown{id, code, reason});
     m_context.bus->replyToVisitor(id, protocol::WsTeardown{id, code, reason});
-}
-
-void TunnelSession::onWebSocketFromClient(protocol::Message &message)
-{
-    if (auto *response = std::get_if<protocol::WsResponse>(&message)) {
-        if (!m_upgrades.remove(response->id)) // only answers to upgrades this session was given
-            return;
-        m_pending.remove(response->id);
-        if (response->accepted)
-            m_webSockets.insert(response->id);
-        const QByteArray id = response->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    } else if (auto *ws = std::get_if<protocol::WsMessage>(&message)) {
-        if (!m_webSockets.contains(ws->id))
-            return;
-        if (ws->payload.size() > m_context.config->maxWsMessageBytes) {
-            tearDownBoth(ws->id, websocket::CloseTooBig, QStringLiteral("message too big"));
-            return;
-        }
-        const QByteArray id = ws->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    } else if (auto *teardown = std::get_if<protocol::WsTeardown>(&message)) {
-        if (!m_webSockets.remove(teardown->id))
-            return;
-        const QByteArray id = teardown->id;
-        m_context.bus->replyToVisitor(id, std::move(message));
-    }
 }
 
 void TunnelSession::onBinaryMessage(const QByteArray &frame)
@@ -233,23 +224,55 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
     if (m_state != State::Online)
         return;
 
-    if (auto *response = std::get_if<protocol::HttpResponse>(&message)) {
-        onHttpResponse(*response);
-    } else if (const auto *ping = std::get_if<protocol::Ping>(&message)) {
-        send(protocol::Pong{ping->nonce});
-    } else if (std::holds_alternative<protocol::Pong>(message)) {
-        // m_lastHeardMs is all a pong is for
-    } else if (const auto *goodbye = std::get_if<protocol::Goodbye>(&message)) {
-        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye->code << goodbye->reason;
-        m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
-    } else if (std::holds_alternative<protocol::WsResponse>(message) || std::holds_alternative<protocol::WsMessage>(message)
-               || std::holds_alternative<protocol::WsTeardown>(message)) {
-        onWebSocketFromClient(message);
-    } else {
-        closeWith(protocol::Goodbye::CodeProtocolError,
-                  QStringLiteral("unexpected %1").arg(QLatin1String(protocol::messageTypeName(protocol::messageType(message)))),
+    using namespace protocol;
+    const auto unexpected = [this, &message] {
+        closeWith(Goodbye::CodeProtocolError,
+                  QStringLiteral("unexpected %1").arg(QLatin1String(messageTypeName(messageType(message)))),
                   websocket::CloseProtocolError);
-    }
+    };
+    // One handler per message type: a new type is a compile error here until it is handled. The
+    // WebSocket handlers move `message` on to the visitor once they are done with its alternative.
+    std::visit(Overloaded{
+                   [this](HttpResponse &response) { onHttpResponse(response); },
+                   [this](const Ping &ping) { send(Pong{ping.nonce}); },
+                   [](const Pong &) {}, // m_lastHeardMs is all a pong is for
+                   [this](const Goodbye &goodbye) {
+                       qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye.code
+                                                       << goodbye.reason;
+                       m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
+                   },
+                   [this, &message](const WsResponse &response) {
+                       if (!m_upgrades.remove(response.id)) // only answers to upgrades this session was given
+                           return;
+                       m_pending.remove(response.id);
+                       if (response.accepted)
+                           m_webSockets.insert(response.id);
+                       const QByteArray id = response.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   [this, &message](const WsMessage &ws) {
+                       if (!m_webSockets.contains(ws.id))
+                           return;
+                       if (ws.payload.size() > m_context.options.maxWsMessageBytes) {
+                           tearDownBoth(ws.id, websocket::CloseTooBig, QStringLiteral("message too big"));
+                           return;
+                       }
+                       const QByteArray id = ws.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   [this, &message](const WsTeardown &teardown) {
+                       if (!m_webSockets.remove(teardown.id))
+                           return;
+                       const QByteArray id = teardown.id;
+                       m_context.bus->replyToVisitor(id, std::move(message));
+                   },
+                   // What only the proxy sends, or a second registration:
+                   [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const RegistrationResponse &) { unexpected(); },
+                   [&unexpected](const HttpRequest &) { unexpected(); },
+                   [&unexpected](const WsRequest &) { unexpected(); },
+               },
+               message);
 }
 
 void TunnelSession::onTextMessage(const QString &)
@@ -294,10 +317,10 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     }
 
     m_label = result.label;
-    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.config->rateLimitPerSec,
-                                                  m_context.config->rateBurst, m_context.clock);
-    if (m_context.config->wsBytesPerSec > 0) {
-        const double rate = double(m_context.config->wsBytesPerSec);
+    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.options.rateLimitPerSec,
+                                                  m_context.options.rateBurst, m_context.clock);
+    if (m_context.options.wsBytesPerSec > 0) {
+        const double rate = double(m_context.options.wsBytesPerSec);
         m_wsBytes = std::make_unique<util::TokenBucket>(rate, rate, m_context.clock);
     }
     m_state = State::Online;
@@ -305,18 +328,18 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     m_context.registry->claim(m_label, this);
 
     QUrl url = m_context.publicUrl;
-    url.setHost(m_label + u'.' + m_context.config->domain);
+    url.setHost(protocol::tunnelHostName(m_label, m_context.options.domain));
     response.accepted = true;
     response.label = m_label;
     response.hostname = url.host();
     response.publicUrl = url.toString();
-    response.maxBodyBytes = m_context.config->maxBodyBytes;
-    response.requestTimeoutMs = m_context.config->requestTimeoutMs;
+    response.maxBodyBytes = m_context.options.maxBodyBytes;
+    response.requestTimeoutMs = m_context.options.requestTimeoutMs;
     send(response);
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
                                     << m_socket->peerAddress().toString();
 
-    m_timer.start(qMax(500, m_context.config->pingIntervalMs / 2), this);
+    m_timer.start(qMax(500, m_context.options.pingIntervalMs / 2), this);
 }
 
 void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
@@ -326,11 +349,11 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
         qCDebug(lcProxyTunnel) << "tunnel" << m_label << "answered unknown or expired request" << response.id;
         return;
     }
-    if (response.body.size() > m_context.config->maxBodyBytes) {
+    if (response.body.size() > m_context.options.maxBodyBytes) {
         m_context.bus->failVisitorExchange({response.id, 502,
                                             QStringLiteral("The local service's response is larger than this "
                                                            "proxy accepts (%1 bytes).")
-                                                .arg(m_context.config->maxBodyBytes)});
+                                                .arg(m_context.options.maxBodyBytes)});
         return;
     }
     if (response.status < 100 || response.status > 999) {
@@ -359,13 +382,13 @@ void TunnelSession::onHeartbeat()
         return;
     }
     const qint64 now = m_context.clock->monotonicMs();
-    if (now - m_lastHeardMs >= m_context.config->tunnelTimeoutMs) {
+    if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for"
                                         << (now - m_lastHeardMs) / 1000 << "s: dropped";
         closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
-    const int interval = m_context.config->pingIntervalMs;
+    const int interval = m_context.options.pingIntervalMs;
     if (now - m_lastHeardMs >= interval && now - m_lastPingMs >= interval) {
         m_lastPingMs = now;
         send(protocol::Ping{++m_pingNonce});

@@ -55,7 +55,6 @@ private:
     void onRegistration(const protocol::RegistrationRequest &request);
     void completeRegistration(const crypto::RegistrationVerifier::Result &result);
     void onHttpResponse(protocol::HttpResponse &response);
-    void onWebSocketFromClient(protocol::Message &message);
     bool admit(const QByteArray &id, bool isUpgrade);
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();

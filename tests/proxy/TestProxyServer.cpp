@@ -10,6 +10,7 @@
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -36,6 +37,7 @@ class TestProxyServer : public QObject
     Q_OBJECT
 
 private:
+    util::ManualClock m_clock; // declared first: outlives the server that reads it
     std::unique_ptr<ProxyServer> m_server;
 
     ProxyConfig baseConfig()
@@ -46,9 +48,9 @@ private:
         return config;
     }
 
-    void startServer(const ProxyConfig &config)
+    void startServer(const ProxyConfig &config, const util::Clock *clock = nullptr)
     {
-        m_server = std::make_unique<ProxyServer>(config);
+        m_server = std::make_unique<ProxyServer>(config, nullptr, clock);
         QString error;
         QVERIFY2(m_server->start(&error), qPrintable(error));
     }
@@ -502,15 +504,30 @@ private Q_SLOTS:
         QVERIFY(goodbyes.first().reason.contains(QStringLiteral("malformed")));
     }
 
-    void testQuietTunnelIsPingedAndSilentOneDropped()
+    // The tunnel's liveness is read from the injected clock, so a manual clock decides what each heartbeat
+    // does (ping, drop, nothing). It cannot make the heartbeat come: that is a real QBasicTimer (every
+    // max(500 ms, ping interval / 2)), as are the LazyDeadline timers of visitor connections; the tests wait
+    // for its ticks through signals instead of sleeping through a timeout.
+    void startWithManualClock(ProxyConfig config, std::unique_ptr<FakeTunnelClient> *client)
     {
-        ProxyConfig config = baseConfig();
+        m_clock.setEpochSecs(QDateTime::currentSecsSinceEpoch()); // the client signs its token in real time
         config.pingIntervalMs = 200;
         config.tunnelTimeoutMs = 900;
-        auto client = startWithClient(config);
-        QVERIFY(client);
+        startServer(config, &m_clock);
+        *client = onlineClient();
+        QVERIFY(*client);
+    }
+
+    void testQuietTunnelIsPingedAndSilentOneDropped()
+    {
+        std::unique_ptr<FakeTunnelClient> client;
+        startWithManualClock(baseConfig(), &client);
+        if (!client)
+            return;
+        m_clock.advanceMs(300); // past the ping interval: the next heartbeat pings
         QTRY_VERIFY_WITH_TIMEOUT(!client->receivedOf<protocol::Ping>().isEmpty(), 3000);
         // This client never answers pings, so the proxy gives up on it.
+        m_clock.advanceMs(1000); // past the tunnel timeout: the next heartbeat drops it
         QTRY_COMPARE_WITH_TIMEOUT(client->socket().state(), QAbstractSocket::UnconnectedState, 5000);
         QCOMPARE(client->receivedOf<protocol::Goodbye>().last().code, QByteArray(protocol::Goodbye::CodeIdle));
         QCOMPARE(m_server->tunnelCount(), 0);
@@ -518,18 +535,21 @@ private Q_SLOTS:
 
     void testAnsweringPingsKeepsTheTunnel()
     {
-        ProxyConfig config = baseConfig();
-        config.pingIntervalMs = 200;
-        config.tunnelTimeoutMs = 900;
-        auto client = startWithClient(config);
-        QVERIFY(client);
+        std::unique_ptr<FakeTunnelClient> client;
+        startWithManualClock(baseConfig(), &client);
+        if (!client)
+            return;
         connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
             if (const auto *ping = std::get_if<protocol::Ping>(&client->received.last()))
                 client->send(protocol::Pong{ping->nonce});
         });
-        QTest::qWait(2000); // several timeouts long: the tunnel must survive them
+        // Five ping intervals, 1.5 s in all: longer than the tunnel timeout, which each pong resets.
+        for (int round = 1; round <= 5; ++round) {
+            m_clock.advanceMs(300);
+            QTRY_COMPARE_WITH_TIMEOUT(client->receivedOf<protocol::Ping>().size(), round, 3000);
+        }
         QCOMPARE(client->socket().state(), QAbstractSocket::ConnectedState);
-        QVERIFY(client->receivedOf<protocol::Ping>().size() >= 3);
+        QCOMPARE(m_server->tunnelCount(), 1);
     }
 
     void testHeadAndUrlLimits()

@@ -10,17 +10,16 @@
 #include "bus/redis/RedisReplayCache.h"
 #include "bus/redis/RedisScripts.h"
 #include "bus/redis/RedisSubscriber.h"
+#include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "util/Logging.h"
+#include "websocket/WebSocketFrame.h"
 
 namespace keyhole::proxy {
 
 namespace {
-constexpr int kGoingAway = 1001;
-constexpr int kInternalError = 1011;
-constexpr int kTryAgainLater = 1013;
 
-using redis::idOf;
+using protocol::exchangeIdOf;
 using redis::instanceOf;
 using redis::isOpening;
 
@@ -124,7 +123,7 @@ void RedisBus::onSubscribedChanged(bool subscribed)
         failAllRemote(QStringLiteral("This proxy instance lost its connection to the other instances."));
         for (auto it = m_origins.begin(); it != m_origins.end();) {
             if (it->webSocket) {
-                tearDownAtTunnel(it->label, it.key(), kInternalError, QStringLiteral("proxy instances lost contact"));
+                tearDownAtTunnel(it->label, it.key(), websocket::CloseInternalError, QStringLiteral("proxy instances lost contact"));
                 it = m_origins.erase(it);
             } else {
                 ++it;
@@ -182,7 +181,7 @@ bool RedisBus::publishToTunnel(const QString &label, const protocol::Message &me
         sink->deliverToTunnel(message);
         return true;
     }
-    const QByteArray id = idOf(message);
+    const QByteArray id = exchangeIdOf(message);
     if (id.isEmpty())
         return false;
     const bool opening = isOpening(message);
@@ -363,12 +362,12 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
 
     if (!m_commands->isReady()) {
         if (origin.webSocket && m_origins.remove(id))
-            tearDownAtTunnel(origin.label, id, kGoingAway, QStringLiteral("the visitor's proxy instance is unreachable"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance is unreachable"));
         return;
     }
     if (m_flow->overHardLimit(destination)) {
         if (isWsMessage && m_origins.remove(id)) {
-            tearDownAtTunnel(origin.label, id, kTryAgainLater, QStringLiteral("the visitor's proxy instance is not keeping up"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseTryAgainLater, QStringLiteral("the visitor's proxy instance is not keeping up"));
             sendFailure(destination, id, 500, QStringLiteral("the proxy instance is not keeping up"));
         } else if (std::holds_alternative<protocol::HttpResponse>(message)) {
             sendFailure(destination, id, 503, QStringLiteral("The proxy instances are overloaded; try again."), 1);
@@ -383,7 +382,7 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
     envelope.payload = protocol::Codec::encode(message);
     publishTo(destination, envelope.encode(), [this, id, origin](qint64 receivers) {
         if (receivers == 0 && origin.webSocket && m_origins.remove(id))
-            tearDownAtTunnel(origin.label, id, kGoingAway, QStringLiteral("the visitor's proxy instance went away"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance went away"));
     });
 }
 

@@ -5,17 +5,18 @@
 #include "bus/redis/RedisMessageIds.h"
 #include "bus/redis/RedisOwnership.h"
 #include "bus/redis/RedisSubscriber.h"
+#include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "util/Logging.h"
+#include "websocket/WebSocketFrame.h"
 
 // RedisBus, continued: what arrives on the instance's inbox and on the claims channel.
 
 namespace keyhole::proxy {
 
 namespace {
-constexpr int kInternalError = 1011;
 
-using redis::idOf;
+using protocol::exchangeIdOf;
 using redis::instanceOf;
 using redis::isOpening;
 } // namespace
@@ -74,7 +75,7 @@ void RedisBus::handleToTunnel(const RedisEnvelope &envelope)
         return;
     }
     const protocol::Message &message = *decoded.message;
-    const QByteArray id = idOf(message);
+    const QByteArray id = exchangeIdOf(message);
     const QString label = QString::fromUtf8(envelope.key);
     // Only messages for the sender's own exchanges: one instance cannot speak for another's visitors.
     if (id.isEmpty() || instanceOf(id) != envelope.source || envelope.source == m_instanceId) {
@@ -141,7 +142,7 @@ void RedisBus::handleToVisitor(const RedisEnvelope &envelope)
         return;
     }
     const protocol::Message &message = *decoded.message;
-    const QByteArray id = idOf(message);
+    const QByteArray id = exchangeIdOf(message);
     if (id != envelope.key)
         return;
     RemoteExchange *exchange = acceptAnswer(envelope, id);
@@ -203,7 +204,7 @@ void RedisBus::onClaimed(const QString &label, quint64 epoch, quint64 previousEp
 {
     // Visitors elsewhere fail what they sent under the previous claim; so do we on this side.
     if (previousEpoch != 0 && previousEpoch != epoch)
-        tearDownRemoteOrigins(label, kInternalError, QStringLiteral("the tunnel's proxy instance changed"));
+        tearDownRemoteOrigins(label, websocket::CloseInternalError, QStringLiteral("the tunnel's proxy instance changed"));
 }
 
 void RedisBus::prune()
