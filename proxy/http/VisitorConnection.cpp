@@ -41,6 +41,10 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *
     , m_peer(peerName(socket))
 {
     m_sslSocket = tls ? qobject_cast<QSslSocket *>(socket) : nullptr;
+    // TLS 1.3 session tickets sent after the handshake can sit in QSslSocket's encrypted buffer until
+    // the next write. Push them out now, before our slots are connected (a flush may read too).
+    if (m_sslSocket)
+        m_sslSocket->flush();
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // answers go out whole; don't wait for ACKs
@@ -96,8 +100,8 @@ void VisitorConnection::onReadyRead()
     // nothing after an error or a close is parsed.
     if (m_phase == Phase::AwaitingTunnel || m_phase == Phase::Closing || m_phase == Phase::Draining)
         return;
-    if (m_phase == Phase::Idle && unsentBytes() > 0)
-        return;
+    if (m_phase == Phase::Idle && m_timerPurpose == TimerPurpose::Send)
+        return; // the last answer is not out yet: onBytesWritten() reads on once it is
     // The instance holding the tunnel is behind: leave the body in the (bounded) socket buffer, so
     // TCP holds the visitor back instead of our memory or Redis's.
     if (m_phase == Phase::ReadingBody && m_gateway->bus()->congestedFor(m_route.label)) {
@@ -123,7 +127,7 @@ void VisitorConnection::processInput()
     while (m_inPos < m_in.size() || bodyMayBeEmpty) {
         bodyMayBeEmpty = false;
         if (m_phase == Phase::Idle) {
-            if (m_closeWhenIdle || unsentBytes() > 0)
+            if (m_closeWhenIdle || m_timerPurpose == TimerPurpose::Send) // one answer in memory at a time
                 break;
             m_phase = Phase::ReadingHead;
             m_msgStart = m_inPos;
