@@ -5,6 +5,8 @@
 #   FUZZ_WORK_DIR    where new corpus entries and crash inputs go (default: $FUZZ_BUILD_DIR/fuzz-work);
 #                    the seed corpus in tests/fuzz/corpus is only read, so a long run leaves the repo clean
 #   FUZZ_ARGS        extra libFuzzer options, e.g. "-jobs=4 -workers=4" or "-only_ascii=1"
+#   FUZZ_SEED        libFuzzer's -seed (default: a new one each run). CI fixes it so that a gate is
+#                    reproducible: a seed run longer here covers what CI's shorter run reaches.
 # Exits non-zero when a target crashed, leaked, hit a sanitizer or timed out; the input that did it is
 # in $FUZZ_WORK_DIR/<target>/artifacts/. docs/FUZZING.md says how to reproduce and how to run for hours.
 set -euo pipefail
@@ -60,7 +62,7 @@ for t in "${targets[@]}"; do
     # shellcheck disable=SC2086
     if ! "$build_dir/tests/fuzz/fuzz_$t" "$work/corpus" "$seeds" ${dict:+-dict=$dict} \
             -max_total_time="$seconds" -max_len="$(max_len_for "$t")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-            -artifact_prefix="$work/artifacts/" ${FUZZ_ARGS:-} 2>"$work/log"; then
+            -artifact_prefix="$work/artifacts/" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_ARGS:-} 2>"$work/log"; then
         failed+=("$t")
         tail -n 60 "$work/log" >&2
     fi

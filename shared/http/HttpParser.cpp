@@ -315,8 +315,12 @@ struct HttpParser::Private {
                 replaced = true;
             }
         }
-        if (!replaced)
+        if (!replaced) {
+            // The Host we add counts like one the visitor sent (found by fuzz_http_request).
+            if (headers->size() >= limits.maxHeaders)
+                return fail(Error::TooManyHeaders, QStringLiteral("more than %1 headers").arg(limits.maxHeaders));
             headers->append({QByteArrayLiteral("Host"), authority});
+        }
         return 0;
     }
 

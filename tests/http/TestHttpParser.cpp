@@ -679,6 +679,13 @@ void TestHttpParser::absoluteFormAuthorityWins()
     QCOMPARE(noPath.requestHead().path, QByteArray("/"));
     QCOMPARE(noPath.requestHead().query, QByteArray("q"));
     QCOMPARE(headerValue(noPath.requestHead().headers, "Host"), QByteArray("a.example"));
+
+    // The Host added for an absolute-form target counts against the header limit.
+    HttpParser::Limits limits;
+    limits.maxHeaders = 2;
+    HttpParser full(HttpParser::Mode::Request, limits);
+    QCOMPARE(feedAll(full, "GET http://a.example/ HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n").status, HttpParser::Status::Error);
+    QCOMPARE(full.error(), HttpParser::Error::TooManyHeaders);
 }
 
 void TestHttpParser::unknownUpgradeIsPlainHttp_data()
