@@ -10,7 +10,7 @@
 #include "tunnel/ControlEndpoint.h"
 #include "tunnel/TunnelRegistry.h"
 #include "util/Clock.h"
-#include "util/Logging.h"
+#include "ProxyLogging.h"
 
 #include <QFile>
 #include <QSslCertificate>

@@ -4,6 +4,7 @@
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
 #include "util/EventLoopChoice.h"
+#include "ProxyLogging.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 

@@ -14,6 +14,7 @@
 #include "util/AllocatorTuning.h"
 #include "util/BatchedOutput.h"
 #include "util/EventLoopChoice.h"
+#include "ClientLogging.h"
 #include "util/Logging.h"
 #include "util/TerminationWatcher.h"
 

@@ -1,7 +1,7 @@
 #include "KeyFile.h"
 
 #include "ReplaceFile.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,6 +1,6 @@
 #include "LocalConnection.h"
 
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 #include <QSslConfiguration>
 #include <QSslSocket>

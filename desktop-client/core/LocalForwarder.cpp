@@ -5,7 +5,7 @@
 #include "protocol/Addressing.h"
 #include "util/LogSafe.h"
 #include "http/HttpWriter.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 #include <QDateTime>
 #include <QMetaObject>

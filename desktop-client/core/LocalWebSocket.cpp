@@ -4,7 +4,7 @@
 #include "http/HttpSyntax.h"
 #include "protocol/Addressing.h"
 #include "util/LogSafe.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 #include "websocket/WebSocketFrame.h"
 
 #include "ServiceWebSocket.h"

@@ -1,6 +1,6 @@
 #include "LocalWebSocketBridge.h"
 
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 namespace keyhole::client {
 

@@ -7,7 +7,7 @@
 #include "protocol/Codec.h"
 #include "protocol/Overloaded.h"
 #include "util/Clock.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 #include "websocket/WebSocketChannel.h"
 #include "websocket/WebSocketConnector.h"
 

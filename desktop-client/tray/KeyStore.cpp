@@ -1,7 +1,7 @@
 #include "KeyStore.h"
 
 #include "KeyFile.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 #include <QDir>
 #include <QFile>

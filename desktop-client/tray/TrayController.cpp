@@ -2,7 +2,7 @@
 
 #include "Autostart.h"
 #include "TunnelClient.h"
-#include "util/Logging.h"
+#include "ClientLogging.h"
 
 namespace keyhole::tray {
 

@@ -1,6 +1,7 @@
 // keyhole: the desktop tray app. Everything lives in keyhole_tray; this only parses arguments.
 #include "SingleInstance.h"
 #include "TrayApplication.h"
+#include "ClientLogging.h"
 #include "util/Logging.h"
 
 #include <QApplication>

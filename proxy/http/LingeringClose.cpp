@@ -1,6 +1,6 @@
 #include "http/LingeringClose.h"
 
-#include "util/Logging.h"
+#include "http/VisitorLogging.h"
 
 #include <QSslSocket>
 #include <QTcpSocket>

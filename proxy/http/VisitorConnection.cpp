@@ -10,7 +10,7 @@
 #include "http/VisitorRouting.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
-#include "util/Logging.h"
+#include "http/VisitorLogging.h"
 #include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>

@@ -4,7 +4,7 @@
 #include "http/VisitorWebSocket.h"
 #include "net/ConnectionBudget.h"
 #include "protocol/Overloaded.h"
-#include "util/Logging.h"
+#include "http/VisitorLogging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
 

@@ -3,7 +3,7 @@
 #include "http/VisitorHost.h"
 #include "http/VisitorOptions.h"
 #include "util/Clock.h"
-#include "util/Logging.h"
+#include "http/VisitorLogging.h"
 #include "websocket/WebSocketChannel.h"
 
 #include <QStringDecoder>

@@ -1,6 +1,6 @@
 #include "net/DescriptorLimit.h"
 
-#include "util/Logging.h"
+#include "ProxyLogging.h"
 
 #include <limits>
 

@@ -1,7 +1,7 @@
 #include "net/ProxyListener.h"
 
 #include "net/ConnectionBudget.h"
-#include "util/Logging.h"
+#include "ProxyLogging.h"
 
 #include <QSocketNotifier>
 #include <QSslSocket>

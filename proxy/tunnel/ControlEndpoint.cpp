@@ -1,7 +1,7 @@
 #include "tunnel/ControlEndpoint.h"
 
 #include "tunnel/TunnelSession.h"
-#include "util/Logging.h"
+#include "tunnel/TunnelLogging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
 

@@ -2,7 +2,7 @@
 
 #include "bus/MessageBus.h"
 #include "tunnel/TunnelSession.h"
-#include "util/Logging.h"
+#include "tunnel/TunnelLogging.h"
 
 namespace keyhole::proxy {
 

@@ -8,7 +8,7 @@
 #include "tunnel/AuthorizedKeys.h"
 #include "tunnel/TunnelRegistry.h"
 #include "util/Clock.h"
-#include "util/Logging.h"
+#include "tunnel/TunnelLogging.h"
 #include "websocket/WebSocketChannel.h"
 
 #include <QPointer>

@@ -1,7 +1,7 @@
 #include "crypto/KeyPair.h"
 
 #include "crypto/Base64Url.h"
-#include "util/Logging.h"
+#include "crypto/CryptoLogging.h"
 
 #include <QCryptographicHash>
 

@@ -2,7 +2,7 @@
 
 #include "http/HttpSyntax.h"
 
-#include "util/Logging.h"
+#include "http/HttpLogging.h"
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
 #include "websocket/WebSocketChannel.h"
 
-#include "util/Logging.h"
+#include "websocket/WebSocketLogging.h"
 #include "websocket/Masking.h"
 
 #include <QPointer>

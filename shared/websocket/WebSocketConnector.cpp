@@ -1,6 +1,6 @@
 #include "websocket/WebSocketConnector.h"
 
-#include "util/Logging.h"
+#include "websocket/WebSocketLogging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
 

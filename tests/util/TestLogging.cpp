@@ -1,4 +1,11 @@
 #include "util/BatchedOutput.h"
+#include "ClientLogging.h"
+#include "ProxyLogging.h"
+#include "bus/BusLogging.h"
+#include "http/HttpLogging.h"
+#include "http/VisitorLogging.h"
+#include "protocol/ProtocolLogging.h"
+#include "tunnel/TunnelLogging.h"
 #include "util/Logging.h"
 
 #include <QJsonDocument>

@@ -12,7 +12,7 @@
 #include "bus/redis/RedisSubscriber.h"
 #include "protocol/Addressing.h"
 #include "protocol/Codec.h"
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 #include "websocket/WebSocketFrame.h"
 
 namespace keyhole::proxy {

@@ -7,7 +7,7 @@
 #include "bus/redis/RedisSubscriber.h"
 #include "protocol/Addressing.h"
 #include "protocol/Codec.h"
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 #include "websocket/WebSocketFrame.h"
 
 // RedisBus, continued: what arrives on the instance's inbox and on the claims channel.

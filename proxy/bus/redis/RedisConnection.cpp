@@ -1,6 +1,6 @@
 #include "bus/redis/RedisConnection.h"
 
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 
 #include <QHostAddress>
 #include <QHostInfo>

@@ -1,6 +1,6 @@
 #include "bus/redis/RedisFlowControl.h"
 
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 
 #include <chrono>
 

@@ -3,7 +3,7 @@
 #include "bus/redis/RedisConnection.h"
 #include "bus/redis/RedisKeys.h"
 #include "bus/redis/RedisScripts.h"
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 
 #include <QDateTime>
 

@@ -2,7 +2,7 @@
 
 #include "bus/redis/RedisConnection.h"
 #include "bus/redis/RedisKeys.h"
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 
 #include <QCryptographicHash>
 

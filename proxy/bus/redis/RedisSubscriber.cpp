@@ -1,7 +1,7 @@
 #include "bus/redis/RedisSubscriber.h"
 
 #include "bus/redis/RedisEnvelope.h"
-#include "util/Logging.h"
+#include "bus/BusLogging.h"
 
 #include <chrono>
 

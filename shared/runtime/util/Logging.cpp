@@ -10,18 +10,6 @@
 #include <cstdlib>
 #include <mutex>
 
-// Info and above by default; debug needs QT_LOGGING_RULES.
-Q_LOGGING_CATEGORY(lcProtocol, "keyhole.protocol", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcCrypto, "keyhole.crypto", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcHttp, "keyhole.http", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcWebSocket, "keyhole.websocket", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcProxy, "keyhole.proxy", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcProxyHttp, "keyhole.proxy.http", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcProxyTunnel, "keyhole.proxy.tunnel", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcBus, "keyhole.proxy.bus", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcClient, "keyhole.client", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcForwarder, "keyhole.client.forwarder", QtInfoMsg)
-
 namespace keyhole::util {
 
 namespace {

@@ -1,0 +1,4 @@
+#include "ProxyLogging.h"
+
+// Info and above by default; debug needs QT_LOGGING_RULES.
+Q_LOGGING_CATEGORY(lcProxy, "keyhole.proxy", QtInfoMsg)
