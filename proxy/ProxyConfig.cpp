@@ -1,6 +1,6 @@
 #include "ProxyConfig.h"
 
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorOptions.h"
 
 namespace keyhole::proxy {
 

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "ProxyConfig.h"
-#include "http/VisitorOptions.h"
-#include "tunnel/TunnelOptions.h"
+#include "visitors/VisitorOptions.h"
+#include "tunnels/TunnelOptions.h"
 
 #include <QObject>
 #include <QUrl>

@@ -1,6 +1,6 @@
 #include "net/ProxyListener.h"
 
-#include "net/ConnectionBudget.h"
+#include "bus/ConnectionBudget.h"
 #include "ProxyLogging.h"
 
 #include <QSocketNotifier>

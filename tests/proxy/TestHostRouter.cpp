@@ -1,5 +1,5 @@
-#include "http/HostRouter.h"
-#include "tunnel/AuthorizedKeys.h"
+#include "visitors/HostRouter.h"
+#include "tunnels/AuthorizedKeys.h"
 
 #include <QTest>
 

@@ -29,7 +29,7 @@ using proxy::ProxyServer;
 
 namespace {
 
-// The proxy's lingering close reads for 2 s after an error (kDrainMs in proxy/http/VisitorConnection.cpp).
+// The proxy's lingering close reads for 2 s after an error (kDrainMs in proxy/visitors/VisitorConnection.cpp).
 // Timed from before the request is written, an EOF sent only once the draining ends cannot come sooner
 // than that, so "< kDrainMs" tells the two apart and leaves a loaded machine all of it as margin.
 constexpr int kDrainMs = 2000;

@@ -3,9 +3,9 @@
 #include "ProxyLogging.h"
 #include "bus/BusLogging.h"
 #include "http/HttpLogging.h"
-#include "http/VisitorLogging.h"
+#include "visitors/VisitorLogging.h"
 #include "protocol/ProtocolLogging.h"
-#include "tunnel/TunnelLogging.h"
+#include "tunnels/TunnelLogging.h"
 #include "util/Logging.h"
 
 #include <QJsonDocument>

@@ -2,7 +2,7 @@
 
 #include "bus/MessageBus.h"
 #include "crypto/RegistrationVerifier.h"
-#include "tunnel/TunnelContext.h"
+#include "tunnels/TunnelContext.h"
 #include "util/RateLimiter.h"
 #include "util/TokenBucket.h"
 

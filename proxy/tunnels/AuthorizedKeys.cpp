@@ -1,4 +1,4 @@
-#include "tunnel/AuthorizedKeys.h"
+#include "tunnels/AuthorizedKeys.h"
 
 #include "crypto/Label.h"
 

@@ -1,4 +1,4 @@
-#include "http/HostRouter.h"
+#include "visitors/HostRouter.h"
 
 #include "crypto/Label.h"
 

@@ -1,4 +1,4 @@
-#include "net/ConnectionBudget.h"
+#include "bus/ConnectionBudget.h"
 
 #include <QPointer>
 

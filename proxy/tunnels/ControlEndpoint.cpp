@@ -1,7 +1,7 @@
-#include "tunnel/ControlEndpoint.h"
+#include "tunnels/ControlEndpoint.h"
 
-#include "tunnel/TunnelSession.h"
-#include "tunnel/TunnelLogging.h"
+#include "tunnels/TunnelSession.h"
+#include "tunnels/TunnelLogging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
 

@@ -1,4 +1,4 @@
-#include "http/TunnelRequest.h"
+#include "visitors/TunnelRequest.h"
 
 #include "http/HeaderRules.h"
 #include "protocol/Addressing.h"

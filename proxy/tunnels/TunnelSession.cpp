@@ -1,14 +1,14 @@
-#include "tunnel/TunnelSession.h"
+#include "tunnels/TunnelSession.h"
 
 #include "crypto/Label.h"
 #include "crypto/RegistrationVerifier.h"
 #include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "protocol/Overloaded.h"
-#include "tunnel/AuthorizedKeys.h"
-#include "tunnel/TunnelRegistry.h"
+#include "tunnels/AuthorizedKeys.h"
+#include "tunnels/TunnelRegistry.h"
 #include "util/Clock.h"
-#include "tunnel/TunnelLogging.h"
+#include "tunnels/TunnelLogging.h"
 #include "websocket/WebSocketChannel.h"
 
 #include <QPointer>

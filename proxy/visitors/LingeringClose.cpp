@@ -1,6 +1,6 @@
-#include "http/LingeringClose.h"
+#include "visitors/LingeringClose.h"
 
-#include "http/VisitorLogging.h"
+#include "visitors/VisitorLogging.h"
 
 #include <QSslSocket>
 #include <QTcpSocket>

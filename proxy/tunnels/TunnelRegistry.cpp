@@ -1,8 +1,8 @@
-#include "tunnel/TunnelRegistry.h"
+#include "tunnels/TunnelRegistry.h"
 
 #include "bus/MessageBus.h"
-#include "tunnel/TunnelSession.h"
-#include "tunnel/TunnelLogging.h"
+#include "tunnels/TunnelSession.h"
+#include "tunnels/TunnelLogging.h"
 
 namespace keyhole::proxy {
 

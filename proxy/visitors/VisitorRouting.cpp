@@ -1,7 +1,7 @@
-#include "http/VisitorRouting.h"
+#include "visitors/VisitorRouting.h"
 
 #include "http/HeaderRules.h"
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorOptions.h"
 #include "protocol/Addressing.h"
 #include "websocket/Handshake.h"
 

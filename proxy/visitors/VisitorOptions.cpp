@@ -1,4 +1,4 @@
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorOptions.h"
 
 namespace keyhole::proxy {
 

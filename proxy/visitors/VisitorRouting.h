@@ -1,6 +1,6 @@
 #pragma once
 
-#include "http/HostRouter.h"
+#include "visitors/HostRouter.h"
 #include "http/HttpMessageHead.h"
 
 #include <QString>

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "bus/MessageBus.h"
-#include "http/HostRouter.h"
+#include "visitors/HostRouter.h"
 #include "http/HttpParser.h"
-#include "http/TunnelRequest.h"
+#include "visitors/TunnelRequest.h"
 #include "util/LazyDeadline.h"
 
 #include <QObject>

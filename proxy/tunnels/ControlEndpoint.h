@@ -1,7 +1,7 @@
 #pragma once
 
 #include "http/HttpMessageHead.h"
-#include "tunnel/TunnelContext.h"
+#include "tunnels/TunnelContext.h"
 
 #include <QObject>
 

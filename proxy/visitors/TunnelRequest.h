@@ -1,8 +1,8 @@
 #pragma once
 
-#include "http/HostRouter.h"
+#include "visitors/HostRouter.h"
 #include "http/HttpMessageHead.h"
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorOptions.h"
 #include "protocol/Messages.h"
 
 namespace keyhole::proxy {

@@ -1,10 +1,10 @@
-#include "http/VisitorGateway.h"
+#include "visitors/VisitorGateway.h"
 
-#include "http/VisitorConnection.h"
-#include "http/VisitorWebSocket.h"
-#include "net/ConnectionBudget.h"
+#include "visitors/VisitorConnection.h"
+#include "visitors/VisitorWebSocket.h"
+#include "bus/ConnectionBudget.h"
 #include "protocol/Overloaded.h"
-#include "http/VisitorLogging.h"
+#include "visitors/VisitorLogging.h"
 #include "websocket/Handshake.h"
 #include "websocket/WebSocketChannel.h"
 

@@ -1,9 +1,9 @@
-#include "http/VisitorWebSocket.h"
+#include "visitors/VisitorWebSocket.h"
 
-#include "http/VisitorHost.h"
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorHost.h"
+#include "visitors/VisitorOptions.h"
 #include "util/Clock.h"
-#include "http/VisitorLogging.h"
+#include "visitors/VisitorLogging.h"
 #include "websocket/WebSocketChannel.h"
 
 #include <QStringDecoder>

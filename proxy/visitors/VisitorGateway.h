@@ -2,10 +2,10 @@
 
 #include "bus/MessageBus.h"
 #include "bus/RequestIds.h"
-#include "http/HostRouter.h"
+#include "visitors/HostRouter.h"
 #include "http/HttpMessageHead.h"
-#include "http/VisitorHost.h"
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorHost.h"
+#include "visitors/VisitorOptions.h"
 
 #include <QHash>
 #include <QObject>

@@ -1,4 +1,4 @@
-#include "http/ErrorPage.h"
+#include "visitors/ErrorPage.h"
 
 #include "http/HttpWriter.h"
 

@@ -1,10 +1,10 @@
-#include "http/VisitorResponse.h"
+#include "visitors/VisitorResponse.h"
 
-#include "http/ErrorPage.h"
+#include "visitors/ErrorPage.h"
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
-#include "http/VisitorHost.h"
-#include "http/VisitorOptions.h"
+#include "visitors/VisitorHost.h"
+#include "visitors/VisitorOptions.h"
 
 namespace keyhole::proxy {
 

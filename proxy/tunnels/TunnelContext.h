@@ -1,6 +1,6 @@
 #pragma once
 
-#include "tunnel/TunnelOptions.h"
+#include "tunnels/TunnelOptions.h"
 
 #include <QUrl>
 
