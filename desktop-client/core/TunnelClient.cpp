@@ -133,8 +133,8 @@ void TunnelClient::rebuildForwarder()
     options.maxConcurrent = m_settings.maxConcurrentLocal;
     options.extraCaCertificates = m_caCertificates;
     // Only an accepted registration fills m_info; before one the limits are 0 (not said).
-    if (m_info.maxBodyBytes > 0)
-        options.maxResponseBodyBytes = m_info.maxBodyBytes;
+    if (m_info.maxResponseBodyBytes > 0)
+        options.maxResponseBodyBytes = m_info.maxResponseBodyBytes;
     if (m_info.requestTimeoutMs > 0)
         options.timeoutMs = static_cast<int>(qMax<qint64>(1000, m_info.requestTimeoutMs - kTimeoutMarginMs));
     if (m_forwarder) {
@@ -322,7 +322,26 @@ void TunnelClient::onBinaryMessage(const QByteArray &frame)
         protocolError(result.error);
         return;
     }
+    if (result.version != protocol::kProtocolVersion) {
+        refuseVersion(result.version);
+        return;
+    }
     handle(*result.message);
+}
+
+// Only a registration answer or a Goodbye can arrive in another version (their layout is the same in
+// every version): the proxy is older or newer than this client, and no retry will change that.
+void TunnelClient::refuseVersion(int proxyVersion)
+{
+    const QString reason = QStringLiteral("the proxy speaks Keyhole protocol %1 and this client speaks %2: update the %3")
+                               .arg(proxyVersion)
+                               .arg(protocol::kProtocolVersion)
+                               .arg(proxyVersion < protocol::kProtocolVersion ? QStringLiteral("proxy")
+                                                                              : QStringLiteral("client"));
+    qCCritical(lcClient, "registration refused: %s", qPrintable(reason));
+    retireSocket(true);
+    enterTerminal(ClientState::Refused);
+    Q_EMIT refused(reason, protocol::Goodbye::CodeVersion);
 }
 
 void TunnelClient::handle(const protocol::Message &message)
@@ -345,6 +364,9 @@ void TunnelClient::handle(const protocol::Message &message)
                    [&unexpected](const RegistrationRequest &) { unexpected(); },
                    [&unexpected](const HttpResponse &) { unexpected(); },
                    [&unexpected](const WsResponse &) { unexpected(); },
+                   [&unexpected](const HttpBody &) { unexpected(); },
+                   [&unexpected](const HttpCredit &) { unexpected(); },
+                   [&unexpected](const HttpCancel &) { unexpected(); },
                },
                message);
 }
@@ -374,14 +396,15 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
     m_info.hostname = response.hostname;
     m_info.publicUrl = response.publicUrl;
     m_info.label = response.label;
-    m_info.maxBodyBytes = response.maxBodyBytes;
+    m_info.maxRequestBodyBytes = response.maxRequestBodyBytes;
+    m_info.maxResponseBodyBytes = response.maxResponseBodyBytes;
     m_info.requestTimeoutMs = response.requestTimeoutMs;
     m_backoff.reset();
     const qint64 timeout = response.requestTimeoutMs > 0
         ? qMax<qint64>(1000, response.requestTimeoutMs - kTimeoutMarginMs)
         : kDefaultLocalTimeoutMs;
-    m_forwarder->setLimits(response.maxBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
-    m_webSockets->setLimits(response.maxBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
+    m_forwarder->setLimits(response.maxResponseBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
+    m_webSockets->setLimits(response.maxResponseBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
     if (!response.label.isEmpty() && response.label != label())
         qCWarning(lcClient, "the proxy registered label %s, expected %s", qPrintable(response.label),
                   qPrintable(label()));

@@ -97,6 +97,7 @@ private:
     void onSocketLost(const QString &why);
     void onBinaryMessage(const QByteArray &frame);
     void onWatchdog();
+    void refuseVersion(int proxyVersion);
     void handle(const protocol::Message &message);
     void handleRegistration(const protocol::RegistrationResponse &response);
     void handleHttpRequest(const protocol::HttpRequest &request);

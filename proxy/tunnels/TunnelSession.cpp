@@ -118,6 +118,9 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
                    [](const Ping &) {},
                    [](const Pong &) {},
                    [](const Goodbye &) {},
+                   [](const HttpBody &) {},
+                   [](const HttpCredit &) {},
+                   [](const HttpCancel &) {},
                },
                message);
 }
@@ -213,6 +216,10 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
     }
     protocol::Message &message = *decoded.message;
     if (m_state == State::AwaitingRegistration) {
+        if (decoded.version != protocol::kProtocolVersion) {
+            refuseVersion(decoded.version);
+            return;
+        }
         if (const auto *registration = std::get_if<protocol::RegistrationRequest>(&message)) {
             onRegistration(*registration);
             return;
@@ -268,6 +275,9 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
                    },
                    // What only the proxy sends, or a second registration:
                    [&unexpected](const RegistrationRequest &) { unexpected(); },
+                   [&unexpected](const HttpBody &) { unexpected(); },
+                   [&unexpected](const HttpCredit &) { unexpected(); },
+                   [&unexpected](const HttpCancel &) { unexpected(); },
                    [&unexpected](const RegistrationResponse &) { unexpected(); },
                    [&unexpected](const HttpRequest &) { unexpected(); },
                    [&unexpected](const WsRequest &) { unexpected(); },
@@ -298,6 +308,25 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
         if (self && self->m_state == State::Verifying)
             self->completeRegistration(result);
     });
+}
+
+// A client of another protocol version is told so in its own version's words: the registration
+// messages and Goodbye have the same layout in every version.
+void TunnelSession::refuseVersion(int clientVersion)
+{
+    const QString reason = QStringLiteral("this client speaks Keyhole protocol %1 and this proxy speaks %2: update the %3")
+                               .arg(clientVersion)
+                               .arg(protocol::kProtocolVersion)
+                               .arg(clientVersion < protocol::kProtocolVersion ? QStringLiteral("client")
+                                                                               : QStringLiteral("proxy"));
+    qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
+                                       << "refused:" << reason;
+    m_peerVersion = clientVersion;
+    protocol::RegistrationResponse response;
+    response.reason = reason;
+    response.code = protocol::Goodbye::CodeVersion;
+    send(response);
+    closeWith(protocol::Goodbye::CodeVersion, reason, websocket::ClosePolicyViolated);
 }
 
 void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Result &result)
@@ -333,7 +362,8 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     response.label = m_label;
     response.hostname = url.host();
     response.publicUrl = url.toString();
-    response.maxBodyBytes = m_context.options.maxBodyBytes;
+    response.maxRequestBodyBytes = m_context.options.maxBodyBytes;
+    response.maxResponseBodyBytes = m_context.options.maxBodyBytes;
     response.requestTimeoutMs = m_context.options.requestTimeoutMs;
     send(response);
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
@@ -414,8 +444,8 @@ bool TunnelSession::send(const protocol::Message &message)
     // A teardown is small and sent at most once per WebSocket: it goes out even past the channel's
     // bound, or the client would keep a local socket open that nobody is served by.
     if (std::holds_alternative<protocol::WsTeardown>(message))
-        return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message));
-    return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
+        return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message, m_peerVersion));
+    return m_socket->sendBinaryMessage(protocol::Codec::encode(message, m_peerVersion));
 }
 
 void TunnelSession::sendOrFail(const QByteArray &id, const protocol::Message &message)

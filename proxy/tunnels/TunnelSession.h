@@ -65,12 +65,14 @@ private:
     // Sends a request or upgrade that admit() let through; if the client's channel is congested
     // the visitor gets 503 instead.
     void sendOrFail(const QByteArray &id, const protocol::Message &message);
+    void refuseVersion(int clientVersion);
     void closeWith(const char *goodbyeCode, const QString &reason, int closeCode);
     void failAllPending(const QString &reason);
 
     websocket::WebSocketChannel *m_socket;
     TunnelContext m_context;
     State m_state = State::AwaitingRegistration;
+    int m_peerVersion = protocol::kProtocolVersion; // other only to refuse a client of another version
     QString m_label;
     std::unique_ptr<util::RateLimiter> m_rateLimiter; // from the bus once registered: shared across instances
     // Visitors' WebSocket bytes towards this tunnel (--ws-rate); null without a limit. Counted here

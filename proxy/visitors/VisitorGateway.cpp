@@ -196,6 +196,9 @@ void VisitorGateway::deliverToVisitor(const protocol::Message &message)
                    [&ignore](const Ping &) { ignore(); },
                    [&ignore](const Pong &) { ignore(); },
                    [&ignore](const Goodbye &) { ignore(); },
+                   [&ignore](const HttpBody &) { ignore(); },
+                   [&ignore](const HttpCredit &) { ignore(); },
+                   [&ignore](const HttpCancel &) { ignore(); },
                },
                message);
 }

@@ -5,9 +5,9 @@
 
 namespace keyhole::protocol {
 
-QByteArray Codec::encode(const Message &message)
+QByteArray Codec::encode(const Message &message, int version)
 {
-    return encodeFrame(message);
+    return encodeFrame(message, version);
 }
 
 DecodeResult Codec::decode(const QByteArray &frame, const DecodeLimits &limits)

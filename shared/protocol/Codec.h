@@ -20,6 +20,9 @@ struct DecodeLimits {
 struct DecodeResult {
     std::optional<Message> message;
     QString error; // empty when message is set; otherwise a one-line reason for logs and Goodbye
+    // The version the peer wrote. Other than kProtocolVersion only for the registration messages and
+    // Goodbye, whose layout never changes: the receiver refuses the peer with Goodbye::CodeVersion.
+    int version = 0;
 
     explicit operator bool() const { return message.has_value(); }
 };
@@ -31,9 +34,10 @@ struct DecodeResult {
 class Codec
 {
 public:
-    static QByteArray encode(const Message &message);
+    // `version` other than kProtocolVersion only to refuse a peer of that version in its own words.
+    static QByteArray encode(const Message &message, int version = kProtocolVersion);
 
-    // Strict: wrong version, unknown type, missing or mistyped field, trailing bytes or anything
+    // Strict: a version other than ours (but see DecodeResult::version), unknown type, missing or mistyped field, trailing bytes or anything
     // over the limits gives an error, never a crash or a partial message.
     static DecodeResult decode(const QByteArray &frame, const DecodeLimits &limits = {});
 };

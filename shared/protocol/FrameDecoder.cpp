@@ -127,6 +127,7 @@ private:
     const DecodeLimits &m_limits;
     QString m_context; // message type name once known, prefixes every error
     QString m_error;
+    int m_version = 0;
 };
 
 FrameDecoder::StringStatus FrameDecoder::readBytes(QByteArray *out, qsizetype bound)
@@ -357,6 +358,7 @@ DecodeResult FrameDecoder::decodeBody()
 
     DecodeResult result;
     result.message.emplace(std::in_place_type<T>, std::move(message));
+    result.version = m_version;
     return result;
 }
 
@@ -394,15 +396,19 @@ DecodeResult FrameDecoder::decode()
         if (!m_reader.next())
             return fail(QStringLiteral("invalid CBOR: %1").arg(cborError()));
     }
-    if (envelope[0] != quint64(kProtocolVersion))
-        return fail(QStringLiteral("unsupported protocol version %1 (expected %2)")
-                        .arg(envelope[0])
-                        .arg(kProtocolVersion));
-
     const quint64 typeId = envelope[1];
     if (typeId > quint64(std::numeric_limits<int>::max()))
         return fail(QStringLiteral("unknown message type %1").arg(typeId));
     const auto type = static_cast<MessageType>(int(typeId));
+    // The registration messages and Goodbye keep their layout in every version, so they are read
+    // whatever version the peer speaks: the receiver can then refuse it in words.
+    const bool frozenLayout = type == MessageType::RegistrationRequest || type == MessageType::RegistrationResponse
+        || type == MessageType::Goodbye;
+    if (envelope[0] != quint64(kProtocolVersion) && !(frozenLayout && envelope[0] >= 1 && envelope[0] <= 0xffff))
+        return fail(QStringLiteral("unsupported protocol version %1 (expected %2)")
+                        .arg(envelope[0])
+                        .arg(kProtocolVersion));
+    m_version = int(envelope[0]);
     m_context = QLatin1String(messageTypeName(type));
     switch (type) {
 #define KEYHOLE_DECODE_CASE(id, name) \

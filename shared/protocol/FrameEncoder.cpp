@@ -114,7 +114,7 @@ struct FieldWriter {
 };
 
 template <typename T>
-QByteArray encodeMessage(const T &message, MessageType type)
+QByteArray encodeMessage(const T &message, MessageType type, int version)
 {
     SizeCounter counter;
     fields(counter, message);
@@ -124,7 +124,7 @@ QByteArray encodeMessage(const T &message, MessageType type)
     CborWriter w(out);
     w.startMap(counter.entries + 2);
     w.appendTextString("v", 1);
-    w.append(quint64(kProtocolVersion));
+    w.append(quint64(version));
     w.appendTextString("t", 1);
     w.append(quint64(int(type)));
     FieldWriter writer{w};
@@ -134,9 +134,10 @@ QByteArray encodeMessage(const T &message, MessageType type)
 
 } // namespace
 
-QByteArray encodeFrame(const Message &message)
+QByteArray encodeFrame(const Message &message, int version)
 {
-    return std::visit([&message](const auto &m) { return encodeMessage(m, messageType(message)); }, message);
+    return std::visit([&message, version](const auto &m) { return encodeMessage(m, messageType(message), version); },
+                      message);
 }
 
 } // namespace keyhole::protocol

@@ -43,7 +43,8 @@ KEYHOLE_FIELDS(RegistrationResponse)
     v.text("hostname", m.hostname);
     v.text("url", m.publicUrl);
     v.text("label", m.label);
-    v.integer("maxBody", m.maxBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
+    v.integer("maxRequestBody", m.maxRequestBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
+    v.integer("maxResponseBody", m.maxResponseBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
     v.integer("timeoutMs", m.requestTimeoutMs, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
     v.text("reason", m.reason);
     v.bytes("code", m.code, Need::Optional, Bound::String);
@@ -59,6 +60,7 @@ KEYHOLE_FIELDS(HttpRequest)
     v.headers("headers", m.headers);
     v.bytes("body", m.body, Need::Optional, Bound::Body);
     v.text("remote", m.remoteAddress);
+    v.boolean("streamed", m.streamed, Need::Optional);
 }
 
 KEYHOLE_FIELDS(HttpResponse)
@@ -67,6 +69,7 @@ KEYHOLE_FIELDS(HttpResponse)
     v.integer("status", m.status, Need::Required, 100, 999, 0);
     v.headers("headers", m.headers);
     v.bytes("body", m.body, Need::Optional, Bound::Body);
+    v.boolean("streamed", m.streamed, Need::Optional);
 }
 
 KEYHOLE_FIELDS(WsRequest)
@@ -115,6 +118,25 @@ KEYHOLE_FIELDS(Pong)
 KEYHOLE_FIELDS(Goodbye)
 {
     v.bytes("code", m.code, Need::Required, Bound::String);
+    v.text("reason", m.reason);
+}
+
+KEYHOLE_FIELDS(HttpBody)
+{
+    v.bytes("id", m.id, Need::NonEmpty, Bound::String);
+    v.bytes("data", m.data, Need::Optional, Bound::Body);
+    v.boolean("end", m.end, Need::Optional);
+}
+
+KEYHOLE_FIELDS(HttpCredit)
+{
+    v.bytes("id", m.id, Need::NonEmpty, Bound::String);
+    v.integer("bytes", m.bytes, Need::Required, 1, std::numeric_limits<qint64>::max(), qint64(0));
+}
+
+KEYHOLE_FIELDS(HttpCancel)
+{
+    v.bytes("id", m.id, Need::NonEmpty, Bound::String);
     v.text("reason", m.reason);
 }
 

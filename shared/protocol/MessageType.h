@@ -14,7 +14,10 @@ namespace keyhole::protocol {
     X(8, WsTeardown)              \
     X(9, Ping)                    \
     X(10, Pong)                   \
-    X(11, Goodbye)
+    X(11, Goodbye)                \
+    X(12, HttpBody)               \
+    X(13, HttpCredit)             \
+    X(14, HttpCancel)
 
 enum class MessageType : int {
 #define KEYHOLE_ENUM_ENTRY(id, name) name = id,

@@ -71,7 +71,8 @@ protocol::RegistrationResponse accepted()
     response.label = QStringLiteral("label");
     response.hostname = QStringLiteral("label.tunnel.test");
     response.publicUrl = QStringLiteral("http://label.tunnel.test");
-    response.maxBodyBytes = 1000;
+    response.maxRequestBodyBytes = 1000;
+    response.maxResponseBodyBytes = 1000;
     response.requestTimeoutMs = 30000;
     return response;
 }

@@ -77,7 +77,8 @@ public:
         response.label = QString(); // the real proxy names the label; the client only compares it
         response.hostname = QStringLiteral("label.tunnel.test");
         response.publicUrl = QStringLiteral("http://label.tunnel.test");
-        response.maxBodyBytes = 1000;
+        response.maxRequestBodyBytes = 1000;
+        response.maxResponseBodyBytes = 1000;
         response.requestTimeoutMs = 30000;
         send(response);
     }
@@ -169,8 +170,8 @@ void TestTunnelClient::registersWithAValidToken()
     QCOMPARE(info.publicUrl, QStringLiteral("http://label.tunnel.test"));
     QCOMPARE(info.hostname, QStringLiteral("label.tunnel.test"));
     QVERIFY(info.label.isEmpty()); // as the proxy said
-    QCOMPARE(info.maxBodyBytes, qint64(1000));
-    QCOMPARE(tunnel->tunnelInfo().maxBodyBytes, qint64(1000));
+    QCOMPARE(info.maxResponseBodyBytes, qint64(1000));
+    QCOMPARE(tunnel->tunnelInfo().maxRequestBodyBytes, qint64(1000));
     QCOMPARE(tunnel->forwarder()->options().maxResponseBodyBytes, qint64(1000));
     QCOMPARE(tunnel->forwarder()->options().timeoutMs, 28000);
 }

@@ -40,27 +40,30 @@ QString describe(const RegistrationRequest &m)
 }
 QString describe(const RegistrationResponse &m)
 {
-    return QStringLiteral("RegistrationResponse accepted=%1 hostname=%2 url=%3 label=%4 maxBody=%5 timeout=%6 "
-                          "reason=%7 code=%8 retry=%9")
+    return QStringLiteral("RegistrationResponse accepted=%1 hostname=%2 url=%3 label=%4 maxBody=%5/%6 timeout=%7 "
+                          "reason=%8 code=%9 retry=%10")
         .arg(m.accepted)
         .arg(m.hostname, m.publicUrl, m.label)
-        .arg(m.maxBodyBytes)
+        .arg(m.maxRequestBodyBytes)
+        .arg(m.maxResponseBodyBytes)
         .arg(m.requestTimeoutMs)
         .arg(m.reason, bytesText(m.code))
         .arg(m.retry);
 }
 QString describe(const HttpRequest &m)
 {
-    return QStringLiteral("HttpRequest id=%1 method=%2 path=%3 query=%4 headers=%5 body=%6 remote=%7")
+    return QStringLiteral("HttpRequest id=%1 method=%2 path=%3 query=%4 headers=%5 body=%6 remote=%7 streamed=%8")
         .arg(bytesText(m.id), bytesText(m.method), bytesText(m.path), bytesText(m.query), headersText(m.headers),
-             bytesText(m.body), m.remoteAddress);
+             bytesText(m.body), m.remoteAddress)
+        .arg(m.streamed);
 }
 QString describe(const HttpResponse &m)
 {
-    return QStringLiteral("HttpResponse id=%1 status=%2 headers=%3 body=%4")
+    return QStringLiteral("HttpResponse id=%1 status=%2 headers=%3 body=%4 streamed=%5")
         .arg(bytesText(m.id))
         .arg(m.status)
-        .arg(headersText(m.headers), bytesText(m.body));
+        .arg(headersText(m.headers), bytesText(m.body))
+        .arg(m.streamed);
 }
 QString describe(const WsRequest &m)
 {
@@ -98,6 +101,18 @@ QString describe(const Pong &m)
 QString describe(const Goodbye &m)
 {
     return QStringLiteral("Goodbye code=%1 reason=%2").arg(bytesText(m.code), m.reason);
+}
+QString describe(const HttpBody &m)
+{
+    return QStringLiteral("HttpBody id=%1 data=%2 end=%3").arg(bytesText(m.id), bytesText(m.data)).arg(m.end);
+}
+QString describe(const HttpCredit &m)
+{
+    return QStringLiteral("HttpCredit id=%1 bytes=%2").arg(bytesText(m.id)).arg(m.bytes);
+}
+QString describe(const HttpCancel &m)
+{
+    return QStringLiteral("HttpCancel id=%1 reason=%2").arg(bytesText(m.id), m.reason);
 }
 QString describe(const Message &message)
 {
@@ -147,7 +162,7 @@ QByteArray mapFrame(const QList<Entry> &entries)
 
 QList<Entry> responseEntries(const QCborValue &status = 200)
 {
-    return {{QStringLiteral("v"), 1}, {QStringLiteral("t"), 4}, {QStringLiteral("id"), QByteArray("r1")},
+    return {{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 4}, {QStringLiteral("id"), QByteArray("r1")},
             {QStringLiteral("status"), status}};
 }
 
@@ -181,14 +196,16 @@ QList<Message> sampleMessages()
     accepted.hostname = QStringLiteral("abc.example.com");
     accepted.publicUrl = QStringLiteral("https://abc.example.com");
     accepted.label = QStringLiteral("abc");
-    accepted.maxBodyBytes = 512000;
+    accepted.maxRequestBodyBytes = 100 * 1024 * 1024;
     accepted.requestTimeoutMs = 30000;
 
     return {RegistrationRequest{"eyJhbGciOiJFUzI1NiJ9.e30.sig"}, Message(accepted), Message(request),
             Message(response), WsRequest{"ws-1", "/socket", "", {{"Origin", "https://x"}}, QStringLiteral("1.2.3.4")},
             WsResponse{"ws-1", true, "chat", 101, {}, {}}, WsMessage{"ws-1", true, allBytes()},
             WsTeardown{"ws-1", 1001, QStringLiteral("going away")}, Ping{42}, Pong{42},
-            Goodbye{Goodbye::CodeReplaced, QStringLiteral("another client took this hostname")}};
+            Goodbye{Goodbye::CodeReplaced, QStringLiteral("another client took this hostname")},
+            HttpBody{"r-1", patterned(1000), true}, HttpCredit{"r-1", 65536},
+            HttpCancel{"r-1", QStringLiteral("visitor gone")}};
 }
 
 } // namespace
@@ -205,6 +222,8 @@ private Q_SLOTS:
     void encodingOmitsDefaults();
     void ignoresUnknownKeys();
     void acceptsIndefiniteLengths();
+    void readsRegistrationOfAnyVersion_data();
+    void readsRegistrationOfAnyVersion();
     void limitsAreInclusive();
     void malformed_data();
     void malformed();
@@ -221,7 +240,8 @@ void TestCodec::messageTypeNames()
     QCOMPARE(QByteArray(messageTypeName(MessageType::HttpResponse)), QByteArray("HttpResponse"));
     QCOMPARE(QByteArray(messageTypeName(MessageType::Goodbye)), QByteArray("Goodbye"));
     QCOMPARE(QByteArray(messageTypeName(static_cast<MessageType>(0))), QByteArray("unknown"));
-    QCOMPARE(QByteArray(messageTypeName(static_cast<MessageType>(12))), QByteArray("unknown"));
+    QCOMPARE(QByteArray(messageTypeName(MessageType::HttpCancel)), QByteArray("HttpCancel"));
+    QCOMPARE(QByteArray(messageTypeName(static_cast<MessageType>(15))), QByteArray("unknown"));
 
     QCOMPARE(messageType(Message(RegistrationRequest{})), MessageType::RegistrationRequest);
     QCOMPARE(messageType(Message(HttpRequest{})), MessageType::HttpRequest);
@@ -240,7 +260,8 @@ void TestCodec::roundTrip_data()
     accepted.hostname = QStringLiteral("mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpiydcmrtgq2q.example.com");
     accepted.publicUrl = QStringLiteral("https://mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpiydcmrtgq2q.example.com");
     accepted.label = QStringLiteral("mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpiydcmrtgq2q");
-    accepted.maxBodyBytes = 512000;
+    accepted.maxRequestBodyBytes = 100 * 1024 * 1024;
+    accepted.maxResponseBodyBytes = 512000;
     accepted.requestTimeoutMs = 30000;
     QTest::newRow("registration accepted") << Message(accepted);
     RegistrationResponse refused;
@@ -254,7 +275,8 @@ void TestCodec::roundTrip_data()
     QTest::newRow("registration refused, worth retrying") << Message(busy);
     RegistrationResponse huge;
     huge.accepted = true;
-    huge.maxBodyBytes = std::numeric_limits<qint64>::max();
+    huge.maxRequestBodyBytes = std::numeric_limits<qint64>::max();
+    huge.maxResponseBodyBytes = std::numeric_limits<qint64>::max();
     QTest::newRow("registration max qint64") << Message(huge);
 
     HttpRequest get;
@@ -298,6 +320,14 @@ void TestCodec::roundTrip_data()
     QTest::newRow("ping max") << Message(Ping{std::numeric_limits<quint64>::max()});
     QTest::newRow("pong") << Message(Pong{123456789});
     QTest::newRow("goodbye replaced") << Message(Goodbye{Goodbye::CodeReplaced, QStringLiteral("remplacé")});
+    HttpRequest streamedPost = post;
+    streamedPost.streamed = true;
+    QTest::newRow("http request streamed, first bytes inline") << Message(streamedPost);
+    QTest::newRow("http response streamed, empty head body") << Message(HttpResponse{"r", 200, {}, {}, true});
+    QTest::newRow("http body chunk") << Message(HttpBody{"r", patterned(256 * 1024), false});
+    QTest::newRow("http body empty end") << Message(HttpBody{"r", {}, true});
+    QTest::newRow("http credit max") << Message(HttpCredit{"r", std::numeric_limits<qint64>::max()});
+    QTest::newRow("http cancel") << Message(HttpCancel{"r", QStringLiteral("the local service closed")});
     QTest::newRow("goodbye empty code") << Message(Goodbye{});
 }
 
@@ -380,13 +410,50 @@ void TestCodec::ignoresUnknownKeys()
     QCOMPARE(response->id, QByteArray("r1"));
 }
 
+void TestCodec::readsRegistrationOfAnyVersion_data()
+{
+    QTest::addColumn<Message>("message");
+    QTest::addColumn<int>("version");
+    QTest::addColumn<bool>("readable");
+    RegistrationResponse refusal;
+    refusal.reason = QStringLiteral("update the client");
+    refusal.code = Goodbye::CodeVersion;
+    // A peer of another version must be refused in words, so these three are read whatever it speaks.
+    QTest::newRow("v1 registration request") << Message(RegistrationRequest{"a.b.c"}) << 1 << true;
+    QTest::newRow("v9 registration request") << Message(RegistrationRequest{"a.b.c"}) << 9 << true;
+    QTest::newRow("v1 registration refusal") << Message(refusal) << 1 << true;
+    QTest::newRow("v1 goodbye") << Message(Goodbye{"protocol-error", QStringLiteral("unsupported")}) << 1 << true;
+    // Everything else only in our own version.
+    QTest::newRow("v1 http request") << Message(HttpRequest{"i", "GET", "/", {}, {}, {}, {}, false}) << 1 << false;
+    QTest::newRow("v1 ping") << Message(Ping{1}) << 1 << false;
+    QTest::newRow("v3 http body") << Message(HttpBody{"i", "x", true}) << 3 << false;
+    QTest::newRow("v0 goodbye") << Message(Goodbye{"x", {}}) << 0 << false;
+}
+
+void TestCodec::readsRegistrationOfAnyVersion()
+{
+    QFETCH(Message, message);
+    QFETCH(int, version);
+    QFETCH(bool, readable);
+    const QByteArray frame = Codec::encode(message, version);
+    QCOMPARE(QCborValue::fromCbor(frame).toMap().value(QStringLiteral("v")).toInteger(), qint64(version));
+    const DecodeResult result = Codec::decode(frame);
+    QCOMPARE(bool(result), readable);
+    if (!readable) {
+        QCOMPARE(result.error, QStringLiteral("unsupported protocol version %1 (expected %2)").arg(version).arg(kProtocolVersion));
+        return;
+    }
+    QCOMPARE(result.version, version);
+    QCOMPARE(describe(*result.message), describe(message));
+}
+
 void TestCodec::acceptsIndefiniteLengths()
 {
     QByteArray out;
     QCborStreamWriter w(&out);
     w.startMap();
     w.append(QLatin1StringView("v"));
-    w.append(quint64(1));
+    w.append(quint64(kProtocolVersion));
     w.append(QLatin1StringView("t"));
     w.append(quint64(4));
     w.append(QLatin1StringView("id"));
@@ -465,15 +532,17 @@ void TestCodec::malformed_data()
     QTest::newRow("truncated map head") << QByteArray::fromHex("bb00") << h << b << QStringLiteral("invalid CBOR: *");
     QTest::newRow("huge map count") << QByteArray::fromHex("bb7fffffffffffffff") << h << b
                                     << QStringLiteral("truncated frame");
-    QTest::newRow("wrong version") << mapFrame(with(base, QStringLiteral("v"), 2)) << h << b
-                                   << QStringLiteral("unsupported protocol version 2 (expected 1)");
+    QTest::newRow("newer version") << mapFrame(with(base, QStringLiteral("v"), 3)) << h << b
+                                   << QStringLiteral("unsupported protocol version 3 (expected 2)");
+    QTest::newRow("older version") << mapFrame(with(base, QStringLiteral("v"), 1)) << h << b
+                                   << QStringLiteral("unsupported protocol version 1 (expected 2)");
     QTest::newRow("version as text") << mapFrame(with(base, QStringLiteral("v"), QStringLiteral("1"))) << h << b
                                      << QStringLiteral("field 'v' must be an unsigned integer");
     QTest::newRow("missing version") << mapFrame(without(base, QStringLiteral("v"))) << h << b
                                      << QStringLiteral("frame must start with keys 'v' then 't'");
     QTest::newRow("empty map") << QByteArray::fromHex("a0") << h << b
                                << QStringLiteral("frame must start with key 'v'");
-    QTest::newRow("only version") << mapFrame({{QStringLiteral("v"), 1}}) << h << b
+    QTest::newRow("only version") << mapFrame({{QStringLiteral("v"), kProtocolVersion}}) << h << b
                                   << QStringLiteral("frame must start with key 't'");
     QTest::newRow("unknown type") << mapFrame(with(base, QStringLiteral("t"), 99)) << h << b
                                   << QStringLiteral("unknown message type 99");
@@ -527,7 +596,7 @@ void TestCodec::malformed_data()
         << h << b << QStringLiteral("HttpResponse: field 'headers' exceeds 262144 bytes");
     QTest::newRow("duplicate id") << mapFrame(base + QList<Entry>{{QStringLiteral("id"), QByteArray("r2")}}) << h << b
                                   << QStringLiteral("HttpResponse: duplicate key 'id'");
-    QTest::newRow("duplicate version") << mapFrame(base + QList<Entry>{{QStringLiteral("v"), 1}}) << h << b
+    QTest::newRow("duplicate version") << mapFrame(base + QList<Entry>{{QStringLiteral("v"), kProtocolVersion}}) << h << b
                                        << QStringLiteral("HttpResponse: duplicate key 'v'");
     QTest::newRow("integer key") << mapFrame(base + QList<Entry>{{7, 1}}) << h << b
                                  << QStringLiteral("HttpResponse: map keys must be text strings");
@@ -559,7 +628,7 @@ void TestCodec::malformed_data()
         << QStringLiteral("HttpResponse: field 'body' is truncated");
 
     const QList<Entry> teardown = {
-        {QStringLiteral("v"), 1}, {QStringLiteral("t"), 8}, {QStringLiteral("id"), QByteArray("w")}};
+        {QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 8}, {QStringLiteral("id"), QByteArray("w")}};
     QTest::newRow("close code 999") << mapFrame(teardown + QList<Entry>{{QStringLiteral("code"), 999}}) << h << b
                                     << QStringLiteral("WsTeardown: field 'code' must be in 1000..4999");
     QTest::newRow("close code 5000") << mapFrame(teardown + QList<Entry>{{QStringLiteral("code"), 5000}}) << h << b
@@ -571,15 +640,15 @@ void TestCodec::malformed_data()
     QTest::newRow("reason invalid utf-8") << badUtf8 << h << b
                                           << QStringLiteral("WsTeardown: invalid CBOR in field 'reason': *");
 
-    const QList<Entry> registration = {{QStringLiteral("v"), 1}, {QStringLiteral("t"), 2}};
+    const QList<Entry> registration = {{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 2}};
     QTest::newRow("accepted as int") << mapFrame(registration + QList<Entry>{{QStringLiteral("accepted"), 1}}) << h
                                      << b << QStringLiteral("RegistrationResponse: field 'accepted' must be a boolean");
     QTest::newRow("accepted missing") << mapFrame(registration) << h << b
                                       << QStringLiteral("RegistrationResponse: missing required field 'accepted'");
-    QTest::newRow("ping without nonce") << mapFrame({{QStringLiteral("v"), 1}, {QStringLiteral("t"), 9}}) << h << b
+    QTest::newRow("ping without nonce") << mapFrame({{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 9}}) << h << b
                                         << QStringLiteral("Ping: missing required field 'nonce'");
     QTest::newRow("empty token")
-        << mapFrame({{QStringLiteral("v"), 1}, {QStringLiteral("t"), 1}, {QStringLiteral("token"), QByteArray()}})
+        << mapFrame({{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 1}, {QStringLiteral("token"), QByteArray()}})
         << h << b << QStringLiteral("RegistrationRequest: field 'token' must not be empty");
     QTest::newRow("long key") << mapFrame(base + QList<Entry>{{QString(100, QLatin1Char('k')), 1}}) << h << b
                               << QStringLiteral("HttpResponse: map key longer than 64 bytes");

@@ -133,7 +133,8 @@ private Q_SLOTS:
         QCOMPARE(response.label, label);
         QCOMPARE(response.hostname, label + QStringLiteral(".localhost"));
         QCOMPARE(response.publicUrl, QStringLiteral("http://%1.localhost:%2").arg(label).arg(m_server->port()));
-        QCOMPARE(response.maxBodyBytes, qint64(512000));
+        QCOMPARE(response.maxRequestBodyBytes, qint64(512000));
+        QCOMPARE(response.maxResponseBodyBytes, qint64(512000));
         QCOMPARE(m_server->tunnelCount(), 1);
     }
 
