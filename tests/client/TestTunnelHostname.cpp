@@ -50,4 +50,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestTunnelHostname)
-#include "test_tunnel_hostname.moc"
+#include "TestTunnelHostname.moc"

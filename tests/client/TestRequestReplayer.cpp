@@ -165,4 +165,4 @@ private Q_SLOTS:
 };
 
 QTEST_GUILESS_MAIN(TestRequestReplayer)
-#include "test_request_replayer.moc"
+#include "TestRequestReplayer.moc"

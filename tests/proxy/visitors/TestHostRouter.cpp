@@ -1,9 +1,7 @@
 #include "visitors/HostRouter.h"
-#include "tunnels/AuthorizedKeys.h"
 
 #include <QTest>
 
-using keyhole::proxy::AuthorizedKeys;
 using keyhole::proxy::HostRouter;
 
 namespace {
@@ -76,17 +74,6 @@ private Q_SLOTS:
             QCOMPARE(route.label, label);
             QCOMPARE(route.path, tunnelPath);
         }
-    }
-
-    void testAuthorizedKeys()
-    {
-        QStringList problems;
-        const AuthorizedKeys keys = AuthorizedKeys::parse(
-            "# team keys\n" + kLabel.toUpper().toLatin1() + "   # alice\n\n  \nnot-a-label\n", &problems);
-        QCOMPARE(keys.size(), 1);
-        QVERIFY(keys.contains(kLabel));
-        QCOMPARE(problems.size(), 1);
-        QVERIFY(problems.first().contains(QStringLiteral("line 5")));
     }
 };
 

@@ -190,4 +190,4 @@ void TestCliCommandLine::testVersion()
 }
 
 QTEST_GUILESS_MAIN(TestCliCommandLine)
-#include "test_cli_command_line.moc"
+#include "TestCliCommandLine.moc"
