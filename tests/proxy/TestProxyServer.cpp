@@ -1,7 +1,7 @@
 // The proxy in-process against a scripted tunnel client and raw visitors: registration, routing,
 // and every limit the proxy enforces on a tunnel.
 #include "FakeTunnelClient.h"
-#include "ProxyServer.h"
+#include "InProcessProxy.h"
 #include "RawVisitor.h"
 #include "crypto/Jws.h"
 #include "crypto/Label.h"
@@ -38,52 +38,23 @@ class TestProxyServer : public QObject
 
 private:
     util::ManualClock m_clock; // declared first: outlives the server that reads it
-    std::unique_ptr<ProxyServer> m_server;
+    InProcessProxy m_server; // the fixture: its helpers are used under their own names below
 
-    ProxyConfig baseConfig()
-    {
-        ProxyConfig config;
-        config.listenAddress = QHostAddress::LocalHost;
-        config.listenPort = 0;
-        return config;
-    }
-
+    static ProxyConfig baseConfig() { return InProcessProxy::baseConfig(); }
     void startServer(const ProxyConfig &config, const util::Clock *clock = nullptr)
     {
-        m_server = std::make_unique<ProxyServer>(config, nullptr, clock);
-        QString error;
-        QVERIFY2(m_server->start(&error), qPrintable(error));
+        QVERIFY(m_server.start(config, clock));
     }
-
-    std::unique_ptr<FakeTunnelClient> onlineClient(const QString &name = {})
-    {
-        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
-        client->connectAndRegister(name);
-        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
-            return nullptr;
-        return client;
-    }
-
-    // A proxy with one registered tunnel client; null when either did not come up.
+    std::unique_ptr<FakeTunnelClient> onlineClient(const QString &name = {}) { return m_server.onlineClient(name); }
     std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config)
     {
-        startServer(config);
-        return onlineClient();
+        return m_server.startWithClient(config);
     }
-
     QByteArray hostFor(const FakeTunnelClient &client, const QString &name = {}) const
     {
-        return (crypto::labelForKey(client.key(), name) + QStringLiteral(".localhost:")
-                + QString::number(m_server->port()))
-            .toLatin1();
+        return m_server.hostFor(client, name);
     }
-
-    QUrl wsUrl(const FakeTunnelClient &client, const char *rest) const
-    {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/request/%2%3")
-                        .arg(m_server->port())
-                        .arg(crypto::labelForKey(client.key()), QLatin1String(rest)));
-    }
+    QUrl wsUrl(const FakeTunnelClient &client, const char *rest) const { return m_server.wsUrl(client.key(), rest); }
 
     bool openVisitor(QWebSocket &visitor, const FakeTunnelClient &client) const
     {
@@ -91,14 +62,7 @@ private:
         return QTest::qWaitFor([&] { return visitor.state() == QAbstractSocket::ConnectedState; }, 5000);
     }
 
-    // The fake client accepts every WebSocket upgrade without a subprotocol.
-    static void acceptWebSockets(FakeTunnelClient *client)
-    {
-        QObject::connect(client, &FakeTunnelClient::messageReceived, client, [client] {
-            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
-                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
-        });
-    }
+    static void acceptWebSockets(FakeTunnelClient *client) { client->acceptWebSockets(); }
 
     static void echoAnswerer(FakeTunnelClient *client)
     {
@@ -120,7 +84,7 @@ private Q_SLOTS:
     // A control-channel protocol error that a test did not provoke fails it; the one test that provokes
     // one says so with ignoreMessage.
     void init() { QTest::failOnWarning(QRegularExpression(QStringLiteral("sent a malformed frame"))); }
-    void cleanup() { m_server.reset(); }
+    void cleanup() { m_server.stop(); }
 
     void testRegistrationGivesTheKeysHostname()
     {

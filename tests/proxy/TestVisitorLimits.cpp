@@ -2,7 +2,7 @@
 // pipelined requests, and the one count of every socket behind --max-connections (including TLS
 // handshakes). The proxy runs in-process; visitors are raw sockets.
 #include "FakeTunnelClient.h"
-#include "ProxyServer.h"
+#include "InProcessProxy.h"
 #include "RawVisitor.h"
 #include "crypto/Label.h"
 
@@ -27,43 +27,18 @@ class TestVisitorLimits : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<ProxyServer> m_server;
+    InProcessProxy m_server; // the fixture: its helpers are used under their own names below
 
     static ProxyConfig baseConfig()
     {
-        ProxyConfig config;
-        config.listenAddress = QHostAddress::LocalHost;
-        config.listenPort = 0;
+        ProxyConfig config = InProcessProxy::baseConfig();
         config.rateLimitPerSec = 1e6;
         config.rateBurst = 1e6;
         return config;
     }
-
-    bool startServer(const ProxyConfig &config)
-    {
-        m_server = std::make_unique<ProxyServer>(config);
-        QString error;
-        if (!m_server->start(&error)) {
-            qWarning() << error;
-            return false;
-        }
-        return true;
-    }
-
-    std::unique_ptr<FakeTunnelClient> onlineClient()
-    {
-        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
-        client->connectAndRegister();
-        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
-            return nullptr;
-        return client;
-    }
-
-    QByteArray hostFor(const FakeTunnelClient &client) const
-    {
-        return (crypto::labelForKey(client.key()) + QStringLiteral(".localhost:") + QString::number(m_server->port()))
-            .toLatin1();
-    }
+    bool startServer(const ProxyConfig &config) { return m_server.start(config); }
+    std::unique_ptr<FakeTunnelClient> onlineClient() { return m_server.onlineClient(); }
+    QByteArray hostFor(const FakeTunnelClient &client) const { return m_server.hostFor(client); }
 
     // /healthz on a connection of its own (which counts as one socket and one connection).
     std::optional<QJsonObject> health() const
@@ -94,7 +69,7 @@ private:
     }
 
 private Q_SLOTS:
-    void cleanup() { m_server.reset(); }
+    void cleanup() { m_server.stop(); }
 
     void testVisitorThatStopsReadingIsCut()
     {

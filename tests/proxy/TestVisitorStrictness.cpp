@@ -2,7 +2,7 @@
 // could disagree about where a request ends or what it says, the request is refused and the
 // connection ends at once; what the proxy does forward carries only what the service may trust.
 #include "FakeTunnelClient.h"
-#include "ProxyServer.h"
+#include "InProcessProxy.h"
 #include "RawVisitor.h"
 #include "crypto/Label.h"
 #include "http/HeaderRules.h"
@@ -46,25 +46,14 @@ class TestVisitorStrictness : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<ProxyServer> m_server;
+    InProcessProxy m_server; // the fixture: its helpers are used under their own names below
 
-    ProxyConfig baseConfig()
-    {
-        ProxyConfig config;
-        config.listenAddress = QHostAddress::LocalHost;
-        config.listenPort = 0;
-        return config;
-    }
+    static ProxyConfig baseConfig() { return InProcessProxy::baseConfig(); }
 
     std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config)
     {
-        m_server = std::make_unique<ProxyServer>(config);
-        QString error;
-        if (!m_server->start(&error))
-            return nullptr;
-        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
-        client->connectAndRegister();
-        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
+        auto client = m_server.startWithClient(config);
+        if (!client)
             return nullptr;
         // The service answers 200 and says what it was sent.
         FakeTunnelClient *raw = client.get();
@@ -84,10 +73,7 @@ private:
 
     QByteArray label(const FakeTunnelClient &client) const { return crypto::labelForKey(client.key()).toLatin1(); }
 
-    QByteArray hostFor(const FakeTunnelClient &client) const
-    {
-        return label(client) + ".localhost:" + QByteArray::number(m_server->port());
-    }
+    QByteArray hostFor(const FakeTunnelClient &client) const { return m_server.hostFor(client); }
 
     static bool waitForEof(RawVisitor &visitor, int ms)
     {
@@ -111,7 +97,7 @@ private:
     }
 
 private Q_SLOTS:
-    void cleanup() { m_server.reset(); }
+    void cleanup() { m_server.stop(); }
 
     void testRefusedAndClosed_data()
     {

@@ -2,7 +2,7 @@
 // way to a congested control channel, a refused upgrade gives its WebSocket slot back, WebSocket
 // messages are not requests for the rate limit, and a dev server's page loads twice without a 429.
 #include "FakeTunnelClient.h"
-#include "ProxyServer.h"
+#include "InProcessProxy.h"
 #include "RawVisitor.h"
 #include "crypto/Label.h"
 #include "crypto/RegistrationToken.h"
@@ -87,57 +87,25 @@ class TestWebSocketFlow : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<ProxyServer> m_server;
+    InProcessProxy m_server; // the fixture: its helpers are used under their own names below
 
-    ProxyConfig baseConfig()
-    {
-        ProxyConfig config;
-        config.listenAddress = QHostAddress::LocalHost;
-        config.listenPort = 0;
-        return config;
-    }
-
+    static ProxyConfig baseConfig() { return InProcessProxy::baseConfig(); }
     std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config)
     {
-        m_server = std::make_unique<ProxyServer>(config);
-        QString error;
-        if (!m_server->start(&error))
-            return nullptr;
-        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
-        client->connectAndRegister();
-        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
-            return nullptr;
-        return client;
+        return m_server.startWithClient(config);
     }
-
-    QByteArray hostFor(const crypto::KeyPair &key) const
-    {
-        return (crypto::labelForKey(key) + QStringLiteral(".localhost:") + QString::number(m_server->port())).toLatin1();
-    }
-
-    QUrl wsUrl(const crypto::KeyPair &key) const
-    {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/request/%2/ws").arg(m_server->port()).arg(crypto::labelForKey(key)));
-    }
-
-    static void acceptWebSockets(FakeTunnelClient *client)
-    {
-        QObject::connect(client, &FakeTunnelClient::messageReceived, client, [client] {
-            if (const auto *upgrade = std::get_if<protocol::WsRequest>(&client->received.last()))
-                client->send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
-        });
-    }
+    QByteArray hostFor(const crypto::KeyPair &key) const { return m_server.hostFor(key); }
+    QUrl wsUrl(const crypto::KeyPair &key) const { return m_server.wsUrl(key, "/ws"); }
+    static void acceptWebSockets(FakeTunnelClient *client) { client->acceptWebSockets(); }
 
 private Q_SLOTS:
-    void cleanup() { m_server.reset(); }
+    void cleanup() { m_server.stop(); }
 
     void testNothingIsLostTowardsACongestedControlChannel()
     {
         ProxyConfig config = baseConfig();
         config.maxWsMessageBytes = 2 << 20;
-        m_server = std::make_unique<ProxyServer>(config);
-        QString error;
-        QVERIFY2(m_server->start(&error), qPrintable(error));
+        QVERIFY(m_server.start(config));
         PausableClient client(m_server->publicUrl());
         QTRY_VERIFY(client.online);
 

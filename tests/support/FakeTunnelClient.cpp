@@ -52,3 +52,11 @@ void FakeTunnelClient::sendRaw(const QByteArray &frame)
 {
     m_socket.sendBinaryMessage(frame);
 }
+
+void FakeTunnelClient::acceptWebSockets()
+{
+    connect(this, &FakeTunnelClient::messageReceived, this, [this] {
+        if (const auto *upgrade = std::get_if<protocol::WsRequest>(&received.last()))
+            send(protocol::WsResponse{upgrade->id, true, {}, 0, {}, {}});
+    });
+}

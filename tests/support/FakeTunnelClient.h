@@ -23,6 +23,8 @@ public:
     void connectOnly();
     void send(const keyhole::protocol::Message &message);
     void sendRaw(const QByteArray &frame);
+    // From now on, accepts every WebSocket upgrade (without a subprotocol) the proxy forwards.
+    void acceptWebSockets();
 
     QWebSocket &socket() { return m_socket; }
     const keyhole::crypto::KeyPair &key() const { return m_key; }
