@@ -1,5 +1,6 @@
 // keyhole-cli against a scripted stand-in for the proxy: which registration refusals end the program
 // (exit 3) and which are retried, and how the --state-file is written.
+#include "FakeProxy.h"
 #include "ManagedProcess.h"
 #include "TestEnvironment.h"
 #include "TunnelFixture.h"
@@ -17,7 +18,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
-#include <QWebSocketServer>
 
 #include <functional>
 #include <optional>
@@ -27,42 +27,6 @@ using namespace keyhole;
 using keyhole::testing::ManagedProcess;
 
 namespace {
-
-// Answers the n-th RegistrationRequest (0-based) with what `script` returns.
-class ScriptedProxy : public QObject
-{
-public:
-    using Script = std::function<protocol::RegistrationResponse(int attempt)>;
-
-    explicit ScriptedProxy(Script script)
-        : m_script(std::move(script))
-        , m_server(QStringLiteral("scripted-proxy"), QWebSocketServer::NonSecureMode)
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
-            while (QWebSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-                connect(socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray &frame) {
-                    const protocol::DecodeResult result = protocol::Codec::decode(frame);
-                    if (!result || !std::holds_alternative<protocol::RegistrationRequest>(*result.message))
-                        return;
-                    const protocol::RegistrationResponse response = m_script(registrations++);
-                    socket->sendBinaryMessage(protocol::Codec::encode(response));
-                    if (!response.accepted)
-                        socket->close();
-                });
-            }
-        });
-    }
-
-    QString url() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort()); }
-
-    int registrations = 0;
-
-private:
-    Script m_script;
-    QWebSocketServer m_server;
-};
 
 protocol::RegistrationResponse accepted()
 {
@@ -93,12 +57,12 @@ class TestCliRegistration : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<ManagedProcess> launch(const ScriptedProxy &proxy, const QStringList &extra = {})
+    std::unique_ptr<ManagedProcess> launch(const FakeProxy &proxy, const QStringList &extra = {})
     {
         auto cli = std::make_unique<ManagedProcess>(QStringLiteral("keyhole-cli"));
-        const QStringList args = QStringList{QStringLiteral("--proxy"), proxy.url(), QStringLiteral("--port"),
-                                             QString::number(testing::freeTcpPort()), QStringLiteral("--key"),
-                                             m_dir->filePath(QStringLiteral("key.pem"))}
+        const QStringList args = QStringList{QStringLiteral("--proxy"), proxy.url().toString(),
+                                             QStringLiteral("--port"), QString::number(testing::freeTcpPort()),
+                                             QStringLiteral("--key"), m_dir->filePath(QStringLiteral("key.pem"))}
             + extra;
         if (!cli->start(testing::cliProgram(), args))
             return nullptr;
@@ -124,7 +88,7 @@ private Q_SLOTS:
     void finalRefusalExits3()
     {
         QFETCH(QByteArray, code);
-        ScriptedProxy proxy([code](int) { return refusal(code, false); });
+        FakeProxy proxy([code](int) { return refusal(code, false); });
         auto cli = launch(proxy);
         QVERIFY(cli);
         QVERIFY2(cli->waitForExit(20000), qPrintable(cli->errorString()));
@@ -137,7 +101,7 @@ private Q_SLOTS:
     void busyRefusalIsRetried()
     {
         // Twice busy, then room: the program keeps going and comes online, no exit 3.
-        ScriptedProxy proxy([](int attempt) {
+        FakeProxy proxy([](int attempt) {
             return attempt < 2 ? refusal(protocol::Goodbye::CodeBusy, true) : accepted();
         });
         auto cli = launch(proxy);
@@ -212,7 +176,7 @@ private Q_SLOTS:
         const QString stateFile = m_dir->filePath(QStringLiteral("state.json"));
         QVERIFY(QFile::link(victim, stateFile));
 
-        ScriptedProxy proxy([](int) { return accepted(); });
+        FakeProxy proxy([](int) { return accepted(); });
         auto cli = launch(proxy, {QStringLiteral("--state-file"), stateFile});
         QVERIFY(cli);
         QVERIFY2(cli->waitForLine(QRegularExpression(QStringLiteral("^Tunnel online: "))).hasMatch(),

@@ -1,4 +1,5 @@
 #include "CannedHttpService.h"
+#include "FakeProxy.h"
 #include "LocalForwarder.h"
 #include "LocalWebSocketBridge.h"
 #include "TunnelClient.h"
@@ -21,77 +22,6 @@ using client::ClientState;
 using client::TunnelClient;
 
 namespace {
-
-// Stands in for keyhole-proxy: accepts control connections and records every decoded message.
-class FakeProxy : public QObject
-{
-public:
-    FakeProxy()
-        : m_server(QStringLiteral("fake-proxy"), QWebSocketServer::NonSecureMode)
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
-            while (QWebSocket *socket = m_server.nextPendingConnection()) {
-                ++connections;
-                paths.append(socket->requestUrl().path());
-                current = socket;
-                connect(socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &frame) {
-                    const protocol::DecodeResult result = protocol::Codec::decode(frame);
-                    QVERIFY2(result, qPrintable(result.error));
-                    received.append(*result.message);
-                });
-                connect(socket, &QWebSocket::disconnected, this, [this, socket] {
-                    ++disconnects;
-                    if (current == socket)
-                        current = nullptr;
-                    socket->deleteLater();
-                });
-            }
-        });
-    }
-
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
-
-    void send(const protocol::Message &message)
-    {
-        QVERIFY(current);
-        current->sendBinaryMessage(protocol::Codec::encode(message));
-    }
-    void sendRaw(const QByteArray &frame) { current->sendBinaryMessage(frame); }
-
-    template <typename T>
-    QList<T> all() const
-    {
-        QList<T> out;
-        for (const auto &message : received) {
-            if (const auto *m = std::get_if<T>(&message))
-                out.append(*m);
-        }
-        return out;
-    }
-
-    void accept()
-    {
-        protocol::RegistrationResponse response;
-        response.accepted = true;
-        response.label = QString(); // the real proxy names the label; the client only compares it
-        response.hostname = QStringLiteral("label.tunnel.test");
-        response.publicUrl = QStringLiteral("http://label.tunnel.test");
-        response.maxRequestBodyBytes = 1000;
-        response.maxResponseBodyBytes = 1000;
-        response.requestTimeoutMs = 30000;
-        send(response);
-    }
-
-    int connections = 0;
-    int disconnects = 0;
-    QStringList paths;
-    QPointer<QWebSocket> current;
-    QList<protocol::Message> received;
-
-private:
-    QWebSocketServer m_server;
-};
 
 client::ClientSettings settingsFor(const QUrl &proxy, const QUrl &target)
 {
