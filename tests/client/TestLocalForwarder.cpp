@@ -1,4 +1,5 @@
 #include "LocalForwarder.h"
+#include "ScriptedHttpService.h"
 #include "http/HeaderRules.h"
 
 #include <QSignalSpy>
@@ -6,7 +7,6 @@
 #include <QTcpSocket>
 #include <QTest>
 
-#include <functional>
 #include <memory>
 
 using keyhole::client::LocalForwarder;
@@ -17,83 +17,8 @@ using keyhole::protocol::HttpResponse;
 
 namespace {
 
-// A tiny HTTP/1.1 backend that answers each complete request with canned bytes.
-class Backend : public QObject
-{
-public:
-    struct Reply {
-        QByteArray bytes;
-        bool close = false;  // close the connection after writing
-        bool silent = false; // write nothing (slow service)
-    };
-    // connection: 0-based index of the TCP connection; index: request number on that connection.
-    using Responder = std::function<Reply(const QByteArray &request, int connection, int index)>;
-
-    explicit Backend(Responder responder)
-        : m_responder(std::move(responder))
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                const int connection = connections++;
-                ++open;
-                maxOpen = qMax(maxOpen, open);
-                auto buffer = std::make_shared<QByteArray>();
-                auto index = std::make_shared<int>(0);
-                connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-                    --open;
-                    socket->deleteLater();
-                });
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer, index, connection] {
-                    buffer->append(socket->readAll());
-                    QByteArray request;
-                    while (takeRequest(*buffer, &request)) {
-                        requests.append(request);
-                        const Reply reply = m_responder(request, connection, (*index)++);
-                        if (reply.silent)
-                            continue;
-                        socket->write(reply.bytes);
-                        if (reply.close) {
-                            socket->disconnectFromHost();
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    }
-
-    quint16 port() const { return m_server.serverPort(); }
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port())); }
-
-    int connections = 0;
-    int open = 0;
-    int maxOpen = 0;
-    QList<QByteArray> requests;
-
-private:
-    static bool takeRequest(QByteArray &buffer, QByteArray *request)
-    {
-        const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
-        if (headEnd < 0)
-            return false;
-        qsizetype length = 0;
-        const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
-        for (const QByteArray &line : lines) {
-            if (line.toLower().startsWith("content-length:"))
-                length = line.mid(15).trimmed().toLongLong();
-        }
-        const qsizetype total = headEnd + 4 + length;
-        if (buffer.size() < total)
-            return false;
-        *request = buffer.left(total);
-        buffer.remove(0, total);
-        return true;
-    }
-
-    QTcpServer m_server;
-    Responder m_responder;
-};
+// The local service; Backend::Reply says what it does with each request.
+using Backend = keyhole::testing::ScriptedHttpService;
 
 Backend::Reply reply(const QByteArray &bytes, bool close = false)
 {

@@ -1,8 +1,8 @@
+#include "CannedHttpService.h"
 #include "RequestReplayer.h"
 
 #include <QSignalSpy>
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QTest>
 
 using keyhole::client::RequestRecord;
@@ -10,39 +10,15 @@ using keyhole::client::RequestReplayer;
 
 namespace {
 
-// Records what arrives and answers each complete request with 201.
-class Service : public QObject
+// The local service: records what arrives and answers each complete request with 201.
+class Service : public keyhole::testing::CannedHttpService
 {
 public:
     Service()
+        : CannedHttpService("HTTP/1.1 201 Created\r\nX-Answer: again\r\nContent-Length: 4\r\n\r\ndone")
     {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
-                    received += socket->readAll();
-                    const int headEnd = received.indexOf("\r\n\r\n");
-                    if (headEnd < 0)
-                        return;
-                    const QByteArray head = received.left(headEnd).toLower();
-                    const int cl = head.indexOf("content-length: ");
-                    const int length = cl < 0 ? 0 : head.mid(cl + 16, head.indexOf("\r\n", cl) - cl - 16).toInt();
-                    if (received.size() < headEnd + 4 + length)
-                        return;
-                    ++requests;
-                    socket->write("HTTP/1.1 201 Created\r\nX-Answer: again\r\nContent-Length: 4\r\n\r\ndone");
-                });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
+        QVERIFY(isListening());
     }
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
-
-    QByteArray received;
-    int requests = 0;
-
-private:
-    QTcpServer m_server;
 };
 
 RequestRecord captured(const QByteArray &body, qint64 bytesIn)
@@ -75,11 +51,11 @@ private Q_SLOTS:
         QVERIFY(replayer.replay(captured("hello", 5), service.url()));
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
 
-        QCOMPARE(service.requests, 1);
-        QVERIFY2(service.received.startsWith("PUT /upload?x=1 HTTP/1.1\r\n"), service.received.constData());
-        QVERIFY(service.received.contains("Host: abc.localhost:8080\r\n")); // the visitor's Host, as captured
-        QVERIFY(service.received.contains("X-A: b\r\n"));
-        QVERIFY(service.received.endsWith("\r\n\r\nhello"));
+        QCOMPARE(service.requests(), 1);
+        QVERIFY2(service.received().startsWith("PUT /upload?x=1 HTTP/1.1\r\n"), service.received().constData());
+        QVERIFY(service.received().contains("Host: abc.localhost:8080\r\n")); // the visitor's Host, as captured
+        QVERIFY(service.received().contains("X-A: b\r\n"));
+        QVERIFY(service.received().endsWith("\r\n\r\nhello"));
 
         QCOMPARE(finished.first().at(0).toByteArray(), QByteArray("req-7"));
         const auto result = finished.first().at(1).value<RequestRecord>();
@@ -115,8 +91,8 @@ private Q_SLOTS:
         QSignalSpy finished(&replayer, &RequestReplayer::finished);
         QVERIFY(replayer.replay(captured("abc", 10), service.url()));
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
-        QVERIFY2(service.received.contains("Content-Length: 3\r\n"), service.received.constData());
-        QVERIFY(service.received.endsWith("\r\n\r\nabc"));
+        QVERIFY2(service.received().contains("Content-Length: 3\r\n"), service.received().constData());
+        QVERIFY(service.received().endsWith("\r\n\r\nabc"));
     }
 
     void testFollowsANewTarget()
@@ -129,8 +105,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
         QVERIFY(replayer.replay(captured({}, 0), second.url()));
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
-        QCOMPARE(first.requests, 1);
-        QCOMPARE(second.requests, 1);
+        QCOMPARE(first.requests(), 1);
+        QCOMPARE(second.requests(), 1);
     }
 
     void testRefusesAWebSocket()
@@ -143,7 +119,7 @@ private Q_SLOTS:
         QVERIFY(!replayer.replay(record, service.url()));
         QTest::qWait(0); // a refused replay says nothing, not even later
         QCOMPARE(finished.size(), 0);
-        QCOMPARE(service.requests, 0);
+        QCOMPARE(service.requests(), 0);
     }
 
     void testADeadServiceIsA502()
