@@ -1,5 +1,6 @@
 // Streamed bodies end to end: curl and raw sockets -> keyhole-proxy -> keyhole-cli -> stream_service.py.
 // Bodies far beyond any one message, bodies without an end known in advance (SSE), slow readers, leavers.
+// A v1 client's refusal in its own words is left to the unit tests: there is no v1 client binary to run here.
 
 #include "TestSupport.h"
 
@@ -353,18 +354,22 @@ void TestStreaming::testOriginalBodyLimitOneFlagAway_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<QStringList>("curlArgs");
     QTest::addColumn<int>("status");
+    // A chunked response crosses the limit only as it flows: if the proxy had already passed the head on, it
+    // cuts the visitor's connection instead of answering 502 (the contract allows both).
+    QTest::addColumn<bool>("mayBeCut");
     const QString file = QStringLiteral("@beyond.bin"); // resolved against the fixture's directory below
     QTest::newRow("upload, Content-Length: 413")
-        << QStringLiteral("/upload") << QStringList{QStringLiteral("--data-binary"), file} << 413;
+        << QStringLiteral("/upload") << QStringList{QStringLiteral("--data-binary"), file} << 413 << false;
+    // The service answers only once it has read the whole body, so no head has been sent when the limit is crossed.
     QTest::newRow("upload, chunked: 413")
         << QStringLiteral("/upload")
         << QStringList{QStringLiteral("-H"), QStringLiteral("Transfer-Encoding: chunked"),
                        QStringLiteral("--data-binary"), file}
-        << 413;
+        << 413 << false;
     QTest::newRow("download, Content-Length: 502")
-        << QStringLiteral("/bytes?size=%1&chunked=0").arg(BeyondOriginal) << QStringList{} << 502;
-    QTest::newRow("download, chunked: 502")
-        << QStringLiteral("/bytes?size=%1&chunked=1").arg(BeyondOriginal) << QStringList{} << 502;
+        << QStringLiteral("/bytes?size=%1&chunked=0").arg(BeyondOriginal) << QStringList{} << 502 << false;
+    QTest::newRow("download, chunked: 502 or cut")
+        << QStringLiteral("/bytes?size=%1&chunked=1").arg(BeyondOriginal) << QStringList{} << 502 << true;
 }
 
 void TestStreaming::testOriginalBodyLimitOneFlagAway()
@@ -372,6 +377,7 @@ void TestStreaming::testOriginalBodyLimitOneFlagAway()
     QFETCH(QString, path);
     QFETCH(QStringList, curlArgs);
     QFETCH(int, status);
+    QFETCH(bool, mayBeCut);
     TunnelFixture *fx =
         tunnel(QStringLiteral("max-body"), {QStringLiteral("--max-body"), QString::number(OriginalMaxBody)});
     QVERIFY2(fx, qPrintable(m_tunnelError));
@@ -383,9 +389,14 @@ void TestStreaming::testOriginalBodyLimitOneFlagAway()
             arg = QLatin1Char('@') + fx->tempPath(arg.mid(1));
     }
     const CurlResult r = fx->visit(path, NoExpect + curlArgs);
+    if (mayBeCut && r.status == 200) {
+        // Cut: no terminating chunk (curl fails) and no more than the limit came through.
+        QVERIFY2(r.exitCode != 0 && r.body.size() <= OriginalMaxBody, qPrintable(r.describe()));
+        return;
+    }
     QVERIFY2(r.status == status, qPrintable(r.describe()));
     // The proxy answers in words; the service's bytes never reach the visitor.
-    QVERIFY2(r.body.size() < BeyondOriginal / 2, qPrintable(r.describe()));
+    QVERIFY2(r.body.size() < OriginalMaxBody / 2, qPrintable(r.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestStreaming)
