@@ -9,6 +9,8 @@ Runs, alternating setups in one sequence on this machine:
   soak  proxy and client RSS every 10 s under steady load
   cross two keyhole-proxy instances sharing a redis-server (--redis), the client on A: wrk via A
         (same instance) beside wrk via B (the request crosses instances through Redis)
+  stream one 64 MiB download with curl through one-hop and through keyhole (MiB/s and the ratio), and
+        the time to first byte of a 1 KiB request through each
 and prints a markdown report, also written to <out>/results-<time>.md (+ .json, + latest.md).
 Targets are printed as met / not met; they never change the exit status. The exit status is 1
 when a setup produced no figure at all or, in smoke mode (CI), when a setup reported errors; 77 when
@@ -32,6 +34,8 @@ import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SIZES = {"1k": 1024, "100k": 100 * 1024}
+LARGE_FILE = "64m.bin"
+LARGE_BYTES = 64 * 1024 * 1024
 
 WRK_LUA = r"""
 done = function(summary, latency, requests)
@@ -301,22 +305,27 @@ def measure_run(fn, watched):
     return result
 
 
-def http_section(args, env, results):
-    tmp = env["tmp"]
-    lua = os.path.join(tmp, "report.lua")
-    with open(lua, "w") as f:
-        f.write(WRK_LUA)
-    backend = env["backend"]
-    onehop = env.get("onehop")
-    if onehop is None:
-        onehop = env["onehop"] = Nginx(env["procs"], tmp, "nginx-onehop", f"""
+def onehop_nginx(env):
+    """The nginx reverse proxy in front of the backend, started once and shared by the sections."""
+    if env.get("onehop") is None:
+        env["onehop"] = Nginx(env["procs"], env["tmp"], "nginx-onehop", f"""
         location / {{
             proxy_pass http://bench_backend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_buffer_size 16k;
             proxy_buffers 16 16k;
-        }}""", upstream=f"upstream bench_backend {{ server 127.0.0.1:{backend.port}; keepalive 64; }}")
+        }}""", upstream=f"upstream bench_backend {{ server 127.0.0.1:{env['backend'].port}; keepalive 64; }}")
+    return env["onehop"]
+
+
+def http_section(args, env, results):
+    tmp = env["tmp"]
+    lua = os.path.join(tmp, "report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    backend = env["backend"]
+    onehop = onehop_nginx(env)
     proxy, client = env["http_keyhole"]()
     setups = {
         "direct": dict(url=f"http://127.0.0.1:{backend.port}", host=None, watched={}),
@@ -398,6 +407,86 @@ def cross_section(args, env, results):
             "redis_cpu_s": median_of([r.get("redis_cpu_s") for r in runs]),
         })
     results["cross"] = {"runs": rows, "rows": summary}
+
+
+# ---------------------------------------------------------------------------------------------
+# large download and time to first byte
+
+
+def curl_get(url, host, timeout):
+    """One GET with curl, body discarded: status, bytes, seconds total and to the first byte."""
+    argv = ["curl", "-s", "-S", "-o", "/dev/null", "--max-time", str(timeout),
+            "-w", "%{http_code} %{size_download} %{time_total} %{time_starttransfer}"]
+    if host:
+        argv += ["-H", f"Host: {host}"]
+    argv.append(url)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30)
+    fields = out.stdout.split()
+    if len(fields) != 4:
+        return {"error": f"curl exit {out.returncode}: {out.stderr.strip()[-200:]}"}
+    status, size, total, first = int(fields[0]), int(fields[1]), float(fields[2]), float(fields[3])
+    r = {"status": status, "bytes": size, "secs": total, "ttfb_ms": first * 1000}
+    if out.returncode != 0 or status != 200:
+        r["error"] = f"HTTP {status}, {size} bytes, curl exit {out.returncode}" + (
+            f": {out.stderr.strip()[-200:]}" if out.stderr.strip() else "")
+    return r
+
+
+def stream_section(args, env, results):
+    """A body far beyond one message (64 MiB) and the wait for the first byte, one-hop beside keyhole."""
+    onehop = onehop_nginx(env)
+    proxy, client = env["http_keyhole"]()
+    setups = {
+        "one-hop": dict(url=f"http://127.0.0.1:{onehop.port}", host=None, watched={"proxy": onehop.worker_pid()}),
+        "keyhole": dict(url=f"http://127.0.0.1:{proxy.port}", host=client.hostname,
+                        watched={"proxy": proxy.pid, "client": client.pid}),
+    }
+    # The section before may leave the programs busy for a moment (wrk's last requests still draining): a
+    # first byte measured then would time that, not the path.
+    time.sleep(args.settle)
+    runs = []
+    for rnd in range(args.rounds):
+        for name, setup in setups.items():
+            client.truncate_log()
+            log(f"stream round {rnd + 1}/{args.rounds}: {name} {args.ttfb_requests} x 1 KiB, 64 MiB download")
+            # First byte first (after one request that is not counted: nginx's first upstream connection),
+            # so the large download's after-effects (nginx's temp file, page cache) stay out of it.
+            small = [curl_get(f"{setup['url']}/1k.bin", setup["host"], 30) for _ in range(args.ttfb_requests + 1)][1:]
+            bad = [s["error"] for s in small if "error" in s]
+            r = measure_run(lambda: curl_get(f"{setup['url']}/{LARGE_FILE}", setup["host"], 120),
+                            {k: v for k, v in setup["watched"].items() if v})
+            if "error" not in r and r["bytes"] != LARGE_BYTES:
+                r["error"] = f"{r['bytes']} of {LARGE_BYTES} bytes"
+            if "error" not in r:
+                r["mib_s"] = r["bytes"] / (1024 * 1024) / r["secs"] if r["secs"] > 0 else None
+            r["ttfb_samples_ms"] = [round(s["ttfb_ms"], 3) for s in small if "error" not in s]
+            r["ttfb_ms"] = median_of(r["ttfb_samples_ms"])
+            r["ttfb_errors"] = len(bad)
+            if bad:
+                r["ttfb_error"] = bad[0]
+            r.update(setup=name, round=rnd + 1)
+            log(f"  {name}: " + (f"{r['mib_s']:.0f} MiB/s" if r.get("mib_s") else f"download failed: {r['error']}")
+                + f", TTFB {fmt(r['ttfb_ms'], '.3f')} ms" + (f" ({len(bad)} failed: {bad[0]})" if bad else ""))
+            runs.append(r)
+    client.truncate_log()
+    rows = []
+    for name in setups:
+        rs = [r for r in runs if r["setup"] == name]
+        errors = [r["error"] for r in rs if "error" in r] + [r["ttfb_error"] for r in rs if "ttfb_error" in r]
+        rows.append({
+            "setup": name,
+            "mib_s": median_of([r.get("mib_s") for r in rs]),
+            "ttfb_ms": median_of([r["ttfb_ms"] for r in rs]),
+            "proxy_peak_kib": median_of([r.get("proxy_peak_kib") for r in rs]),
+            "client_peak_kib": median_of([r.get("client_peak_kib") for r in rs]),
+            "errors": len([r for r in rs if "error" in r]) + sum(r["ttfb_errors"] for r in rs),
+            "error": errors[0] if errors else None,
+        })
+    base = rows[0]
+    for row in rows:
+        row["x_onehop_mib_s"] = row["mib_s"] / base["mib_s"] if row["mib_s"] and base["mib_s"] else None
+        row["x_onehop_ttfb"] = row["ttfb_ms"] / base["ttfb_ms"] if row["ttfb_ms"] and base["ttfb_ms"] else None
+    results["stream"] = {"runs": runs, "rows": rows}
 
 
 def median_of(values):
@@ -732,6 +821,24 @@ def report(args, results):
                              f"{r['errors']} | {fmt(ratio, '.2f')} | {fmt(added, '.3f')} | {fmt(r['redis_cpu_s'], '.2f')} |")
         lines.append("")
 
+    if "stream" in results:
+        st = results["stream"]
+        lines.append(f"## Large download and time to first byte (curl; one 64 MiB file; {args.ttfb_requests} "
+                     f"× 1 KiB, median; {args.rounds} alternating round(s), medians)")
+        lines.append("")
+        lines.append("| setup | 64 MiB MiB/s | × one-hop | TTFB 1 KiB ms | × one-hop | proxy peak RSS MiB | "
+                     "client peak RSS MiB | errors |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        for r in st["rows"]:
+            errors = f"{r['errors']} ({r['error']})" if r["error"] else str(r["errors"])
+            lines.append(f"| {r['setup']} | {fmt(r['mib_s'])} | {fmt(r['x_onehop_mib_s'], '.2f')} | "
+                         f"{fmt(r['ttfb_ms'], '.3f')} | {fmt(r['x_onehop_ttfb'], '.2f')} | {mib(r['proxy_peak_kib'])} | "
+                         f"{mib(r['client_peak_kib'])} | {errors} |")
+        lines.append("")
+        lines.append("TTFB: curl's time_starttransfer, connection set-up included. one-hop: the proxy column is "
+                     "the nginx reverse-proxy worker.")
+        lines.append("")
+
     if targets:
         lines.append("## Targets (informational: they never fail the run)")
         lines.append("")
@@ -759,6 +866,15 @@ def missing_figures(results, sections):
         missing.append("idle: no tunnel registered")
     if "soak" in sections and "rps" not in results.get("soak", {}):
         missing.append("soak: no result")
+    if "stream" in sections:
+        rows = (results.get("stream") or {}).get("rows", [])
+        if not rows:
+            missing.append("stream: no result")
+        for r in rows:
+            if r["mib_s"] is None:
+                missing.append(f"stream {r['setup']} 64 MiB download: {r['error'] or 'no figure'}")
+            if r["ttfb_ms"] is None:
+                missing.append(f"stream {r['setup']} time to first byte: {r['error'] or 'no figure'}")
     if "cross" in sections and "na" not in results.get("cross", {}):
         for r in results.get("cross", {}).get("rows", []):
             if not r.get("rps"):
@@ -795,6 +911,11 @@ def setup_errors(args, results, sections):
         for r in results.get("cross", {}).get("rows", []):
             if r.get("errors"):
                 bad.append(f"cross {r['setup']}: {r['errors']} errors")
+    if "stream" in sections:
+        for r in (results.get("stream") or {}).get("rows", []):
+            # a missing figure is already listed by missing_figures()
+            if r["errors"] and r["mib_s"] is not None and r["ttfb_ms"] is not None:
+                bad.append(f"stream {r['setup']}: {r['errors']} errors ({r['error']})")
     return bad
 
 
@@ -804,7 +925,7 @@ def setup_errors(args, results, sections):
 def main():
     parser = argparse.ArgumentParser(description="Keyhole benchmark (run it through bench/run.sh)")
     parser.add_argument("--smoke", action="store_true", help="a couple of seconds per setup, tiny counts (CI)")
-    parser.add_argument("--only", choices=("http", "ws", "idle", "soak", "cross"), action="append",
+    parser.add_argument("--only", choices=("http", "ws", "idle", "soak", "cross", "stream"), action="append",
                         help="run only this part (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=10, help="soak length (default 10; 0 skips)")
     parser.add_argument("--rounds", type=int, help="alternating HTTP rounds (default 2; smoke 1)")
@@ -823,8 +944,9 @@ def main():
     args.idle_tunnels = args.idle_tunnels or (20 if args.smoke else 1000)
     args.settle = 0.5 if args.smoke else 3
     args.soak_interval = 10
+    args.ttfb_requests = 10 if args.smoke else 20
 
-    sections = args.only or ["http", "ws", "idle", "cross", "soak"]
+    sections = args.only or ["http", "ws", "idle", "cross", "stream", "soak"]
     if args.smoke and "soak" in sections and not args.only:
         sections.remove("soak")  # never in smoke mode unless asked for by --only soak
     if "soak" in sections and args.soak_minutes <= 0:
@@ -833,9 +955,9 @@ def main():
         args.soak_minutes = min(args.soak_minutes, 0.5)
         args.soak_interval = 5
 
-    for tool in ("nginx", "wrk"):
+    for tool in ("nginx", "wrk", "curl"):
         if not shutil.which(tool):
-            print(f"bench: {tool} is not installed (apt-get install -y nginx wrk); skipping", file=sys.stderr)
+            print(f"bench: {tool} is not installed (apt-get install -y nginx wrk curl); skipping", file=sys.stderr)
             return 77
     for var in ("KEYHOLE_PROXY", "KEYHOLE_CLI", "KEYHOLE_BENCH_WS", "KEYHOLE_BENCH_TUNNELS"):
         if not os.access(os.environ.get(var, ""), os.X_OK):
@@ -871,8 +993,13 @@ def main():
             with open(os.path.join(www, f"{name}.bin"), "wb") as f:
                 f.write(os.urandom(size))
             os.chmod(os.path.join(www, f"{name}.bin"), 0o644)
+        if "stream" in sections:
+            with open(os.path.join(www, LARGE_FILE), "wb") as f:
+                for _ in range(LARGE_BYTES // (1024 * 1024)):
+                    f.write(os.urandom(1024 * 1024))
+            os.chmod(os.path.join(www, LARGE_FILE), 0o644)
         env = {"tmp": tmp, "procs": procs}
-        if "http" in sections or "soak" in sections or "cross" in sections:
+        if any(s in sections for s in ("http", "soak", "cross", "stream")):
             env["backend"] = Nginx(procs, tmp, "nginx-backend", f"root {www};\n        location / {{ }}")
 
         def shared_proxy():
@@ -892,7 +1019,7 @@ def main():
         env["http_keyhole"] = http_keyhole
 
         for section, fn in (("http", http_section), ("ws", ws_section), ("idle", idle_section),
-                            ("cross", cross_section), ("soak", soak_section)):
+                            ("cross", cross_section), ("stream", stream_section), ("soak", soak_section)):
             if section in sections:
                 try:
                     fn(args, env, results)

@@ -2,14 +2,14 @@
 # Keyhole benchmark: ONE command. Builds Release into its own build dir, then runs every setup,
 # alternating, on this machine and prints a markdown report (also written to the results dir).
 #
-#   bench/run.sh                      full run (HTTP, WebSocket, idle tunnels, 10-minute soak)
+#   bench/run.sh                      full run (HTTP, WebSocket, idle tunnels, 64 MiB download, soak)
 #   bench/run.sh --smoke              a couple of seconds per setup, tiny counts, no soak (CI)
-#   bench/run.sh --only http|ws|idle|cross|soak   one part (repeatable; cross needs redis-server)
+#   bench/run.sh --only http|ws|idle|cross|stream|soak   one part (repeatable; cross needs redis-server)
 #   bench/run.sh --soak-minutes N     soak length (default 10; 0 skips it)
 # Also: --rounds N, --duration S (HTTP seconds per run), --idle-tunnels N, --out DIR,
 #       --build-dir DIR (default <repo>/build-bench), --no-build (use KEYHOLE_PROXY, KEYHOLE_CLI,
 #       KEYHOLE_BENCH_WS, KEYHOLE_BENCH_TUNNELS from the environment, or the build dir's binaries).
-# Needs nginx and wrk (Debian: apt-get install -y nginx wrk); exits 77 without them.
+# Needs nginx, wrk and curl (Debian: apt-get install -y nginx wrk curl); exits 77 without them.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,14 +25,14 @@ while [[ $# -gt 0 ]]; do
         --build-dir) build_dir="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
         --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) pass+=("$1"); shift ;;
     esac
 done
 
-for tool in nginx wrk python3; do
+for tool in nginx wrk curl python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "bench: $tool is not installed (Debian: apt-get install -y nginx wrk python3); skipping" >&2
+        echo "bench: $tool is not installed (Debian: apt-get install -y nginx wrk curl python3); skipping" >&2
         [[ "${CI:-}" == "true" ]] && exit 1 # CI installs them: a skip there is a failure
         exit 77
     fi
