@@ -4,6 +4,7 @@
 #include "FakeTunnelClient.h"
 #include "ProxyServer.h"
 #include "RawVisitor.h"
+#include "StreamedAnswers.h"
 #include "crypto/Label.h"
 
 #include <QJsonDocument>
@@ -81,9 +82,13 @@ private:
         return report ? report->value(QLatin1String(key)).toInteger(-1) : -1;
     }
 
-    // Answers every request with `size` bytes.
+    // Answers every request with `size` bytes: inline when that is allowed, else streamed.
     static void bigAnswers(FakeTunnelClient *client, qsizetype size)
     {
+        if (size > protocol::kInlineBodyBytes) {
+            new StreamedAnswers(client, size);
+            return;
+        }
         client->answerer = [client, size](const protocol::HttpRequest &request) {
             protocol::HttpResponse response;
             response.id = request.id;
@@ -99,7 +104,6 @@ private Q_SLOTS:
     void testVisitorThatStopsReadingIsCut()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 64 << 20;
         config.sendTimeoutMs = 1000;
         QVERIFY(startServer(config));
         auto client = onlineClient();
@@ -122,7 +126,6 @@ private Q_SLOTS:
     void testSlowReaderIsNotCut()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 64 << 20;
         config.sendTimeoutMs = 2000;
         QVERIFY(startServer(config));
         auto client = onlineClient();
