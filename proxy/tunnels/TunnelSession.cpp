@@ -37,9 +37,9 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     m_socket->setParent(this);
     // Bodies stream in chunks: a frame holds at most an inline body, a chunk or a WebSocket message,
     // whatever the body limits are.
-    const qint64 maxFrame = std::max({protocol::kInlineBodyBytes, protocol::kBodyChunkBytes,
-                                      context.options.maxWsMessageBytes})
-        + kFrameOverhead;
+    m_decodeLimits.maxBodyBytes = std::max({protocol::kInlineBodyBytes, protocol::kBodyChunkBytes,
+                                            context.options.maxWsMessageBytes});
+    const qint64 maxFrame = m_decodeLimits.maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
     m_socket->setSendTimeout(context.options.sendTimeoutMs);
@@ -205,7 +205,7 @@ void TunnelSession::tearDownBoth(const QByteArray &id, int code, const QString &
 void TunnelSession::onBinaryMessage(const QByteArray &frame)
 {
     m_lastHeardMs = m_context.clock->monotonicMs();
-    protocol::DecodeResult decoded = protocol::Codec::decode(frame);
+    protocol::DecodeResult decoded = protocol::Codec::decode(frame, m_decodeLimits);
     if (!decoded) {
         qCWarning(lcProxyTunnel).noquote() << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
                                            << "sent a malformed frame:" << decoded.error;

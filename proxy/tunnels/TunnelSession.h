@@ -2,6 +2,7 @@
 
 #include "bus/MessageBus.h"
 #include "crypto/RegistrationVerifier.h"
+#include "protocol/Codec.h"
 #include "tunnels/TunnelContext.h"
 #include "tunnels/TunnelStream.h"
 #include "util/RateLimiter.h"
@@ -85,6 +86,7 @@ private:
 
     websocket::WebSocketChannel *m_socket;
     TunnelContext m_context;
+    protocol::DecodeLimits m_decodeLimits; // a body or payload: one message's worth, never a whole body
     State m_state = State::AwaitingRegistration;
     int m_peerVersion = protocol::kProtocolVersion; // other only to refuse a client of another version
     QString m_label;

@@ -464,6 +464,24 @@ private Q_SLOTS:
         QVERIFY(!readAvailable(visitor, &seen).endsWith("0\r\n\r\n"));
     }
 
+    void testControlFrameBoundDoesNotGrowWithTheBodyLimits()
+    {
+        ProxyConfig config = baseConfig();
+        config.maxRequestBodyBytes = config.maxResponseBodyBytes = qint64(1) << 30;
+        auto client = startWithClient(config);
+        QVERIFY(client);
+        RawVisitor visitor(m_server->port());
+        visitor.write(rawRequest("GET", hostFor(*client), "/whole"));
+        const auto request = firstRequest(*client);
+        QVERIFY(request);
+        // A 2 MB body in one message: bodies that large must be streamed, whatever the limits.
+        client->send(protocol::HttpResponse{request->id, 200, {}, QByteArray(2 << 20, 'w'), false});
+        QTRY_COMPARE(client->socket().state(), QAbstractSocket::UnconnectedState);
+        QCOMPARE(int(client->socket().closeCode()), 1009);
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.head.status, 502);
+    }
+
     void testVersion1ClientIsRefusedInItsOwnWords()
     {
         m_server = std::make_unique<ProxyServer>(baseConfig());
