@@ -153,7 +153,9 @@ void VisitorConnection::finishStreamedAnswer()
     m_gateway->unregisterPending(m_requestId);
     m_pendingOnBus = false;
     m_timer.stop();
-    finishExchange(m_answerStatus, m_download.total(), m_answerClose || m_phase == Phase::ReadingBody);
+    // A shutdown that began while the answer streamed closes the connection once it is out.
+    finishExchange(m_answerStatus, m_download.total(),
+                   m_answerClose || m_phase == Phase::ReadingBody || m_closeWhenIdle || m_gateway->shuttingDown());
 }
 
 void VisitorConnection::grantCredit()

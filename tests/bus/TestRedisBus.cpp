@@ -86,8 +86,6 @@ private Q_SLOTS:
     void cleanup();
 
     void testCrossInstanceRoundTrip();
-    void testStreamedExchangeAcrossInstances();
-    void testGoneVisitorInstanceCancelsAStream();
     void testLocalTunnelStaysInProcess();
     void testUnknownTunnelIs404();
     void testNoSubscriberIs502AtOnce();
@@ -177,71 +175,6 @@ void TestRedisBus::testCrossInstanceRoundTrip()
     a->replyToVisitor("b-1", protocol::HttpResponse{"b-1", 200, {}, "again"});
     QTest::qWait(300);
     QCOMPARE(visitorsB.answers.size(), 1);
-}
-
-// Protocol 2: a streamed exchange's HttpBody, HttpCredit and HttpCancel take the same inboxes as its
-// request and answer, in order, and the exchange lives until its last body or its cancel.
-void TestRedisBus::testStreamedExchangeAcrossInstances()
-{
-    FakeVisitors visitorsA, visitorsB;
-    auto a = makeBus("a", &visitorsA);
-    auto b = makeBus("b", &visitorsB);
-    FakeTunnel tunnel;
-    a->attachTunnel("lbl", &tunnel);
-    QVERIFY(waitClaimed(a.get(), "lbl"));
-    QTRY_VERIFY(b->isSubscribed() && b->health().healthy);
-
-    protocol::HttpRequest upload = request("b-1", "first");
-    upload.streamed = true;
-    QVERIFY(b->publishToTunnel("lbl", upload));
-    QVERIFY(b->publishToTunnel("lbl", protocol::HttpBody{"b-1", "second", false}));
-    QVERIFY(b->publishToTunnel("lbl", protocol::HttpBody{"b-1", "third", true}));
-    QTRY_COMPARE(tunnel.received.size(), 3);
-    QVERIFY(std::get<protocol::HttpRequest>(tunnel.received.at(0)).streamed);
-    QCOMPARE(std::get<protocol::HttpBody>(tunnel.received.at(1)).data, QByteArray("second"));
-    QVERIFY(std::get<protocol::HttpBody>(tunnel.received.at(2)).end);
-
-    a->replyToVisitor("b-1", protocol::HttpCredit{"b-1", 11});
-    protocol::HttpResponse head{"b-1", 200, {}, "part one", true};
-    a->replyToVisitor("b-1", head);
-    a->replyToVisitor("b-1", protocol::HttpBody{"b-1", "part two", false});
-    QTRY_COMPARE(visitorsB.answers.size(), 3);
-    QCOMPARE(std::get<protocol::HttpCredit>(visitorsB.answers.at(0)).bytes, 11);
-    QVERIFY(std::get<protocol::HttpResponse>(visitorsB.answers.at(1)).streamed);
-    QCOMPARE(std::get<protocol::HttpBody>(visitorsB.answers.at(2)).data, QByteArray("part two"));
-    QCOMPARE(b->remoteExchangeCount(), 1); // still streaming
-
-    // Credit back, then the visitor side cancels: the tunnel hears it, and the exchange is over.
-    QVERIFY(b->publishToTunnel("lbl", protocol::HttpCredit{"b-1", 16}));
-    QVERIFY(b->publishToTunnel("lbl", protocol::HttpCancel{"b-1", "the visitor left"}));
-    QTRY_COMPARE(tunnel.received.size(), 5);
-    QCOMPARE(std::get<protocol::HttpCredit>(tunnel.received.at(3)).bytes, 16);
-    QCOMPARE(std::get<protocol::HttpCancel>(tunnel.received.at(4)).id, QByteArray("b-1"));
-    QCOMPARE(b->remoteExchangeCount(), 0);
-    a->replyToVisitor("b-1", protocol::HttpBody{"b-1", "late", true});
-    QTest::qWait(300);
-    QCOMPARE(visitorsB.answers.size(), 3);
-}
-
-// The visitor's instance is gone mid-stream: the tunnel side stops the exchange (HttpCancel to the
-// tunnel) instead of streaming into nobody's inbox.
-void TestRedisBus::testGoneVisitorInstanceCancelsAStream()
-{
-    FakeVisitors visitorsA, visitorsB;
-    auto a = makeBus("a", &visitorsA);
-    auto b = makeBus("b", &visitorsB);
-    FakeTunnel tunnel;
-    a->attachTunnel("lbl", &tunnel);
-    QVERIFY(waitClaimed(a.get(), "lbl"));
-    QTRY_VERIFY(b->isSubscribed() && b->health().healthy);
-    protocol::HttpRequest upload = request("b-1");
-    upload.streamed = true;
-    QVERIFY(b->publishToTunnel("lbl", upload));
-    QTRY_COMPARE(tunnel.received.size(), 1);
-    b.reset();
-    a->replyToVisitor("b-1", protocol::HttpResponse{"b-1", 200, {}, "head", true});
-    QTRY_COMPARE(tunnel.received.size(), 2);
-    QCOMPARE(std::get<protocol::HttpCancel>(tunnel.received.at(1)).id, QByteArray("b-1"));
 }
 
 void TestRedisBus::testLocalTunnelStaysInProcess()

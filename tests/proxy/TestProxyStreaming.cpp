@@ -1,10 +1,11 @@
-// Streamed bodies (protocol 2) through the proxy in process: a scripted tunnel client streams
-// answers and takes request bodies; visitors are raw sockets. Framing towards the visitor, credit
-// only as the visitor reads, cancel both ways, the body limits and the two timeouts.
+// Streamed answers (protocol 2) through the proxy in process: a scripted tunnel client streams,
+// visitors are raw sockets. Framing towards the visitor, credit only as the visitor reads, cancel,
+// the response limit, the two timeouts, the frame bound and the refusal of a version 1 client.
 #include "FakeTunnelClient.h"
 #include "ProxyServer.h"
 #include "RawVisitor.h"
 #include "StreamedAnswers.h"
+#include "StreamingFixture.h"
 #include "crypto/Label.h"
 #include "crypto/RegistrationToken.h"
 #include "http/HeaderRules.h"
@@ -25,107 +26,37 @@ class TestProxyStreaming : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<ProxyServer> m_server;
+    StreamingFixture m_fixture;
 
-    static ProxyConfig baseConfig()
-    {
-        ProxyConfig config;
-        config.listenAddress = QHostAddress::LocalHost;
-        config.listenPort = 0;
-        return config;
-    }
-
-    std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config)
-    {
-        m_server = std::make_unique<ProxyServer>(config);
-        QString error;
-        if (!m_server->start(&error)) {
-            qWarning() << error;
-            return nullptr;
-        }
-        auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), m_server->publicUrl());
-        client->connectAndRegister();
-        if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
-            return nullptr;
-        return client;
-    }
-
-    QByteArray hostFor(const FakeTunnelClient &client) const
-    {
-        return (crypto::labelForKey(client.key()) + QStringLiteral(".localhost:") + QString::number(m_server->port()))
-            .toLatin1();
-    }
-
-    // Waits for the client's first HttpRequest and returns it.
-    static std::optional<protocol::HttpRequest> firstRequest(FakeTunnelClient &client)
-    {
-        if (!QTest::qWaitFor([&] { return !client.receivedOf<protocol::HttpRequest>().isEmpty(); }, 5000))
-            return std::nullopt;
-        return client.receivedOf<protocol::HttpRequest>().first();
-    }
-
-    static protocol::HttpResponse streamedHead(const QByteArray &id, protocol::HeaderList headers = {})
-    {
-        protocol::HttpResponse response;
-        response.id = id;
-        response.status = 200;
-        response.headers = std::move(headers);
-        response.streamed = true;
-        return response;
-    }
-
-    static bool cancelledFor(const FakeTunnelClient &client, const QByteArray &id)
-    {
-        for (const auto &cancel : client.receivedOf<protocol::HttpCancel>()) {
-            if (cancel.id == id)
-                return true;
-        }
-        return false;
-    }
-
-    // Everything of the request body the client got: the head's first bytes, then each HttpBody.
-    static QByteArray requestBodySoFar(const FakeTunnelClient &client, bool *ended = nullptr)
-    {
-        QByteArray body;
-        for (const auto &request : client.receivedOf<protocol::HttpRequest>())
-            body += request.body;
-        for (const auto &piece : client.receivedOf<protocol::HttpBody>()) {
-            body += piece.data;
-            if (ended && piece.end)
-                *ended = true;
-        }
-        return body;
-    }
-
-    static QByteArray readAvailable(RawVisitor &visitor, QByteArray *into)
-    {
-        *into += visitor.socket.readAll();
-        return *into;
-    }
+    static ProxyConfig baseConfig() { return StreamingFixture::baseConfig(); }
+    std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config) { return m_fixture.start(config); }
+    QByteArray hostFor(const FakeTunnelClient &client) const { return m_fixture.hostFor(client); }
+    quint16 port() const { return m_fixture.server->port(); }
+    using F = StreamingFixture;
 
 private Q_SLOTS:
-    void cleanup() { m_server.reset(); }
+    void cleanup() { m_fixture.server.reset(); }
 
     void testAnswerReachesTheVisitorPieceByPiece()
     {
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/events"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id, {{"Content-Type", "text/event-stream"}}));
+        client->send(F::streamedHead(request->id, {{"Content-Type", "text/event-stream"}}));
         client->send(protocol::HttpBody{request->id, "data: one\n\n", false});
         // The first piece is at the visitor while the service has not sent the rest.
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).contains("data: one\n\n"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).contains("data: one\n\n"));
         QVERIFY(seen.startsWith("HTTP/1.1 200"));
         QVERIFY(seen.contains("Transfer-Encoding: chunked\r\n"));
         QVERIFY(!seen.contains("0\r\n\r\n"));
         client->send(protocol::HttpBody{request->id, "data: two\n\n", false});
-        QTRY_VERIFY(readAvailable(visitor, &seen).contains("data: two\n\n"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).contains("data: two\n\n"));
         client->send(protocol::HttpBody{request->id, {}, true});
-        QTRY_VERIFY(readAvailable(visitor, &seen).endsWith("\r\n0\r\n\r\n"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).endsWith("\r\n0\r\n\r\n"));
         QCOMPARE(visitor.socket.state(), QAbstractSocket::ConnectedState); // keep-alive
     }
 
@@ -147,15 +78,15 @@ private Q_SLOTS:
         QFETCH(QByteArray, expectedHeader);
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write("GET /f " + QByteArray(http10 ? "HTTP/1.0" : "HTTP/1.1") + "\r\nHost: " + hostFor(*client)
                       + "\r\n\r\n");
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
         protocol::HeaderList headers;
         if (withLength)
             headers.append({QByteArrayLiteral("Content-Length"), QByteArrayLiteral("10")});
-        client->send(streamedHead(request->id, headers));
+        client->send(F::streamedHead(request->id, headers));
         client->send(protocol::HttpBody{request->id, "01234", false});
         client->send(protocol::HttpBody{request->id, "56789", true});
         QVERIFY(visitor.readResponse());
@@ -178,10 +109,10 @@ private Q_SLOTS:
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
         auto *service = new StreamedAnswers(client.get(), kSize);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.socket.setReadBufferSize(4096);
         visitor.write(rawRequest("GET", hostFor(*client), "/big"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
         // The visitor reads nothing: once the kernel's buffers are full, credit stops.
         qint64 credited = -1;
@@ -202,14 +133,14 @@ private Q_SLOTS:
     {
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/a") + rawRequest("GET", hostFor(*client), "/b"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         client->send(protocol::HttpBody{request->id, "part", false});
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).contains("part"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).contains("part"));
         QTest::qWait(200);
         QCOMPARE(client->receivedOf<protocol::HttpRequest>().size(), 1); // /b waits for /a's end
         client->send(protocol::HttpBody{request->id, {}, true});
@@ -221,122 +152,17 @@ private Q_SLOTS:
     {
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        auto visitor = std::make_unique<RawVisitor>(m_server->port());
+        auto visitor = std::make_unique<RawVisitor>(port());
         visitor->write(rawRequest("GET", hostFor(*client), "/stream"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         client->send(protocol::HttpBody{request->id, "first", false});
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(*visitor, &seen).contains("first"));
-        QVERIFY(!cancelledFor(*client, request->id));
+        QTRY_VERIFY(F::readAvailable(*visitor, &seen).contains("first"));
+        QVERIFY(!F::cancelledFor(*client, request->id));
         visitor->socket.abort();
-        QTRY_VERIFY(cancelledFor(*client, request->id));
-    }
-
-    void testRequestBodyStreamsWithinTheWindow()
-    {
-        constexpr qsizetype kSize = 1 << 20;
-        auto client = startWithClient(baseConfig());
-        QVERIFY(client);
-        QByteArray upload(kSize, Qt::Uninitialized);
-        for (qsizetype i = 0; i < kSize; ++i)
-            upload[i] = char('a' + i % 26);
-        RawVisitor visitor(m_server->port());
-        visitor.write("POST /upload HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nContent-Length: "
-                      + QByteArray::number(kSize) + "\r\n\r\n" + upload);
-        const auto request = firstRequest(*client);
-        QVERIFY(request);
-        QVERIFY(request->streamed);
-        QVERIFY(request->body.size() <= protocol::kInlineBodyBytes);
-        // Without credit the proxy stops at the window: the rest waits in the visitor's socket.
-        QTRY_VERIFY(requestBodySoFar(*client).size() >= protocol::kStreamWindowBytes);
-        QTest::qWait(300);
-        QCOMPARE(requestBodySoFar(*client).size(), protocol::kStreamWindowBytes);
-        for (const auto &piece : client->receivedOf<protocol::HttpBody>())
-            QVERIFY(piece.data.size() <= protocol::kBodyChunkBytes);
-        // Each credit lets as much more through, until the end.
-        bool ended = false;
-        qint64 credited = 0;
-        while (!ended) {
-            const qint64 got = requestBodySoFar(*client).size();
-            client->send(protocol::HttpCredit{request->id, got - credited});
-            credited = got;
-            QVERIFY(QTest::qWaitFor([&] { return requestBodySoFar(*client, &ended).size() > got || ended; }, 5000));
-        }
-        QCOMPARE(requestBodySoFar(*client), upload);
-        client->send(protocol::HttpResponse{request->id, 201, {}, "stored", false});
-        QVERIFY(visitor.readResponse());
-        QCOMPARE(visitor.head.status, 201);
-    }
-
-    void testSmallCompleteBodyStaysInline()
-    {
-        auto client = startWithClient(baseConfig());
-        QVERIFY(client);
-        RawVisitor visitor(m_server->port());
-        visitor.write(rawRequest("POST", hostFor(*client), "/small", "tiny body"));
-        const auto request = firstRequest(*client);
-        QVERIFY(request);
-        QVERIFY(!request->streamed);
-        QCOMPARE(request->body, QByteArray("tiny body"));
-    }
-
-    void testExpectContinueWithAStreamedBody()
-    {
-        auto client = startWithClient(baseConfig());
-        QVERIFY(client);
-        RawVisitor visitor(m_server->port());
-        visitor.write("PUT /file HTTP/1.1\r\nHost: " + hostFor(*client)
-                      + "\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
-        QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).startsWith("HTTP/1.1 100 Continue\r\n\r\n"));
-        const auto request = firstRequest(*client);
-        QVERIFY(request);
-        QVERIFY(request->streamed);
-        visitor.write(QByteArray(100000, 'p'));
-        bool ended = false;
-        QTRY_VERIFY(requestBodySoFar(*client, &ended).size() == 100000 && ended);
-    }
-
-    void testRequestLimit_data()
-    {
-        QTest::addColumn<bool>("chunked");
-        QTest::newRow("Content-Length") << false;
-        QTest::newRow("chunked, counted") << true;
-    }
-
-    void testRequestLimit()
-    {
-        QFETCH(bool, chunked);
-        ProxyConfig config = baseConfig();
-        config.maxRequestBodyBytes = 200000;
-        auto client = startWithClient(config);
-        QVERIFY(client);
-        RawVisitor visitor(m_server->port());
-        if (!chunked) {
-            visitor.write("POST / HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nContent-Length: 200001\r\n\r\n");
-            QVERIFY(visitor.readResponse());
-            QCOMPARE(visitor.head.status, 413);
-            QVERIFY(client->receivedOf<protocol::HttpRequest>().isEmpty()); // nothing forwarded
-            return;
-        }
-        visitor.write("POST / HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nTransfer-Encoding: chunked\r\n\r\n");
-        const auto request = firstRequest(*client);
-        QVERIFY(request);
-        QVERIFY(request->streamed);
-        // The client keeps crediting; the body crosses the limit as it flows.
-        QObject::connect(client.get(), &FakeTunnelClient::messageReceived, client.get(), [&client] {
-            if (const auto *body = std::get_if<protocol::HttpBody>(&client->received.last()))
-                client->send(protocol::HttpCredit{body->id, body->data.size()});
-        });
-        const QByteArray chunk = QByteArray::number(50000, 16) + "\r\n" + QByteArray(50000, 'c') + "\r\n";
-        for (int i = 0; i < 5; ++i)
-            visitor.write(chunk);
-        QVERIFY(visitor.readResponse());
-        QCOMPARE(visitor.head.status, 413);
-        QTRY_VERIFY(cancelledFor(*client, request->id));
-        QVERIFY(requestBodySoFar(*client).size() <= 200000);
+        QTRY_VERIFY(F::cancelledFor(*client, request->id));
     }
 
     void testResponseLimit()
@@ -347,29 +173,29 @@ private Q_SLOTS:
         QVERIFY(client);
         {
             // Announced too large: 502 before anything is sent.
-            RawVisitor visitor(m_server->port());
+            RawVisitor visitor(port());
             visitor.write(rawRequest("GET", hostFor(*client), "/announced"));
-            const auto request = firstRequest(*client);
+            const auto request = F::firstRequest(*client);
             QVERIFY(request);
-            client->send(streamedHead(request->id, {{"Content-Length", "100001"}}));
+            client->send(F::streamedHead(request->id, {{"Content-Length", "100001"}}));
             QVERIFY(visitor.readResponse());
             QCOMPARE(visitor.head.status, 502);
-            QTRY_VERIFY(cancelledFor(*client, request->id));
+            QTRY_VERIFY(F::cancelledFor(*client, request->id));
         }
         // Crossing it mid-stream: the visitor's connection is cut, no terminating chunk.
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/flowing"));
         QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
         const QByteArray id = client->receivedOf<protocol::HttpRequest>().last().id;
-        client->send(streamedHead(id));
+        client->send(F::streamedHead(id));
         client->send(protocol::HttpBody{id, QByteArray(60000, 'r'), false});
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).size() > 60000);
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).size() > 60000);
         client->send(protocol::HttpBody{id, QByteArray(60000, 'r'), false});
         QTRY_COMPARE(visitor.socket.state(), QAbstractSocket::UnconnectedState);
-        readAvailable(visitor, &seen);
+        F::readAvailable(visitor, &seen);
         QVERIFY(!seen.endsWith("0\r\n\r\n"));
-        QTRY_VERIFY(cancelledFor(*client, id));
+        QTRY_VERIFY(F::cancelledFor(*client, id));
     }
 
     void testRequestTimeoutDoesNotCutAFlowingBody()
@@ -378,11 +204,11 @@ private Q_SLOTS:
         config.requestTimeoutMs = 1000;
         auto client = startWithClient(config);
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/slow"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         QElapsedTimer clock;
         clock.start();
         QByteArray expected;
@@ -403,43 +229,43 @@ private Q_SLOTS:
         config.bodyIdleTimeoutMs = 1000;
         auto client = startWithClient(config);
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/idle"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         client->send(protocol::HttpBody{request->id, "then nothing", false});
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).contains("then nothing"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).contains("then nothing"));
         QTRY_COMPARE_WITH_TIMEOUT(visitor.socket.state(), QAbstractSocket::UnconnectedState, 5000);
-        QTRY_VERIFY(cancelledFor(*client, request->id));
-        QVERIFY(!readAvailable(visitor, &seen).endsWith("0\r\n\r\n"));
+        QTRY_VERIFY(F::cancelledFor(*client, request->id));
+        QVERIFY(!F::readAvailable(visitor, &seen).endsWith("0\r\n\r\n"));
     }
 
     void testClientOverTheWindowIsCancelled()
     {
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.socket.setReadBufferSize(4096);
         visitor.write(rawRequest("GET", hostFor(*client), "/flood"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         // Chunks without waiting for credit, towards a visitor that reads nothing: once the kernel's
         // buffers are full no credit comes back, and the client is past the window.
         for (int i = 0; i < 256; ++i)
             client->send(protocol::HttpBody{request->id, QByteArray(protocol::kBodyChunkBytes, 'f'), false});
-        QTRY_VERIFY_WITH_TIMEOUT(cancelledFor(*client, request->id), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(F::cancelledFor(*client, request->id), 20000);
         visitor.socket.setReadBufferSize(0); // reading on, the visitor finds its connection cut
         QByteArray seen;
-        QTRY_VERIFY_WITH_TIMEOUT((readAvailable(visitor, &seen), visitor.socket.state() == QAbstractSocket::UnconnectedState),
+        QTRY_VERIFY_WITH_TIMEOUT((F::readAvailable(visitor, &seen), visitor.socket.state() == QAbstractSocket::UnconnectedState),
                                  20000);
         QVERIFY(!seen.endsWith("0\r\n\r\n"));
         // A body for an exchange that is gone, or never was, is ignored: the tunnel stays up.
         client->send(protocol::HttpBody{request->id, "late", false});
         client->send(protocol::HttpBody{"nobody-1", "stray", true});
-        RawVisitor next(m_server->port());
+        RawVisitor next(port());
         next.write(rawRequest("GET", hostFor(*client), "/after"));
         QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
         client->send(protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
@@ -451,17 +277,17 @@ private Q_SLOTS:
     {
         auto client = startWithClient(baseConfig());
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/lost"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
-        client->send(streamedHead(request->id));
+        client->send(F::streamedHead(request->id));
         client->send(protocol::HttpBody{request->id, "some", false});
         QByteArray seen;
-        QTRY_VERIFY(readAvailable(visitor, &seen).contains("some"));
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).contains("some"));
         client->socket().abort();
         QTRY_COMPARE(visitor.socket.state(), QAbstractSocket::UnconnectedState);
-        QVERIFY(!readAvailable(visitor, &seen).endsWith("0\r\n\r\n"));
+        QVERIFY(!F::readAvailable(visitor, &seen).endsWith("0\r\n\r\n"));
     }
 
     void testControlFrameBoundDoesNotGrowWithTheBodyLimits()
@@ -470,9 +296,9 @@ private Q_SLOTS:
         config.maxRequestBodyBytes = config.maxResponseBodyBytes = qint64(1) << 30;
         auto client = startWithClient(config);
         QVERIFY(client);
-        RawVisitor visitor(m_server->port());
+        RawVisitor visitor(port());
         visitor.write(rawRequest("GET", hostFor(*client), "/whole"));
-        const auto request = firstRequest(*client);
+        const auto request = F::firstRequest(*client);
         QVERIFY(request);
         // A 2 MB body in one message: bodies that large must be streamed, whatever the limits.
         client->send(protocol::HttpResponse{request->id, 200, {}, QByteArray(2 << 20, 'w'), false});
@@ -484,17 +310,17 @@ private Q_SLOTS:
 
     void testVersion1ClientIsRefusedInItsOwnWords()
     {
-        m_server = std::make_unique<ProxyServer>(baseConfig());
+        m_fixture.server = std::make_unique<ProxyServer>(baseConfig());
         QString error;
-        QVERIFY2(m_server->start(&error), qPrintable(error));
+        QVERIFY2(m_fixture.server->start(&error), qPrintable(error));
         const auto key = crypto::KeyPair::generate();
         QVERIFY(key);
         QWebSocket socket;
         QList<QByteArray> frames;
         connect(&socket, &QWebSocket::binaryMessageReceived, this, [&frames](const QByteArray &frame) { frames.append(frame); });
-        socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/subscribe").arg(m_server->port())));
+        socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/subscribe").arg(port())));
         QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
-        const QByteArray token = crypto::RegistrationToken::create(*key, m_server->publicUrl().toString(), {},
+        const QByteArray token = crypto::RegistrationToken::create(*key, m_fixture.server->publicUrl().toString(), {},
                                                                    util::Clock::system()->epochSecs());
         socket.sendBinaryMessage(protocol::Codec::encode(protocol::RegistrationRequest{token}, 1));
         QTRY_VERIFY(!frames.isEmpty());
