@@ -35,10 +35,23 @@ struct Flags {
                                    "Also serve tunnels at <public-url>/proxy/request/<label>/ (on|off). All "
                                    "tunnels then share one origin: cookies and storage of one are seen by all.",
                                    "on|off", "on"};
-    QCommandLineOption requestTimeout{"request-timeout", "Seconds to wait for a tunnel's answer before 504.",
+    QCommandLineOption requestTimeout{"request-timeout",
+                                      "Seconds to wait for the head of a tunnel's answer before 504 (a body "
+                                      "that keeps flowing is not cut).",
                                       "SECONDS", "30"};
-    QCommandLineOption maxBody{"max-body", "Largest request or response body in bytes (413 / 502 beyond).",
-                               "BYTES", "512000"};
+    QCommandLineOption bodyIdleTimeout{"body-idle-timeout",
+                                       "Seconds a streamed body may move no byte either way before the "
+                                       "exchange is cut on both ends.",
+                                       "SECONDS", "120"};
+    QCommandLineOption maxRequestBody{"max-request-body",
+                                      "Largest request body in bytes (413 beyond; 0 = no limit).", "BYTES",
+                                      "104857600"};
+    QCommandLineOption maxResponseBody{"max-response-body",
+                                       "Largest response body in bytes (502, or cut once the head is sent; "
+                                       "0 = no limit).",
+                                       "BYTES", "0"};
+    QCommandLineOption maxBody{"max-body", "Shorthand: sets --max-request-body and --max-response-body.",
+                               "BYTES"};
     QCommandLineOption maxHead{"max-head-bytes", "Largest request line + headers in bytes (431 beyond).", "BYTES",
                                "32768"};
     QCommandLineOption headTimeout{"head-timeout", "Seconds a visitor has to send a request's headers.",
@@ -56,8 +69,7 @@ struct Flags {
                                       "control channels and TLS handshakes (each takes a file descriptor).",
                                       "N", "10000"};
     QCommandLineOption maxPending{"max-pending", "Most unanswered requests per tunnel (503 beyond).", "N", "1000"};
-    QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes (default: --max-body).",
-                                    "BYTES"};
+    QCommandLineOption maxWsMessage{"max-ws-message", "Largest WebSocket message in bytes.", "BYTES", "512000"};
     QCommandLineOption maxWebSockets{"max-websockets", "Most open WebSockets per tunnel (503 beyond).", "N", "256"};
     QCommandLineOption rateLimit{"rate-limit",
                                  "Requests per second a tunnel may receive on average (429 beyond); opening a "
@@ -109,7 +121,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     Flags f;
     parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
                        f.pathRouting,
-                       f.requestTimeout, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
+                       f.requestTimeout, f.bodyIdleTimeout, f.maxRequestBody, f.maxResponseBody, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
                        f.sendTimeout, f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit,
                        f.rateBurst, f.wsRate, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat,
                        f.redis, f.instanceId, f.redisTtl});
@@ -189,7 +201,10 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     };
     const NumberFlag numbers[] = {
         {f.requestTimeout, 1, 3600, 1000, [&](double v) { config.requestTimeoutMs = int(v); }},
-        {f.maxBody, 0, 1 << 30, 1, [&](double v) { config.maxBodyBytes = qint64(v); }},
+        {f.bodyIdleTimeout, 1, 86400, 1000, [&](double v) { config.bodyIdleTimeoutMs = int(v); }},
+        {f.maxRequestBody, 0, 1e15, 1, [&](double v) { config.maxRequestBodyBytes = qint64(v); }},
+        {f.maxResponseBody, 0, 1e15, 1, [&](double v) { config.maxResponseBodyBytes = qint64(v); }},
+        {f.maxWsMessage, 1, 1 << 30, 1, [&](double v) { config.maxWsMessageBytes = qint64(v); }},
         {f.maxHead, 1024, 1 << 20, 1, [&](double v) { config.maxHeadBytes = qsizetype(v); }},
         {f.headTimeout, 1, 600, 1000, [&](double v) { config.headTimeoutMs = int(v); }},
         {f.maxHeaders, 1, 10000, 1, [&](double v) { config.maxHeaders = int(v); }},
@@ -217,14 +232,16 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
                             .arg(parser.value(flag.option)));
         flag.store(value * flag.scale);
     }
-    config.maxWsMessageBytes = config.maxBodyBytes;
-    if (parser.isSet(f.maxWsMessage)) {
+    if (parser.isSet(f.maxBody)) {
+        // The protocol 1 flag: one limit for both ways. The specific flags win when given too.
         double value = 0;
-        if (!parseNumber(parser.value(f.maxWsMessage), 1, 1 << 30, &value))
-            return fail(QStringLiteral("--max-ws-message: expected a number from 1 to %1, got '%2'")
-                            .arg(1 << 30)
-                            .arg(parser.value(f.maxWsMessage)));
-        config.maxWsMessageBytes = qint64(value);
+        if (!parseNumber(parser.value(f.maxBody), 0, 1e15, &value))
+            return fail(QStringLiteral("--max-body: expected a number from 0 to 1e+15, got '%1'")
+                            .arg(parser.value(f.maxBody)));
+        if (!parser.isSet(f.maxRequestBody))
+            config.maxRequestBodyBytes = qint64(value);
+        if (!parser.isSet(f.maxResponseBody))
+            config.maxResponseBodyBytes = qint64(value);
     }
     if (config.tunnelTimeoutMs <= config.pingIntervalMs)
         return fail(QStringLiteral("--tunnel-timeout must be longer than --ping-interval"));

@@ -22,8 +22,12 @@ struct ProxyConfig {
     // share one origin (cookies, localStorage, service workers): README, "Path routing".
     bool pathRouting = true;
 
-    int requestTimeoutMs = 30'000;
-    qint64 maxBodyBytes = 512'000;
+    int requestTimeoutMs = 30'000; // bounds the wait for a response's head only; bodies stream on
+    // A body that moves no byte either way for this long is cut on both ends (HttpCancel).
+    int bodyIdleTimeoutMs = 120'000;
+    // Bodies are streamed, so these bound what passes, not what is held (0: no limit). --max-body sets both.
+    qint64 maxRequestBodyBytes = 100 * 1024 * 1024;
+    qint64 maxResponseBodyBytes = 0;
     qsizetype maxHeadBytes = 32 * 1024;
     int headTimeoutMs = 10'000;
     int maxHeaders = 100;
@@ -33,7 +37,7 @@ struct ProxyConfig {
     int sendTimeoutMs = 60'000;
     int maxConnections = 10'000; // every socket: visitors, WebSockets, control channels, TLS handshakes
     int maxPendingPerTunnel = 1'000;
-    qint64 maxWsMessageBytes = 512'000; // --max-ws-message; defaults to the body limit
+    qint64 maxWsMessageBytes = 512'000; // --max-ws-message: a WebSocket message is held whole
     int maxWebSocketsPerTunnel = 256;
     int wsKeepAliveMs = 30'000;         // ping visitor WebSockets this often; cut them after 2.5 intervals of silence
     // Requests (and WebSocket openings) a tunnel may receive per second, on average...

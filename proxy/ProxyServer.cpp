@@ -69,7 +69,9 @@ bool ProxyServer::start(QString *error)
         options.instanceId = m_config.instanceId;
         options.ownershipTtlMs = m_config.redisTtlMs;
         options.requestTimeoutMs = m_config.requestTimeoutMs;
-        options.maxBodyBytes = qMax(m_config.maxBodyBytes, m_config.maxWsMessageBytes);
+        options.maxMessageBytes = qMax(qMax(protocol::kInlineBodyBytes, protocol::kBodyChunkBytes),
+                                       m_config.maxWsMessageBytes);
+        options.bodyIdleTimeoutMs = m_config.bodyIdleTimeoutMs;
         auto *bus = new RedisBus(options, this);
         bus->start(); // serves local tunnels while it (re)connects
         m_bus = bus;
@@ -106,8 +108,9 @@ VisitorOptions ProxyServer::visitorOptions() const
     options.maxHeadBytes = m_config.maxHeadBytes;
     options.maxHeaders = m_config.maxHeaders;
     options.maxUrlBytes = m_config.maxUrlBytes;
-    options.maxBodyBytes = m_config.maxBodyBytes;
+    options.maxRequestBodyBytes = m_config.maxRequestBodyBytes;
     options.maxWsMessageBytes = m_config.maxWsMessageBytes;
+    options.bodyIdleTimeoutMs = m_config.bodyIdleTimeoutMs;
     options.headTimeoutMs = m_config.headTimeoutMs;
     options.idleTimeoutMs = m_config.idleTimeoutMs;
     options.requestTimeoutMs = m_config.requestTimeoutMs;
@@ -121,8 +124,10 @@ TunnelOptions ProxyServer::tunnelOptions() const
 {
     TunnelOptions options;
     options.domain = m_config.domain;
-    options.maxBodyBytes = m_config.maxBodyBytes;
+    options.maxRequestBodyBytes = m_config.maxRequestBodyBytes;
+    options.maxResponseBodyBytes = m_config.maxResponseBodyBytes;
     options.maxWsMessageBytes = m_config.maxWsMessageBytes;
+    options.bodyIdleTimeoutMs = m_config.bodyIdleTimeoutMs;
     options.maxPendingPerTunnel = m_config.maxPendingPerTunnel;
     options.maxWebSocketsPerTunnel = m_config.maxWebSocketsPerTunnel;
     options.rateLimitPerSec = m_config.rateLimitPerSec;

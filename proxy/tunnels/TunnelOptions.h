@@ -9,7 +9,8 @@ namespace keyhole::proxy {
 struct TunnelOptions {
     QString domain;
 
-    qint64 maxBodyBytes = 0;
+    qint64 maxRequestBodyBytes = 0;  // 0: no limit
+    qint64 maxResponseBodyBytes = 0; // 0: no limit
     qint64 maxWsMessageBytes = 0;
     int maxPendingPerTunnel = 0;
     int maxWebSocketsPerTunnel = 0;
@@ -19,6 +20,7 @@ struct TunnelOptions {
     qint64 wsBytesPerSec = 0; // 0 = no limit
 
     int requestTimeoutMs = 0;
+    int bodyIdleTimeoutMs = 0;
     int sendTimeoutMs = 0;
     int registrationTimeoutMs = 0;
     int pingIntervalMs = 0;

@@ -2,6 +2,7 @@
 
 #include "crypto/Label.h"
 #include "crypto/RegistrationVerifier.h"
+#include "http/HeaderRules.h"
 #include "protocol/Addressing.h"
 #include "protocol/Codec.h"
 #include "protocol/Overloaded.h"
@@ -20,26 +21,12 @@
 namespace keyhole::proxy {
 
 namespace {
-// Room for the envelope and headers around a body of the largest allowed size.
-constexpr qint64 kFrameOverhead = 256 * 1024;
+// Room for the envelope, headers (DecodeLimits::maxHeaderBytes) and strings around the largest body
+// or payload one message may carry.
+constexpr qint64 kFrameOverhead = 512 * 1024;
 // A peer that never answers the closing handshake is cut off after this.
 constexpr int kCloseTimeoutMs = 5000;
 
-const char *goodbyeCodeFor(crypto::RegistrationVerifier::Outcome outcome)
-{
-    using Outcome = crypto::RegistrationVerifier::Outcome;
-    switch (outcome) {
-    case Outcome::Expired:
-    case Outcome::NotYetValid:
-        return protocol::Goodbye::CodeClockSkew;
-    case Outcome::Unauthorized:
-        return protocol::Goodbye::CodeUnauthorized;
-    case Outcome::Busy:
-        return protocol::Goodbye::CodeBusy;
-    default:
-        return protocol::Goodbye::CodeBadToken;
-    }
-}
 } // namespace
 
 TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelContext &context, QObject *parent)
@@ -48,7 +35,11 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     , m_context(context)
 {
     m_socket->setParent(this);
-    const qint64 maxFrame = context.options.maxBodyBytes + kFrameOverhead;
+    // Bodies stream in chunks: a frame holds at most an inline body, a chunk or a WebSocket message,
+    // whatever the body limits are.
+    m_decodeLimits.maxBodyBytes = std::max({protocol::kInlineBodyBytes, protocol::kBodyChunkBytes,
+                                            context.options.maxWsMessageBytes});
+    const qint64 maxFrame = m_decodeLimits.maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
     m_socket->setSendTimeout(context.options.sendTimeoutMs);
@@ -84,8 +75,16 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
     // One handler per message type: a new type is a compile error here until it is handled.
     std::visit(Overloaded{
                    [this, &message](const HttpRequest &request) {
-                       if (admit(request.id, false))
-                           sendOrFail(request.id, message);
+                       if (request.streamed && m_streams.size() >= m_context.options.maxPendingPerTunnel) {
+                           m_context.bus->failVisitorExchange(
+                               {request.id, 503, QStringLiteral("This tunnel has too many bodies in flight."), 1});
+                           return;
+                       }
+                       if (!admit(request.id, false))
+                           return;
+                       if (request.streamed)
+                           m_streams.insert(request.id, {true, false, 0, 0, m_context.clock->monotonicMs()});
+                       sendOrFail(request.id, message);
                    },
                    [this, &message](const WsRequest &upgrade) {
                        if (admit(upgrade.id, true))
@@ -118,9 +117,9 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
                    [](const Ping &) {},
                    [](const Pong &) {},
                    [](const Goodbye &) {},
-                   [](const HttpBody &) {},
-                   [](const HttpCredit &) {},
-                   [](const HttpCancel &) {},
+                   [this, &message](const HttpBody &body) { requestBodyToClient(body, message); },
+                   [this, &message](const HttpCredit &credit) { creditToClient(credit, message); },
+                   [this](const HttpCancel &cancel) { cancelFromVisitor(cancel); },
                },
                message);
 }
@@ -178,7 +177,7 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
         // Forget requests whose visitors have long been given 504, then check again.
         const qint64 cutoff = m_context.clock->monotonicMs() - m_context.options.requestTimeoutMs;
         for (auto it = m_pending.begin(); it != m_pending.end();) {
-            if (it.value() < cutoff) {
+            if (it.value() < cutoff && !m_streams.contains(it.key())) { // an upload may take long
                 m_upgrades.remove(it.key());
                 it = m_pending.erase(it);
             } else {
@@ -206,7 +205,7 @@ void TunnelSession::tearDownBoth(const QByteArray &id, int code, const QString &
 void TunnelSession::onBinaryMessage(const QByteArray &frame)
 {
     m_lastHeardMs = m_context.clock->monotonicMs();
-    protocol::DecodeResult decoded = protocol::Codec::decode(frame);
+    protocol::DecodeResult decoded = protocol::Codec::decode(frame, m_decodeLimits);
     if (!decoded) {
         qCWarning(lcProxyTunnel).noquote() << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
                                            << "sent a malformed frame:" << decoded.error;
@@ -275,9 +274,9 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
                    },
                    // What only the proxy sends, or a second registration:
                    [&unexpected](const RegistrationRequest &) { unexpected(); },
-                   [&unexpected](const HttpBody &) { unexpected(); },
-                   [&unexpected](const HttpCredit &) { unexpected(); },
-                   [&unexpected](const HttpCancel &) { unexpected(); },
+                   [this](HttpBody &body) { responseBodyFromClient(body); },
+                   [this](HttpCredit &credit) { creditFromClient(credit); },
+                   [this](HttpCancel &cancel) { cancelFromClient(cancel); },
                    [&unexpected](const RegistrationResponse &) { unexpected(); },
                    [&unexpected](const HttpRequest &) { unexpected(); },
                    [&unexpected](const WsRequest &) { unexpected(); },
@@ -291,87 +290,6 @@ void TunnelSession::onTextMessage(const QString &)
               websocket::CloseUnsupportedData);
 }
 
-void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
-{
-    // The replay check may ask the instances' shared cache: the answer can come later.
-    m_state = State::Verifying;
-    QPointer<TunnelSession> self(this);
-    // The key is checked inside the verifier, before its token id is remembered anywhere, so keys
-    // that may not register cannot fill the replay caches.
-    crypto::RegistrationVerifier::KeyFilter allowed;
-    if (const AuthorizedKeys *keys = m_context.authorizedKeys) {
-        allowed = [keys](const QByteArray &thumbprint, const QString &label) {
-            return keys->contains(crypto::labelForThumbprint(thumbprint)) || keys->contains(label);
-        };
-    }
-    m_context.verifier->verify(request.token, allowed, [self](const crypto::RegistrationVerifier::Result &result) {
-        if (self && self->m_state == State::Verifying)
-            self->completeRegistration(result);
-    });
-}
-
-// A client of another protocol version is told so in its own version's words: the registration
-// messages and Goodbye have the same layout in every version.
-void TunnelSession::refuseVersion(int clientVersion)
-{
-    const QString reason = QStringLiteral("this client speaks Keyhole protocol %1 and this proxy speaks %2: update the %3")
-                               .arg(clientVersion)
-                               .arg(protocol::kProtocolVersion)
-                               .arg(clientVersion < protocol::kProtocolVersion ? QStringLiteral("client")
-                                                                               : QStringLiteral("proxy"));
-    qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
-                                       << "refused:" << reason;
-    m_peerVersion = clientVersion;
-    protocol::RegistrationResponse response;
-    response.reason = reason;
-    response.code = protocol::Goodbye::CodeVersion;
-    send(response);
-    closeWith(protocol::Goodbye::CodeVersion, reason, websocket::ClosePolicyViolated);
-}
-
-void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Result &result)
-{
-    m_state = State::AwaitingRegistration;
-    protocol::RegistrationResponse response;
-    if (!result.accepted()) {
-        qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
-                                           << "refused:" << result.error;
-        response.reason = result.error;
-        response.code = goodbyeCodeFor(result.outcome);
-        response.retry = result.retryable();
-        send(response);
-        closeWith(response.code, result.error,
-                  response.retry ? websocket::CloseTryAgainLater : websocket::ClosePolicyViolated);
-        return;
-    }
-
-    m_label = result.label;
-    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, m_context.options.rateLimitPerSec,
-                                                  m_context.options.rateBurst, m_context.clock);
-    if (m_context.options.wsBytesPerSec > 0) {
-        const double rate = double(m_context.options.wsBytesPerSec);
-        m_wsBytes = std::make_unique<util::TokenBucket>(rate, rate, m_context.clock);
-    }
-    m_state = State::Online;
-    m_onlineSince.start();
-    m_context.registry->claim(m_label, this);
-
-    QUrl url = m_context.publicUrl;
-    url.setHost(protocol::tunnelHostName(m_label, m_context.options.domain));
-    response.accepted = true;
-    response.label = m_label;
-    response.hostname = url.host();
-    response.publicUrl = url.toString();
-    response.maxRequestBodyBytes = m_context.options.maxBodyBytes;
-    response.maxResponseBodyBytes = m_context.options.maxBodyBytes;
-    response.requestTimeoutMs = m_context.options.requestTimeoutMs;
-    send(response);
-    qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
-                                    << m_socket->peerAddress().toString();
-
-    m_timer.start(qMax(500, m_context.options.pingIntervalMs / 2), this);
-}
-
 void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
 {
     // Only answers to requests this session was given: a client must not answer for another tunnel.
@@ -379,18 +297,39 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
         qCDebug(lcProxyTunnel) << "tunnel" << m_label << "answered unknown or expired request" << response.id;
         return;
     }
-    if (response.body.size() > m_context.options.maxBodyBytes) {
-        m_context.bus->failVisitorExchange({response.id, 502,
-                                            QStringLiteral("The local service's response is larger than this "
-                                                           "proxy accepts (%1 bytes).")
-                                                .arg(m_context.options.maxBodyBytes)});
+    const QByteArray id = response.id;
+    const auto refuse = [this, &response, &id](const QString &reason) {
+        // The client may still be sending (or reading the service's) body: it stops too.
+        if (response.streamed || m_streams.contains(id))
+            send(protocol::HttpCancel{id, reason});
+        m_streams.remove(id);
+        m_context.bus->failVisitorExchange({id, 502, reason});
+    };
+    const qint64 maxResponse = m_context.options.maxResponseBodyBytes;
+    bool lengthOk = true;
+    const qint64 announced = http::headerValue(response.headers, "Content-Length").toLongLong(&lengthOk);
+    if (maxResponse > 0 && (response.body.size() > maxResponse || (lengthOk && announced > maxResponse))) {
+        refuse(QStringLiteral("The local service's response is larger than this proxy accepts (%1 bytes).")
+                   .arg(maxResponse));
         return;
     }
     if (response.status < 100 || response.status > 999) {
-        m_context.bus->failVisitorExchange({response.id, 502, QStringLiteral("The tunnel gave an invalid status.")});
+        refuse(QStringLiteral("The tunnel gave an invalid status."));
         return;
     }
-    const QByteArray id = response.id;
+    if (response.streamed && response.body.size() > protocol::kStreamWindowBytes) {
+        refuse(QStringLiteral("The tunnel's client sent more than the stream window."));
+        return;
+    }
+    if (response.streamed) {
+        TunnelStream &stream = m_streams[id];
+        stream.responseOpen = true;
+        stream.responseInFlight = response.body.size();
+        stream.responseBytes = response.body.size();
+        stream.lastMovedMs = m_context.clock->monotonicMs();
+    } else {
+        settle(id); // a request body may still be streaming: its entry stays until it ends
+    }
     m_context.bus->replyToVisitor(id, std::move(response));
 }
 
@@ -418,6 +357,7 @@ void TunnelSession::onHeartbeat()
         closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
+    cutIdleStreams(now);
     const int interval = m_context.options.pingIntervalMs;
     if (now - m_lastHeardMs >= interval && now - m_lastPingMs >= interval) {
         m_lastPingMs = now;
@@ -441,9 +381,11 @@ bool TunnelSession::send(const protocol::Message &message)
 {
     if (m_state == State::Closed)
         return false;
-    // A teardown is small and sent at most once per WebSocket: it goes out even past the channel's
-    // bound, or the client would keep a local socket open that nobody is served by.
-    if (std::holds_alternative<protocol::WsTeardown>(message))
+    // A teardown is small and sent at most once per WebSocket (a cancel once per exchange, a credit
+    // at most once per chunk the client sent): it goes out even past the channel's bound, or the
+    // client would keep a local socket open that nobody is served by, or wait for credit for ever.
+    if (std::holds_alternative<protocol::WsTeardown>(message) || std::holds_alternative<protocol::HttpCancel>(message)
+        || std::holds_alternative<protocol::HttpCredit>(message))
         return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message, m_peerVersion));
     return m_socket->sendBinaryMessage(protocol::Codec::encode(message, m_peerVersion));
 }
@@ -454,6 +396,7 @@ void TunnelSession::sendOrFail(const QByteArray &id, const protocol::Message &me
         return;
     m_pending.remove(id);
     m_upgrades.remove(id);
+    m_streams.remove(id);
     m_context.bus->failVisitorExchange(
         {id, 503, QStringLiteral("This tunnel's client is not keeping up; try again shortly."), 1});
 }
@@ -480,6 +423,12 @@ void TunnelSession::failAllPending(const QString &reason)
     m_upgrades.clear();
     for (auto it = pending.cbegin(); it != pending.cend(); ++it)
         m_context.bus->failVisitorExchange({it.key(), 502, reason});
+    // Streamed exchanges past their head: the visitor's connection is cut (its body is truncated).
+    const auto streams = std::exchange(m_streams, {});
+    for (auto it = streams.cbegin(); it != streams.cend(); ++it) {
+        if (!pending.contains(it.key()))
+            m_context.bus->failVisitorExchange({it.key(), 502, reason});
+    }
     const auto webSockets = std::exchange(m_webSockets, {});
     for (const QByteArray &id : webSockets)
         m_context.bus->failVisitorExchange({id, 502, reason});

@@ -2,7 +2,9 @@
 
 #include "bus/MessageBus.h"
 #include "crypto/RegistrationVerifier.h"
+#include "protocol/Codec.h"
 #include "tunnels/TunnelContext.h"
+#include "tunnels/TunnelStream.h"
 #include "util/RateLimiter.h"
 #include "util/TokenBucket.h"
 
@@ -55,6 +57,19 @@ private:
     void onRegistration(const protocol::RegistrationRequest &request);
     void completeRegistration(const crypto::RegistrationVerifier::Result &result);
     void onHttpResponse(protocol::HttpResponse &response);
+    // Streamed bodies (TunnelSessionStreams.cpp): from the visitor side towards the client...
+    void requestBodyToClient(const protocol::HttpBody &body, const protocol::Message &message);
+    void creditToClient(const protocol::HttpCredit &credit, const protocol::Message &message);
+    void cancelFromVisitor(const protocol::HttpCancel &cancel);
+    // ...and from the client towards the visitor.
+    void responseBodyFromClient(protocol::HttpBody &body);
+    void creditFromClient(protocol::HttpCredit &credit);
+    void cancelFromClient(protocol::HttpCancel &cancel);
+    // Both ends stop: the client hears HttpCancel, the visitor side too (502 before the head, cut after).
+    void cancelBoth(const QByteArray &id, const QString &reason);
+    // Forgets a streamed exchange once neither body flows and no head is awaited.
+    void settle(const QByteArray &id);
+    void cutIdleStreams(qint64 nowMs);
     bool admit(const QByteArray &id, bool isUpgrade);
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
@@ -71,6 +86,7 @@ private:
 
     websocket::WebSocketChannel *m_socket;
     TunnelContext m_context;
+    protocol::DecodeLimits m_decodeLimits; // a body or payload: one message's worth, never a whole body
     State m_state = State::AwaitingRegistration;
     int m_peerVersion = protocol::kProtocolVersion; // other only to refuse a client of another version
     QString m_label;
@@ -84,6 +100,8 @@ private:
     QHash<QByteArray, qint64> m_pending; // HTTP request or WebSocket upgrade id → when it was sent (monotonic ms)
     QSet<QByteArray> m_upgrades;         // ids in m_pending that are WebSocket upgrades
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel
+    // Exchanges with a body streaming either way; an id may be in m_pending too (no head yet).
+    QHash<QByteArray, TunnelStream> m_streams;
     QBasicTimer m_timer; // registration deadline, then the heartbeat; no QObject per idle tunnel
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;

@@ -17,12 +17,12 @@
 #include <QSslSocket>
 #include <QTcpSocket>
 
+#include <limits>
+
 namespace keyhole::proxy {
 
 namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
-constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
-constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
 
 QString peerName(const QTcpSocket *socket)
 {
@@ -62,6 +62,7 @@ VisitorConnection::VisitorConnection(QTcpSocket *socket, bool tls, VisitorHost *
 VisitorConnection::~VisitorConnection()
 {
     abandonUpgrade();
+    cancelTunnel(QStringLiteral("the visitor left"));
     if (m_pendingOnBus)
         m_gateway->unregisterPending(m_requestId);
     m_gateway->connectionClosed(this);
@@ -78,6 +79,12 @@ void VisitorConnection::onBytesWritten()
 {
     if (!m_socket)
         return;
+    if (m_download.active()) {
+        // A streamed answer: the bytes the kernel took are credit for the client's next ones.
+        grantCredit();
+        armBodyIdle();
+        return;
+    }
     if (unsentBytes() > 0) {
         // The visitor is reading, however slowly: the send timeout counts from its last progress.
         if (m_timerPurpose == TimerPurpose::Send)
@@ -108,6 +115,11 @@ void VisitorConnection::onReadyRead()
         m_gateway->pauseForFlow(this);
         return;
     }
+    // A streamed body waits for the client's credit, and what was read ahead is bounded: TCP holds
+    // the visitor back. HttpCredit reads on.
+    if (m_phase == Phase::ReadingBody && m_dispatched
+        && (m_upload.room() <= 0 || m_in.size() - m_inPos >= kSocketReadBuffer))
+        return;
     m_in.append(m_socket->readAll());
     processInput();
 }
@@ -136,11 +148,27 @@ void VisitorConnection::processInput()
         if (m_phase != Phase::ReadingHead && m_phase != Phase::ReadingBody)
             break;
 
+        qsizetype len = m_in.size() - m_inPos;
+        const bool upload = m_phase == Phase::ReadingBody && m_route.kind == HostRouter::Kind::Tunnel;
+        if (upload) {
+            // The body parsed is at most the bytes fed: feed no more than the window has room for.
+            const qint64 room = m_upload.room();
+            if (room <= 0 && len > 0)
+                break; // HttpCredit resumes
+            len = qsizetype(qMin<qint64>(len, room));
+        }
         qsizetype consumed = 0;
-        const auto status = m_parser.feed(m_in.constData() + m_inPos, m_in.size() - m_inPos, &consumed);
+        const auto status = m_parser.feed(m_in.constData() + m_inPos, len, &consumed);
         m_inPos += consumed;
-        if (status == http::HttpParser::Status::NeedMore)
-            break;
+        if (m_phase == Phase::ReadingBody && !takeRequestBody())
+            break; // answered (413): the connection closes
+        if (status == http::HttpParser::Status::NeedMore) {
+            // All that had come of the body (or all the window allows) is read: the request goes
+            // now, streamed, unless it is complete.
+            if (upload && !m_dispatched && (m_inPos >= m_in.size() || m_upload.room() <= 0))
+                dispatchHttp(false);
+            continue;
+        }
         if (status == http::HttpParser::Status::HeadComplete) {
             if (!onHeadComplete())
                 break;
@@ -162,12 +190,11 @@ void VisitorConnection::processInput()
             respondError(414, QStringLiteral("The request's URL is too long."), true);
             break;
         case Error::BodyTooLarge:
-            respondError(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                                  .arg(m_gateway->options().maxBodyBytes),
-                         true);
+            failExchange(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
+                                  .arg(m_gateway->options().maxRequestBodyBytes));
             break;
         default:
-            respondError(400, QStringLiteral("Malformed request: %1").arg(m_parser.errorText()), true);
+            failExchange(400, QStringLiteral("Malformed request: %1").arg(m_parser.errorText()));
             break;
         }
         break;
@@ -196,6 +223,9 @@ bool VisitorConnection::onHeadComplete()
     m_path = head.path;
     m_keepAlive = head.keepAlive && !m_gateway->shuttingDown();
     m_http10 = head.versionMajor == 1 && head.versionMinor == 0;
+    m_dispatched = m_bodyComplete = m_requestDone = m_headSent = m_tunnelDone = m_answerClose = false;
+    m_upload.reset();
+    m_download.reset();
 
     const VisitorRouting decision = VisitorRouting::decide(head, m_http10, m_gateway->router(), options);
     if (decision.routed)
@@ -216,13 +246,25 @@ bool VisitorConnection::onHeadComplete()
     if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
         m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
     m_phase = Phase::ReadingBody;
+    // The body is taken from the parser as it comes and counted here (chunked included); the parser
+    // only must not refuse an announced length the routing accepted.
+    m_parser.setMaxBodyBytes(options.maxRequestBodyBytes > 0 ? options.maxRequestBodyBytes
+                                                             : std::numeric_limits<qint64>::max());
     arm(TimerPurpose::Body, options.requestTimeoutMs);
     return true;
 }
 
 void VisitorConnection::onMessageComplete()
 {
-    m_phase = Phase::AwaitingTunnel;
+    m_phase = Phase::AwaitingTunnel; // the next pipelined request stays unparsed
+    m_bodyComplete = true;
+    if (m_route.kind == HostRouter::Kind::Tunnel) {
+        if (!m_dispatched)
+            dispatchHttp(true);
+        else
+            pumpUpload();
+        return;
+    }
     m_timer.stop();
     switch (m_route.kind) {
     case HostRouter::Kind::ProxySelf:
@@ -232,8 +274,6 @@ void VisitorConnection::onMessageComplete()
         respondError(404, QStringLiteral("There is no tunnel named %1.").arg(m_route.hostName), false);
         return;
     case HostRouter::Kind::Tunnel:
-        dispatchToTunnel(tunnelRequest().http(m_parser.requestHead(), m_parser.takeBody(), m_route, m_gateway->options()),
-                         false);
         return;
     }
 }
@@ -245,51 +285,29 @@ TunnelRequest VisitorConnection::tunnelRequest() const
 
 void VisitorConnection::dispatchToTunnel(const protocol::Message &request, bool upgrade)
 {
-    m_phase = Phase::AwaitingTunnel;
+    const auto *http = std::get_if<protocol::HttpRequest>(&request);
+    const bool bodyFollows = http && http->streamed && !m_bodyComplete;
+    if (!bodyFollows)
+        m_phase = Phase::AwaitingTunnel;
     // Registered before publishing: an in-memory bus may fail the exchange synchronously (429).
     m_gateway->registerPending(m_requestId, this);
     m_pendingOnBus = true;
     m_awaitingUpgrade = upgrade;
-    arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
+    m_dispatched = http != nullptr;
+    // --request-timeout is the wait for the answer's head once the request is out; a body still
+    // coming is bounded by the body idle timeout instead.
+    if (bodyFollows || (http && http->streamed))
+        arm(TimerPurpose::BodyIdle, m_gateway->options().bodyIdleTimeoutMs);
+    else
+        arm(TimerPurpose::Deadline, m_gateway->options().requestTimeoutMs);
     if (!m_gateway->bus()->publishToTunnel(m_route.label, request)) {
         m_awaitingUpgrade = false;
+        m_tunnelDone = true;
         respondError(404,
                      QStringLiteral("The tunnel %1 is not online. If it is yours, start keyhole and try again.")
                          .arg(protocol::tunnelHostName(m_route.label, m_gateway->options().domain)),
                      upgrade);
     }
-}
-
-void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
-{
-    if (m_phase != Phase::AwaitingTunnel || !m_awaitingUpgrade || response.id != m_requestId)
-        return;
-    m_awaitingUpgrade = false;
-    if (!response.accepted) {
-        VisitorResponse refusal = VisitorResponse::fromRefusedUpgrade(response);
-        respond(refusal.status, std::move(refusal.headers), refusal.body, true);
-        return;
-    }
-    m_gateway->unregisterPending(m_requestId);
-    m_pendingOnBus = false;
-    const QByteArray id = m_requestId;
-    const QString label = m_route.label;
-    const QByteArray path = m_path;
-    const QString peer = m_peer;
-    const http::RequestHead handshake = m_parser.requestHead();
-    QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake);
-    m_gateway->acceptWebSocket(socket, handshake, afterHandshake, id, label, peer, path, response.subprotocol);
-}
-
-void VisitorConnection::abandonUpgrade()
-{
-    // The client may already be connecting to the service: tell it nobody is waiting any more.
-    if (!m_awaitingUpgrade)
-        return;
-    m_awaitingUpgrade = false;
-    m_gateway->bus()->publishToTunnel(m_route.label,
-                                      protocol::WsTeardown{m_requestId, websocket::CloseGoingAway, QStringLiteral("the visitor left")});
 }
 
 void VisitorConnection::answerProxySelf()
@@ -306,16 +324,28 @@ void VisitorConnection::answerProxySelf()
 
 void VisitorConnection::answer(const protocol::HttpResponse &response)
 {
-    if (m_phase != Phase::AwaitingTunnel || response.id != m_requestId)
+    if (!m_dispatched || m_headSent || !m_pendingOnBus || response.id != m_requestId)
         return;
+    if (response.streamed) {
+        beginStreamedAnswer(response);
+        return;
+    }
+    // A request body still on its way is cancelled by respond(); otherwise the tunnel is done with it.
+    m_tunnelDone = m_requestDone;
     VisitorResponse answer = VisitorResponse::fromService(response, m_method);
     respond(answer.status, std::move(answer.headers), answer.body, false);
 }
 
 void VisitorConnection::fail(const ExchangeFailure &failure)
 {
-    if (m_phase != Phase::AwaitingTunnel || failure.id != m_requestId)
+    if (!m_pendingOnBus || failure.id != m_requestId)
         return;
+    m_tunnelDone = true; // the failure came from the tunnel's side, which has let go already
+    if (m_headSent) {
+        qCInfo(lcProxyHttp).noquote() << "request" << m_requestId << "cut mid-answer:" << failure.reason;
+        abortConnection();
+        return;
+    }
     respondError(failure.status, failure.reason, false, failure.retryAfterSecs);
 }
 
@@ -333,7 +363,10 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
 {
     if (m_awaitingUpgrade) // the handshake bytes are still unread: this connection cannot go on
         close = true;
+    if (m_phase == Phase::ReadingBody) // the rest of the request body is unread: no next request
+        close = true;
     abandonUpgrade();
+    cancelTunnel(QStringLiteral("the proxy answered the visitor itself"));
     if (m_pendingOnBus) {
         m_gateway->unregisterPending(m_requestId);
         m_pendingOnBus = false;
@@ -360,6 +393,9 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
                                   << "id=" + QString::fromLatin1(m_requestId);
     m_requestId.clear();
     m_startedMs = -1;
+    m_dispatched = m_bodyComplete = m_requestDone = m_headSent = m_tunnelDone = m_answerClose = false;
+    m_upload.reset();
+    m_download.reset();
     if (close) {
         lingerAndClose();
         return;
@@ -376,46 +412,6 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     if (m_socket->bytesAvailable() > 0)
         m_in.append(m_socket->readAll());
     processInput();
-}
-
-void VisitorConnection::lingerAndClose()
-{
-    // After an error or any answer that says `Connection: close`: FIN right after the answer, then
-    // read and discard for a bounded time. Whatever was read or is still coming is never parsed,
-    // answered or forwarded.
-    m_phase = Phase::Draining;
-    m_timer.stop();
-    m_timerPurpose = TimerPurpose::None;
-    m_in.clear();
-    m_inPos = m_msgStart = 0;
-    if (m_socket->state() != QTcpSocket::ConnectedState) {
-        m_socket->abort();
-        deleteLater();
-        return;
-    }
-    auto *linger = new LingeringClose(m_socket, m_gateway->options().sendTimeoutMs, kDrainMs, kMaxDrainBytes, this);
-    connect(linger, &LingeringClose::finished, this, [this] {
-        m_phase = Phase::Closing;
-        if (m_socket)
-            m_socket->abort(); // everything we sent is out; unread input must not hold the socket
-        deleteLater();
-    });
-}
-
-void VisitorConnection::closeWhenIdle()
-{
-    m_closeWhenIdle = true;
-    if (m_phase == Phase::Idle)
-        closeAfterFlush();
-}
-
-void VisitorConnection::closeAfterFlush()
-{
-    m_phase = Phase::Closing;
-    m_socket->disconnectFromHost(); // after the answer is flushed...
-    // ...which a visitor that does not read would put off for ever.
-    if (m_socket->state() != QAbstractSocket::UnconnectedState && unsentBytes() > 0)
-        arm(TimerPurpose::Send, m_gateway->options().sendTimeoutMs);
 }
 
 void VisitorConnection::arm(TimerPurpose purpose, int ms)
@@ -447,43 +443,12 @@ void VisitorConnection::onTimeout()
                          .arg(m_gateway->options().requestTimeoutMs / 1000),
                      false);
         break;
+    case TimerPurpose::BodyIdle:
+        onBodyIdle();
+        break;
     case TimerPurpose::None:
         break;
     }
-}
-
-void VisitorConnection::handOver()
-{
-    // The control channel answers the handshake itself, from the request we already parsed.
-    const http::RequestHead head = m_parser.requestHead();
-    QByteArray afterHandshake;
-    QTcpSocket *socket = releaseSocket(&afterHandshake);
-    // A client sends nothing before the handshake completes; anything else is not our protocol.
-    if (!afterHandshake.isEmpty()) {
-        socket->abort();
-        socket->deleteLater();
-        return;
-    }
-    m_gateway->handOverControlChannel(socket, head);
-}
-
-QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake)
-{
-    // The handshake was parsed here; what the visitor sent behind it (its first frames) goes to the
-    // WebSocket's channel, ahead of whatever the socket still holds.
-    m_timer.stop();
-    m_phase = Phase::Closing;
-    disconnect(m_socket, nullptr, this, nullptr);
-    m_in.append(m_socket->readAll());
-    *afterHandshake = m_in.mid(m_headEnd);
-    m_in.clear();
-    m_inPos = m_msgStart = m_headEnd = 0;
-    m_socket->setReadBufferSize(0);
-    QTcpSocket *socket = m_socket;
-    socket->setParent(nullptr); // the new owner adopts it
-    m_socket = nullptr;
-    deleteLater();
-    return socket;
 }
 
 void VisitorConnection::onDisconnected()
@@ -492,6 +457,7 @@ void VisitorConnection::onDisconnected()
     if (m_pendingOnBus) {
         qCInfo(lcProxyHttp).noquote() << "visitor" << m_peer << "left before request" << m_requestId
                                       << "was answered";
+        cancelTunnel(QStringLiteral("the visitor left"));
     }
     m_phase = Phase::Closing;
     deleteLater();

@@ -3,7 +3,9 @@
 #include "bus/MessageBus.h"
 #include "visitors/HostRouter.h"
 #include "http/HttpParser.h"
+#include "visitors/ResponseStream.h"
 #include "visitors/TunnelRequest.h"
+#include "visitors/UploadWindow.h"
 #include "util/LazyDeadline.h"
 
 #include <QObject>
@@ -21,6 +23,9 @@ class VisitorHost;
 // that answer has left for the kernel, so at most one answer per connection is held in memory, and
 // the socket's read buffer is bounded so a pipelining visitor is held back by TCP. A visitor that
 // stops reading its answers is cut once it has taken no bytes for the send timeout.
+// Bodies stream (VisitorStreaming.cpp): a request body past the inline size goes on in HttpBody
+// messages while the client's credit lasts (the visitor is not read meanwhile), and a streamed
+// answer is written piece by piece, credit going back as the visitor's kernel takes it.
 // Owns its socket; deletes itself when the socket closes.
 class VisitorConnection : public QObject
 {
@@ -31,6 +36,10 @@ public:
     ~VisitorConnection() override;
 
     void answer(const protocol::HttpResponse &response);
+    // Streamed bodies: the next piece of the answer, credit for the request body, a cancel.
+    void answerBody(const protocol::HttpBody &body);
+    void creditUpload(const protocol::HttpCredit &credit);
+    void cancelled(const protocol::HttpCancel &cancel);
     void answerUpgrade(const protocol::WsResponse &response);
     void fail(const ExchangeFailure &failure);
     void closeWhenIdle();
@@ -39,7 +48,8 @@ public:
 
 private:
     enum class Phase { Idle, ReadingHead, ReadingBody, AwaitingTunnel, Draining, Closing };
-    enum class TimerPurpose { None, Idle, Head, Body, Deadline, Send };
+    // BodyIdle: a streamed body, either way, moved no byte (or the visitor took none of its answer).
+    enum class TimerPurpose { None, Idle, Head, Body, Deadline, Send, BodyIdle };
 
     void onReadyRead();
     void processInput();
@@ -51,6 +61,22 @@ private:
     void abandonUpgrade();
     void answerProxySelf();
     void onTimeout();
+
+    // Streamed bodies (VisitorStreaming.cpp).
+    bool takeRequestBody();
+    void dispatchHttp(bool bodyComplete);
+    void pumpUpload();
+    void beginStreamedAnswer(const protocol::HttpResponse &response);
+    void finishStreamedAnswer();
+    void grantCredit();
+    void armBodyIdle();
+    void onBodyIdle();
+    // The exchange cannot go on: before the answer's head, `status`; after it, the connection is cut.
+    void failExchange(int status, const QString &message);
+    // Tells the tunnel that nobody waits for this exchange any more (once; not for upgrades).
+    void cancelTunnel(const QString &reason);
+    void abortConnection();
+    bool publish(const protocol::Message &message);
     void onDisconnected();
     void onBytesWritten();
     void closeAfterFlush();
@@ -90,6 +116,15 @@ private:
     bool m_http10 = false;
     bool m_pendingOnBus = false;
     bool m_awaitingUpgrade = false; // a WsRequest is out and no WsResponse came back yet
+    bool m_dispatched = false;      // an HttpRequest is out for this exchange
+    bool m_bodyComplete = false;    // the parser has the whole request body
+    bool m_requestDone = false;     // ...and all of it went to the tunnel (end included)
+    bool m_headSent = false;        // the answer's head went to the visitor
+    bool m_tunnelDone = false;      // the tunnel side has forgotten the exchange: no cancel to send
+    bool m_answerClose = false;     // the streamed answer ends with the connection
+    int m_answerStatus = 0;
+    UploadWindow m_upload;
+    ResponseStream m_download;
     qint64 m_startedMs = -1; // monotonic ms of the current exchange's start; -1: none
     QString m_peer;
 };

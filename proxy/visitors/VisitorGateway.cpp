@@ -196,9 +196,19 @@ void VisitorGateway::deliverToVisitor(const protocol::Message &message)
                    [&ignore](const Ping &) { ignore(); },
                    [&ignore](const Pong &) { ignore(); },
                    [&ignore](const Goodbye &) { ignore(); },
-                   [&ignore](const HttpBody &) { ignore(); },
-                   [&ignore](const HttpCredit &) { ignore(); },
-                   [&ignore](const HttpCancel &) { ignore(); },
+                   // Streamed bodies: for the connection whose exchange it is, if it is still there.
+                   [this](const HttpBody &body) {
+                       if (VisitorConnection *connection = m_pending.value(body.id))
+                           connection->answerBody(body);
+                   },
+                   [this](const HttpCredit &credit) {
+                       if (VisitorConnection *connection = m_pending.value(credit.id))
+                           connection->creditUpload(credit);
+                   },
+                   [this](const HttpCancel &cancel) {
+                       if (VisitorConnection *connection = m_pending.value(cancel.id))
+                           connection->cancelled(cancel);
+                   },
                },
                message);
 }

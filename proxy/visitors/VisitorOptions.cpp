@@ -1,5 +1,7 @@
 #include "visitors/VisitorOptions.h"
 
+#include "protocol/Messages.h"
+
 namespace keyhole::proxy {
 
 bool isInAnySubnet(const QHostAddress &address, const QList<QPair<QHostAddress, int>> &subnets)
@@ -20,7 +22,9 @@ http::HttpParser::Limits VisitorOptions::parserLimits() const
     limits.maxHeadBytes = maxHeadBytes;
     limits.maxHeaders = maxHeaders;
     limits.maxUrlBytes = maxUrlBytes;
-    limits.maxBodyBytes = maxBodyBytes;
+    // Bodies are taken from the parser as they arrive (the request limit is counted by the connection):
+    // this bounds what the parser itself may hold or reserve before the connection sees the head.
+    limits.maxBodyBytes = protocol::kInlineBodyBytes;
     return limits;
 }
 

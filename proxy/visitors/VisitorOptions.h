@@ -23,12 +23,13 @@ struct VisitorOptions {
     qsizetype maxHeadBytes = 0;
     int maxHeaders = 0;
     qsizetype maxUrlBytes = 0;
-    qint64 maxBodyBytes = 0;
+    qint64 maxRequestBodyBytes = 0; // 0: no limit
     qint64 maxWsMessageBytes = 0;
 
     int headTimeoutMs = 0;
     int idleTimeoutMs = 0;
-    int requestTimeoutMs = 0;
+    int requestTimeoutMs = 0;   // the wait for a response's head
+    int bodyIdleTimeoutMs = 0;  // a streamed body that moves no byte either way
     int sendTimeoutMs = 0;
     int wsKeepAliveMs = 0;
 

@@ -63,12 +63,29 @@ QByteArray VisitorResponse::encodeHead(const QByteArray &method, const QByteArra
     const bool noBody = http::responseHasNoBody(method, status);
     if (!noBody)
         out.append({QByteArrayLiteral("Content-Length"), QByteArray::number(body.size())});
+    *bodyBytes = noBody ? 0 : body.size();
+    return encode(std::move(out), requestId, close, http10);
+}
+
+QByteArray VisitorResponse::encodeStreamHead(const QByteArray &requestId, bool close, bool http10,
+                                             ResponseStream::Framing framing, qint64 length) const
+{
+    protocol::HeaderList out = headers;
+    if (framing == ResponseStream::Framing::Length)
+        out.append({QByteArrayLiteral("Content-Length"), QByteArray::number(length)});
+    else if (framing == ResponseStream::Framing::Chunked)
+        out.append({QByteArrayLiteral("Transfer-Encoding"), QByteArrayLiteral("chunked")});
+    return encode(std::move(out), requestId, close, http10);
+}
+
+QByteArray VisitorResponse::encode(protocol::HeaderList out, const QByteArray &requestId, bool close,
+                                   bool http10) const
+{
     out.append({kRequestIdHeader, requestId});
     if (close)
         out.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
     else if (http10)
         out.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("keep-alive")});
-    *bodyBytes = noBody ? 0 : body.size();
     return http::responseHead(status, out);
 }
 

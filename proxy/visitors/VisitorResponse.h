@@ -2,6 +2,7 @@
 
 #include "protocol/HeaderList.h"
 #include "protocol/Messages.h"
+#include "visitors/ResponseStream.h"
 
 #include <QByteArray>
 
@@ -30,6 +31,12 @@ struct VisitorResponse {
     // the body is written apart, never copied behind the head.
     QByteArray encodeHead(const QByteArray &method, const QByteArray &requestId, bool close, bool http10,
                           qint64 *bodyBytes) const;
+    // The head of a streamed answer (with a body): framed by `framing`, `length` for Framing::Length.
+    QByteArray encodeStreamHead(const QByteArray &requestId, bool close, bool http10, ResponseStream::Framing framing,
+                                qint64 length) const;
+
+private:
+    QByteArray encode(protocol::HeaderList out, const QByteArray &requestId, bool close, bool http10) const;
 };
 
 } // namespace keyhole::proxy

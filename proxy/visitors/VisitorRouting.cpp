@@ -47,10 +47,11 @@ VisitorRouting VisitorRouting::decide(const http::RequestHead &head, bool http10
         decision.action = Action::Upgrade;
         return decision;
     }
-    if (head.contentLength > options.maxBodyBytes)
+    // Refused before anything is forwarded; a chunked body is counted as it flows (VisitorConnection).
+    if (options.maxRequestBodyBytes > 0 && head.contentLength > options.maxRequestBodyBytes)
         return refuse(decision, 413,
                       QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                          .arg(options.maxBodyBytes));
+                          .arg(options.maxRequestBodyBytes));
     decision.action = Action::ReadBody;
     return decision;
 }

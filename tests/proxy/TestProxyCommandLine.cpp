@@ -16,7 +16,11 @@ private Q_SLOTS:
         QCOMPARE(parsed.config->listenPort, quint16(8080));
         QCOMPARE(parsed.config->domain, QStringLiteral("localhost"));
         QCOMPARE(parsed.config->requestTimeoutMs, 30000);
-        QCOMPARE(parsed.config->maxBodyBytes, qint64(512000));
+        // Bodies stream (protocol 2): the limits bound what passes, not what is held.
+        QCOMPARE(parsed.config->maxRequestBodyBytes, qint64(100) * 1024 * 1024);
+        QCOMPARE(parsed.config->maxResponseBodyBytes, qint64(0));
+        QCOMPARE(parsed.config->bodyIdleTimeoutMs, 120000);
+        QCOMPARE(parsed.config->maxWsMessageBytes, qint64(512000));
         QVERIFY(parsed.config->pathRouting);
         QCOMPARE(parsed.config->effectivePublicUrl(8080).toString(), QStringLiteral("http://localhost:8080"));
         QCOMPARE(parsed.config->effectivePublicUrl(80).toString(), QStringLiteral("http://localhost"));
@@ -32,7 +36,8 @@ private Q_SLOTS:
         QCOMPARE(parsed.config->listenPort, quint16(0));
         QCOMPARE(parsed.config->domain, QStringLiteral("tunnel.example.com"));
         QCOMPARE(parsed.config->requestTimeoutMs, 2000);
-        QCOMPARE(parsed.config->maxBodyBytes, qint64(1000));
+        QCOMPARE(parsed.config->maxRequestBodyBytes, qint64(1000));
+        QCOMPARE(parsed.config->maxResponseBodyBytes, qint64(1000));
         QCOMPARE(parsed.config->effectivePublicUrl(1234).toString(), QStringLiteral("https://tunnel.example.com"));
         QVERIFY(parsed.config->isTrustedProxy(QHostAddress("10.1.2.3")));
         QVERIFY(parsed.config->isTrustedProxy(QHostAddress("::ffff:192.0.2.1")));
@@ -90,6 +95,44 @@ private Q_SLOTS:
         QCOMPARE(parsed.config->wsBytesPerSec, qint64(1048576));
     }
 
+    void testBodyFlags_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<qint64>("request");
+        QTest::addColumn<qint64>("response");
+        QTest::addColumn<int>("idleMs");
+        QTest::addColumn<qint64>("wsMessage");
+        const qint64 mib100 = qint64(100) * 1024 * 1024;
+        QTest::newRow("request limit") << QStringList{"--max-request-body", "5000"} << qint64(5000) << qint64(0) << 120000
+                                       << qint64(512000);
+        QTest::newRow("response limit") << QStringList{"--max-response-body", "7000"} << mib100 << qint64(7000) << 120000
+                                        << qint64(512000);
+        QTest::newRow("no request limit") << QStringList{"--max-request-body", "0"} << qint64(0) << qint64(0) << 120000
+                                          << qint64(512000);
+        // --max-body sets both and leaves WebSocket messages alone; a specific flag wins over it.
+        QTest::newRow("max-body sets both") << QStringList{"--max-body", "512000"} << qint64(512000) << qint64(512000)
+                                            << 120000 << qint64(512000);
+        QTest::newRow("specific flag wins")
+            << QStringList{"--max-body", "1000", "--max-response-body", "0"} << qint64(1000) << qint64(0) << 120000
+            << qint64(512000);
+        QTest::newRow("ws message apart") << QStringList{"--max-body", "1000", "--max-ws-message", "2048"} << qint64(1000)
+                                          << qint64(1000) << 120000 << qint64(2048);
+        QTest::newRow("body idle timeout") << QStringList{"--body-idle-timeout", "7"} << mib100 << qint64(0) << 7000
+                                           << qint64(512000);
+    }
+
+    void testBodyFlags()
+    {
+        QFETCH(QStringList, args);
+        args.prepend(QStringLiteral("keyhole-proxy"));
+        const ParsedCommandLine parsed = parseProxyCommandLine(args);
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QTEST(parsed.config->maxRequestBodyBytes, "request");
+        QTEST(parsed.config->maxResponseBodyBytes, "response");
+        QTEST(parsed.config->bodyIdleTimeoutMs, "idleMs");
+        QTEST(parsed.config->maxWsMessageBytes, "wsMessage");
+    }
+
     void testErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -98,6 +141,11 @@ private Q_SLOTS:
         QTest::newRow("listen bad address") << QStringList{"--listen", "nohost:80"} << "--listen";
         QTest::newRow("timeout not a number") << QStringList{"--request-timeout", "soon"} << "--request-timeout";
         QTest::newRow("negative body") << QStringList{"--max-body", "-1"} << "--max-body";
+        QTest::newRow("negative request body") << QStringList{"--max-request-body", "-1"} << "--max-request-body";
+        QTest::newRow("response body not a number") << QStringList{"--max-response-body", "lots"}
+                                                    << "--max-response-body";
+        QTest::newRow("zero body idle timeout") << QStringList{"--body-idle-timeout", "0"} << "--body-idle-timeout";
+        QTest::newRow("zero ws message") << QStringList{"--max-ws-message", "0"} << "--max-ws-message";
         QTest::newRow("path routing neither on nor off") << QStringList{"--path-routing", "yes"} << "--path-routing";
         QTest::newRow("cert without key") << QStringList{"--tls-cert", "a.pem"} << "--tls-key";
         QTest::newRow("bad public url") << QStringList{"--public-url", "ftp://x"} << "--public-url";

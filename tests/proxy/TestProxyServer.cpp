@@ -97,8 +97,9 @@ private Q_SLOTS:
         QCOMPARE(response.label, label);
         QCOMPARE(response.hostname, label + QStringLiteral(".localhost"));
         QCOMPARE(response.publicUrl, QStringLiteral("http://%1.localhost:%2").arg(label).arg(m_server->port()));
-        QCOMPARE(response.maxRequestBodyBytes, qint64(512000));
-        QCOMPARE(response.maxResponseBodyBytes, qint64(512000));
+        // The defaults of protocol 2: 100 MiB of request body, no response limit.
+        QCOMPARE(response.maxRequestBodyBytes, qint64(100) * 1024 * 1024);
+        QCOMPARE(response.maxResponseBodyBytes, qint64(0));
         QCOMPARE(m_server->tunnelCount(), 1);
     }
 
@@ -241,7 +242,7 @@ private Q_SLOTS:
     void testRequestBodyLimit()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 1000;
+        config.maxRequestBodyBytes = 1000;
         auto client = startWithClient(config);
         QVERIFY(client);
         echoAnswerer(client.get());
@@ -272,7 +273,7 @@ private Q_SLOTS:
     void testResponseBodyLimit()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 1000;
+        config.maxResponseBodyBytes = 1000;
         auto client = startWithClient(config);
         QVERIFY(client);
         client->answerer = [&client](const protocol::HttpRequest &request) {

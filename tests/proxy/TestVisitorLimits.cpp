@@ -4,6 +4,7 @@
 #include "FakeTunnelClient.h"
 #include "InProcessProxy.h"
 #include "RawVisitor.h"
+#include "StreamedAnswers.h"
 #include "crypto/Label.h"
 
 #include <QJsonDocument>
@@ -56,9 +57,13 @@ private:
         return report ? report->value(QLatin1String(key)).toInteger(-1) : -1;
     }
 
-    // Answers every request with `size` bytes.
+    // Answers every request with `size` bytes: inline when that is allowed, else streamed.
     static void bigAnswers(FakeTunnelClient *client, qsizetype size)
     {
+        if (size > protocol::kInlineBodyBytes) {
+            new StreamedAnswers(client, size);
+            return;
+        }
         client->answerer = [client, size](const protocol::HttpRequest &request) {
             protocol::HttpResponse response;
             response.id = request.id;
@@ -74,7 +79,6 @@ private Q_SLOTS:
     void testVisitorThatStopsReadingIsCut()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 64 << 20;
         config.sendTimeoutMs = 1000;
         QVERIFY(startServer(config));
         auto client = onlineClient();
@@ -97,7 +101,6 @@ private Q_SLOTS:
     void testSlowReaderIsNotCut()
     {
         ProxyConfig config = baseConfig();
-        config.maxBodyBytes = 64 << 20;
         config.sendTimeoutMs = 2000;
         QVERIFY(startServer(config));
         auto client = onlineClient();

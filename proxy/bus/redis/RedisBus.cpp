@@ -185,7 +185,9 @@ bool RedisBus::publishToTunnel(const QString &label, const protocol::Message &me
     if (id.isEmpty())
         return false;
     const bool opening = isOpening(message);
-    const bool teardown = std::holds_alternative<protocol::WsTeardown>(message);
+    // A cancel ends a streamed exchange as a teardown ends a WebSocket: small, once, never refused.
+    const bool teardown = std::holds_alternative<protocol::WsTeardown>(message)
+        || std::holds_alternative<protocol::HttpCancel>(message);
     // Without our own inbox subscribed the answer could not reach us: refuse now rather than let
     // the visitor wait for the request deadline (a Redis restart resubscribes a moment after the
     // command connection is back).
@@ -210,6 +212,8 @@ bool RedisBus::publishToTunnel(const QString &label, const protocol::Message &me
         RemoteExchange exchange;
         exchange.label = label;
         exchange.webSocket = std::holds_alternative<protocol::WsRequest>(message);
+        const auto *request = std::get_if<protocol::HttpRequest>(&message);
+        exchange.streamed = request && request->streamed;
         exchange.startedMs = nowMs();
         m_remote.insert(id, exchange);
         route(label, id, message);
@@ -222,6 +226,8 @@ bool RedisBus::publishToTunnel(const QString &label, const protocol::Message &me
         failRemote(id, 500, QStringLiteral("the proxy instance holding the tunnel is not keeping up"));
         return true;
     }
+    if (it->streamed)
+        it->startedMs = nowMs(); // its body moved: the exchange lives on
     const RemoteExchange exchange = *it;
     if (teardown)
         m_remote.erase(it);
@@ -353,23 +359,35 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
         qCDebug(lcBus) << "answer for unknown remote exchange" << id << "dropped";
         return;
     }
-    const Origin origin = *it;
     const auto *wsResponse = std::get_if<protocol::WsResponse>(&message);
+    const auto *response = std::get_if<protocol::HttpResponse>(&message);
+    const auto *body = std::get_if<protocol::HttpBody>(&message);
     const bool isWsMessage = std::holds_alternative<protocol::WsMessage>(message);
-    if (std::holds_alternative<protocol::HttpResponse>(message) || std::holds_alternative<protocol::WsTeardown>(message)
-        || (wsResponse && !wsResponse->accepted))
+    if ((response && response->streamed) || (body && !body->end)
+        || std::holds_alternative<protocol::HttpCredit>(message)) {
+        it->streamed = true;
+        it->sinceMs = nowMs();
+    }
+    const Origin origin = *it;
+    if ((response && !response->streamed) || (body && body->end) || std::holds_alternative<protocol::HttpCancel>(message)
+        || std::holds_alternative<protocol::WsTeardown>(message) || (wsResponse && !wsResponse->accepted))
         m_origins.erase(it);
 
     if (!m_commands->isReady()) {
         if (origin.webSocket && m_origins.remove(id))
             tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance is unreachable"));
+        else if (origin.streamed && m_origins.remove(id))
+            cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance is unreachable"));
         return;
     }
     if (m_flow->overHardLimit(destination)) {
         if (isWsMessage && m_origins.remove(id)) {
             tearDownAtTunnel(origin.label, id, websocket::CloseTryAgainLater, QStringLiteral("the visitor's proxy instance is not keeping up"));
             sendFailure(destination, id, 500, QStringLiteral("the proxy instance is not keeping up"));
-        } else if (std::holds_alternative<protocol::HttpResponse>(message)) {
+        } else if (origin.streamed && m_origins.remove(id)) {
+            cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance is not keeping up"));
+            sendFailure(destination, id, 502, QStringLiteral("The proxy instances are overloaded."));
+        } else if (response) {
             sendFailure(destination, id, 503, QStringLiteral("The proxy instances are overloaded; try again."), 1);
         }
         return;
@@ -383,6 +401,8 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
     publishTo(destination, envelope.encode(), [this, id, origin](qint64 receivers) {
         if (receivers == 0 && origin.webSocket && m_origins.remove(id))
             tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance went away"));
+        else if (receivers == 0 && origin.streamed)
+            cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance went away"));
     });
 }
 
@@ -416,6 +436,13 @@ void RedisBus::tearDownAtTunnel(const QString &label, const QByteArray &id, int 
 {
     if (TunnelSink *sink = m_ownership->sink(label))
         sink->deliverToTunnel(protocol::WsTeardown{id, code, reason});
+}
+
+void RedisBus::cancelAtTunnel(const QString &label, const QByteArray &id, const QString &reason)
+{
+    m_origins.remove(id);
+    if (TunnelSink *sink = m_ownership->sink(label))
+        sink->deliverToTunnel(protocol::HttpCancel{id, reason});
 }
 
 void RedisBus::tearDownRemoteOrigins(const QString &label, int code, const QString &reason)

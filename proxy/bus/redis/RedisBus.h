@@ -25,7 +25,10 @@ struct RedisBusOptions {
     int heartbeatMs = 1'000;
     int staleMs = 3'000;
     int requestTimeoutMs = 30'000; // exchanges older than this were answered 504 already: forget them
-    qint64 maxBodyBytes = 512'000; // bounds what an envelope may carry
+    // The largest body or payload one message carries (inline body, HttpBody chunk, WebSocket
+    // message): bounds what an envelope may hold. Streamed bodies never make it larger.
+    qint64 maxMessageBytes = 512'000;
+    int bodyIdleTimeoutMs = 120'000; // a streamed exchange quiet for longer was cut: forget it
     RedisFlowControl::Limits flow;
 };
 
@@ -79,13 +82,15 @@ private:
         quint64 epoch = 0;
         bool webSocket = false;
         bool open = false; // a WebSocket past its handshake
-        qint64 startedMs = 0;
+        bool streamed = false; // a body is streaming either way: lives while it moves
+        qint64 startedMs = 0;  // or when it last moved, for a streamed one
     };
     // Tunnel side: an exchange another instance sent to one of our tunnels.
     struct Origin {
         QString label;
         bool webSocket = false;
-        qint64 sinceMs = 0;
+        bool streamed = false;
+        qint64 sinceMs = 0; // refreshed by every message of a streamed exchange
     };
 
     void onCommandsReady();
@@ -107,6 +112,8 @@ private:
     void failAllRemote(const QString &reason);
     void tearDownAtTunnel(const QString &label, const QByteArray &id, int code, const QString &reason);
     void tearDownRemoteOrigins(const QString &label, int code, const QString &reason);
+    // The visitor's side of a streamed exchange is gone: the tunnel stops it too.
+    void cancelAtTunnel(const QString &label, const QByteArray &id, const QString &reason);
     void prune();
     qint64 nowMs() const { return m_clock.elapsed(); }
 

@@ -30,7 +30,9 @@ void RedisBus::onMessage(const QByteArray &channel, const QByteArray &payload)
         return;
     }
     QString error;
-    const qint64 maxFrame = m_options.maxBodyBytes + 1024 * 1024; // body plus headers and envelope
+    // The largest body or payload one message carries, plus headers and envelope: streamed bodies
+    // travel in chunks, so this does not grow with the body limits.
+    const qint64 maxFrame = m_options.maxMessageBytes + 1024 * 1024;
     const std::optional<RedisEnvelope> envelope = RedisEnvelope::decode(payload, maxFrame, &error);
     if (!envelope) {
         if (++m_decodeWarnings <= kMaxDecodeWarnings)
@@ -66,7 +68,7 @@ void RedisBus::onMessage(const QByteArray &channel, const QByteArray &payload)
 void RedisBus::handleToTunnel(const RedisEnvelope &envelope)
 {
     protocol::DecodeLimits limits;
-    limits.maxBodyBytes = m_options.maxBodyBytes;
+    limits.maxBodyBytes = m_options.maxMessageBytes;
     protocol::DecodeResult decoded = protocol::Codec::decode(envelope.payload, limits);
     if (!decoded) {
         if (++m_decodeWarnings <= kMaxDecodeWarnings)
@@ -82,7 +84,8 @@ void RedisBus::handleToTunnel(const RedisEnvelope &envelope)
         qCDebug(lcBus) << "message with a foreign id" << id << "from" << envelope.source << "dropped";
         return;
     }
-    const bool teardown = std::holds_alternative<protocol::WsTeardown>(message);
+    const bool cancel = std::holds_alternative<protocol::HttpCancel>(message);
+    const bool teardown = std::holds_alternative<protocol::WsTeardown>(message) || cancel;
     TunnelSink *sink = m_ownership->sink(label);
     const quint64 epoch = m_ownership->epoch(label);
     // An epoch below ours was routed under an earlier claim: its sender is failing it already.
@@ -100,12 +103,16 @@ void RedisBus::handleToTunnel(const RedisEnvelope &envelope)
             sendFailure(envelope.source, id, 503, QStringLiteral("This proxy instance is too busy."), 1);
             return;
         }
-        m_origins.insert(id, {label, std::holds_alternative<protocol::WsRequest>(message), nowMs()});
+        const auto *request = std::get_if<protocol::HttpRequest>(&message);
+        m_origins.insert(id, {label, std::holds_alternative<protocol::WsRequest>(message),
+                              request && request->streamed, nowMs()});
     } else if (teardown) {
         if (!m_origins.remove(id))
             return;
-    } else if (!m_origins.contains(id)) {
-        return; // a WebSocket we do not know (any more)
+    } else if (auto it = m_origins.find(id); it != m_origins.end()) {
+        it->sinceMs = nowMs(); // a streamed body (or credit for one) moved
+    } else {
+        return; // an exchange we do not know (any more)
     }
     sink->deliverToTunnel(message);
 }
@@ -133,7 +140,7 @@ RedisBus::RemoteExchange *RedisBus::acceptAnswer(const RedisEnvelope &envelope, 
 void RedisBus::handleToVisitor(const RedisEnvelope &envelope)
 {
     protocol::DecodeLimits limits;
-    limits.maxBodyBytes = m_options.maxBodyBytes;
+    limits.maxBodyBytes = m_options.maxMessageBytes;
     protocol::DecodeResult decoded = protocol::Codec::decode(envelope.payload, limits);
     if (!decoded) {
         if (++m_decodeWarnings <= kMaxDecodeWarnings)
@@ -149,10 +156,18 @@ void RedisBus::handleToVisitor(const RedisEnvelope &envelope)
     if (!exchange)
         return;
     const auto *wsResponse = std::get_if<protocol::WsResponse>(&message);
-    if (wsResponse && wsResponse->accepted)
+    const auto *response = std::get_if<protocol::HttpResponse>(&message);
+    const auto *body = std::get_if<protocol::HttpBody>(&message);
+    if (wsResponse && wsResponse->accepted) {
         exchange->open = true;
-    else if (!std::holds_alternative<protocol::WsMessage>(message))
-        m_remote.remove(id); // HttpResponse, refused upgrade, teardown: the exchange is over
+    } else if ((response && response->streamed) || (body && !body->end)
+               || std::holds_alternative<protocol::HttpCredit>(message)) {
+        exchange->streamed = true; // lives while its body moves
+        exchange->startedMs = nowMs();
+    } else if (!std::holds_alternative<protocol::WsMessage>(message)) {
+        // Whole HttpResponse, last HttpBody, HttpCancel, refused upgrade, teardown: the exchange is over.
+        m_remote.remove(id);
+    }
     if (m_visitors)
         m_visitors->deliverToVisitor(message);
 }
@@ -212,14 +227,16 @@ void RedisBus::prune()
     m_decodeWarnings = 0;
     const qint64 now = nowMs();
     const qint64 answeredBy = m_options.requestTimeoutMs + kPruneMs;
+    // A streamed exchange quiet for longer than this was cut on both ends by the body idle timeout.
+    const qint64 quietFor = qMax<qint64>(answeredBy, m_options.bodyIdleTimeoutMs + kPruneMs);
     for (auto it = m_remote.begin(); it != m_remote.end();) {
-        if (!it->open && now - it->startedMs > answeredBy)
+        if (!it->open && now - it->startedMs > (it->streamed ? quietFor : answeredBy))
             it = m_remote.erase(it); // the visitor side answered 504 long ago
         else
             ++it;
     }
     for (auto it = m_origins.begin(); it != m_origins.end();) {
-        if (!it->webSocket && now - it->sinceMs > 2 * answeredBy)
+        if (!it->webSocket && now - it->sinceMs > 2 * (it->streamed ? quietFor : answeredBy))
             it = m_origins.erase(it);
         else
             ++it;
