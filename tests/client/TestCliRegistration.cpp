@@ -46,6 +46,12 @@ public:
                     const protocol::DecodeResult result = protocol::Codec::decode(frame);
                     if (!result || !std::holds_alternative<protocol::RegistrationRequest>(*result.message))
                         return;
+                    if (!rawReply.isEmpty()) {
+                        ++registrations;
+                        socket->sendBinaryMessage(rawReply);
+                        socket->close();
+                        return;
+                    }
                     const protocol::RegistrationResponse response = m_script(registrations++);
                     socket->sendBinaryMessage(protocol::Codec::encode(response));
                     if (!response.accepted)
@@ -58,6 +64,7 @@ public:
     QString url() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort()); }
 
     int registrations = 0;
+    QByteArray rawReply; // sent instead of the script's answer (e.g. a frame of another version)
 
 private:
     Script m_script;
@@ -131,6 +138,23 @@ private Q_SLOTS:
         QCOMPARE(cli->exitStatus(), QProcess::NormalExit);
         QCOMPARE(cli->exitCode(), 3);
         QVERIFY2(cli->stderrData().contains("refused: " + code), cli->stderrData().constData());
+        QCOMPARE(proxy.registrations, 1);
+    }
+
+    void otherProtocolVersionExits3()
+    {
+        // A protocol 1 proxy answers in its own version; keyhole-cli says which versions meet, and stops.
+        ScriptedProxy proxy([](int) { return accepted(); });
+        const protocol::Goodbye goodbye{protocol::Goodbye::CodeVersion,
+                                        QStringLiteral("unsupported protocol version 2 (expected 1)")};
+        proxy.rawReply = protocol::Codec::encode(goodbye, 1);
+        auto cli = launch(proxy);
+        QVERIFY(cli);
+        QVERIFY2(cli->waitForExit(20000), qPrintable(cli->errorString()));
+        QCOMPARE(cli->exitStatus(), QProcess::NormalExit);
+        QVERIFY(cli->exitCode() != 0);
+        const QByteArray err = cli->stderrData();
+        QVERIFY2(err.contains("protocol 1") && err.contains("speaks 2"), err.constData());
         QCOMPARE(proxy.registrations, 1);
     }
 
