@@ -175,6 +175,7 @@ private Q_SLOTS:
     void serviceDyingBeforeTheHeadIs502();
     void responseLimit_data();
     void responseLimit();
+    void requestLimit();
     void idleBodyIsCancelled();
     void bodyPreviewIsCapped();
 };
@@ -503,6 +504,26 @@ void TestLocalStreaming::responseLimit()
         QCOMPARE(proxy.all<HttpResponse>()[0].status, 502);
         QVERIFY(proxy.all<HttpResponse>()[0].body.contains("limit of 100000 bytes"));
     }
+    QTRY_COMPARE(service.disconnects, 1);
+}
+
+void TestLocalStreaming::requestLimit()
+{
+    // The proxy's request body limit, counted as a chunked upload flows: 413 while no head was sent.
+    ScriptedService service;
+    LocalForwarder::Options options = optionsFor(service.url());
+    options.maxRequestBodyBytes = 1000;
+    LocalForwarder forwarder(options);
+    ProxySide proxy(forwarder);
+    HttpRequest request = makeRequest("POST");
+    request.streamed = true;
+    request.body = pattern(600);
+    forwarder.forward(request);
+    QTRY_VERIFY(service.headReceived());
+    forwarder.deliverBody(HttpBody{"s1", pattern(600), false});
+    QTRY_COMPARE(proxy.records.size(), 1);
+    QCOMPARE(proxy.all<HttpResponse>().size(), 1);
+    QCOMPARE(proxy.all<HttpResponse>()[0].status, 413);
     QTRY_COMPARE(service.disconnects, 1);
 }
 
