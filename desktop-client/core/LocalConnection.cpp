@@ -2,6 +2,8 @@
 
 #include "ClientLogging.h"
 
+#include <QMetaObject>
+#include <QPointer>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -10,13 +12,24 @@ namespace keyhole::client {
 
 namespace {
 
-http::HttpParser::Limits responseLimits(qint64 maxBodyBytes)
+// The parser reserves up to the body limit for an announced Content-Length, so it starts small; the
+// body is taken out after every feed, and once the head is known the limit is lifted (the caller
+// counts the body against the proxy's limit itself).
+constexpr qint64 kParserBodyBytes = 4 * LocalConnection::kReadBufferBytes;
+constexpr qint64 kUnlimitedBody = qint64(1) << 60;
+
+http::HttpParser::Limits responseLimits()
 {
     http::HttpParser::Limits limits;
     limits.maxHeadBytes = 64 * 1024;
     limits.maxHeaders = 256; // what one protocol message may carry
-    limits.maxBodyBytes = maxBodyBytes;
+    limits.maxBodyBytes = kParserBodyBytes;
     return limits;
+}
+
+bool isInterim(int status)
+{
+    return status >= 100 && status < 200 && status != 101;
 }
 
 } // namespace
@@ -43,6 +56,7 @@ LocalConnection::LocalConnection(const QUrl &target, const QList<QSslCertificate
         connect(m_socket, &QTcpSocket::connected, this, &LocalConnection::onConnected);
     }
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_socket->setReadBufferSize(kReadBufferBytes);
     connect(m_socket, &QTcpSocket::readyRead, this, &LocalConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::bytesWritten, this, &LocalConnection::onBytesWritten);
     connect(m_socket, &QTcpSocket::disconnected, this, &LocalConnection::onSocketGone);
@@ -56,24 +70,30 @@ LocalConnection::~LocalConnection()
         m_socket->disconnect(this);
 }
 
-void LocalConnection::start(const QByteArray &request, bool expectNoBody, qint64 maxBodyBytes, int timeoutMs)
+void LocalConnection::start(const QByteArray &bytes, qint64 bodyBytes, bool requestComplete, bool expectNoBody)
 {
     Q_ASSERT(m_state == State::Idle);
     m_state = State::Busy;
-    clearInput();
+    m_timer.stop();
+    m_buffer.clear();
+    m_bufferPos = 0;
     m_responseBytes = 0;
     m_requestWritten = false;
+    m_requestComplete = requestComplete;
+    m_readPaused = false;
+    m_peerGone = false;
+    m_headDone = false;
+    m_headSent = false;
     m_expectNoBody = expectNoBody;
-    m_maxBodyBytes = maxBodyBytes;
-    m_parser = std::make_unique<http::HttpParser>(http::HttpParser::Mode::Response, responseLimits(maxBodyBytes));
+    m_wireQueued = 0;
+    m_wireWritten = 0;
+    m_segments.clear();
+    m_parser = std::make_unique<http::HttpParser>(http::HttpParser::Mode::Response, responseLimits());
     m_parser->setExpectNoBody(expectNoBody);
-    m_timer.start(qMax(1, timeoutMs));
 
-    if (m_connected) {
-        m_socket->write(request);
+    writeOut(bytes, bodyBytes);
+    if (m_connected)
         return;
-    }
-    m_pendingWrite = request;
     const QString host = m_target.host();
     const auto port = static_cast<quint16>(m_target.port(m_tls ? 443 : 80));
     if (m_tls)
@@ -82,34 +102,84 @@ void LocalConnection::start(const QByteArray &request, bool expectNoBody, qint64
         m_socket->connectToHost(host, port);
 }
 
+void LocalConnection::write(const QByteArray &bytes, qint64 bodyBytes, bool requestComplete)
+{
+    if (m_state != State::Busy)
+        return;
+    m_requestComplete = requestComplete;
+    writeOut(bytes, bodyBytes);
+}
+
+void LocalConnection::writeOut(const QByteArray &bytes, qint64 bodyBytes)
+{
+    if (bytes.isEmpty())
+        return;
+    m_wireQueued += bytes.size();
+    if (bodyBytes > 0)
+        m_segments.push_back({m_wireQueued, bodyBytes});
+    if (m_connected)
+        m_socket->write(bytes);
+    else
+        m_pendingWrite += bytes;
+}
+
+void LocalConnection::setReadPaused(bool paused)
+{
+    if (m_readPaused == paused)
+        return;
+    m_readPaused = paused;
+    // What arrived while paused raises no new readyRead: look at it from the event loop (not from
+    // inside the caller, which may be handling our own signal).
+    if (!paused && m_state == State::Busy) {
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_state != State::Busy || m_readPaused)
+                    return;
+                if (m_peerGone)
+                    onSocketGone();
+                else
+                    onReadyRead();
+            },
+            Qt::QueuedConnection);
+    }
+}
+
 void LocalConnection::abandon()
 {
     m_state = State::Dead;
     m_timer.stop();
+    m_parser.reset();
     killSocket();
 }
 
 void LocalConnection::onConnected()
 {
     m_connected = true;
-    if (!m_pendingWrite.isEmpty()) {
-        m_socket->write(m_pendingWrite);
-        m_pendingWrite.clear();
-    }
+    if (!m_pendingWrite.isEmpty())
+        m_socket->write(std::exchange(m_pendingWrite, QByteArray()));
 }
 
-void LocalConnection::onBytesWritten()
+void LocalConnection::onBytesWritten(qint64 bytes)
 {
-    if (m_state == State::Busy)
-        m_requestWritten = true;
+    if (m_state != State::Busy)
+        return;
+    m_requestWritten = true;
+    m_wireWritten += bytes;
+    qint64 body = 0;
+    while (!m_segments.empty() && m_segments.front().wireEnd <= m_wireWritten) {
+        body += m_segments.front().bodyBytes;
+        m_segments.pop_front();
+    }
+    if (body > 0)
+        Q_EMIT requestBodyWritten(body);
 }
 
 void LocalConnection::onReadyRead()
 {
-    const QByteArray data = m_socket->readAll();
-    if (data.isEmpty())
-        return;
     if (m_state != State::Busy) {
+        if (m_socket->bytesAvailable() <= 0)
+            return;
         // Bytes nobody asked for: the connection is out of step, so do not reuse it.
         const bool wasIdle = m_state == State::Idle;
         m_state = State::Dead;
@@ -119,26 +189,24 @@ void LocalConnection::onReadyRead()
             Q_EMIT closed();
         return;
     }
-    m_responseBytes += data.size();
-    appendInput(data);
-    parseBuffered();
+    while (!m_readPaused && m_state == State::Busy && m_socket->bytesAvailable() > 0) {
+        if (readAvailable())
+            return;
+    }
 }
 
-// The parser stops after the head, so a read that holds head and body is fed in two steps: a
-// position into the buffer avoids remove()'s copy of the body (100 KiB per response at 100 KiB).
-void LocalConnection::appendInput(const QByteArray &data)
+bool LocalConnection::readAvailable()
 {
+    const QByteArray data = m_socket->read(kReadBufferBytes);
+    if (data.isEmpty())
+        return false;
+    m_responseBytes += data.size();
     if (m_bufferPos > 0) {
         m_buffer.remove(0, m_bufferPos); // a partial message left over: usually a few bytes
         m_bufferPos = 0;
     }
     m_buffer.append(data); // shares `data` when the buffer is empty
-}
-
-void LocalConnection::clearInput()
-{
-    m_buffer.clear();
-    m_bufferPos = 0;
+    return parseBuffered();
 }
 
 bool LocalConnection::parseBuffered()
@@ -148,43 +216,56 @@ bool LocalConnection::parseBuffered()
         const auto status = m_parser->feed(m_buffer.constData() + m_bufferPos, m_buffer.size() - m_bufferPos,
                                            &consumed);
         m_bufferPos += qBound<qsizetype>(0, consumed, m_buffer.size() - m_bufferPos);
-        if (m_bufferPos == m_buffer.size())
-            clearInput();
+        if (m_bufferPos == m_buffer.size()) {
+            m_buffer.clear();
+            m_bufferPos = 0;
+        }
         switch (status) {
         case http::HttpParser::Status::NeedMore:
-            return false;
-        case http::HttpParser::Status::HeadComplete: {
-            const qint64 length = m_parser->responseHead().contentLength;
-            if (!m_expectNoBody && length > m_maxBodyBytes) {
-                fail(Failure::TooLarge, QStringLiteral("the response body of %1 bytes is over the limit").arg(length));
-                return true;
+            return handOver(m_parser->takeBody(), false);
+        case http::HttpParser::Status::HeadComplete:
+            if (!isInterim(m_parser->responseHead().status)) {
+                m_headDone = true;
+                m_parser->setMaxBodyBytes(kUnlimitedBody);
             }
             continue; // feed the rest (possibly nothing) so a body-less message completes
-        }
-        case http::HttpParser::Status::MessageComplete: {
-            const int code = m_parser->responseHead().status;
-            if (code >= 100 && code < 200 && code != 101) {
+        case http::HttpParser::Status::MessageComplete:
+            if (isInterim(m_parser->responseHead().status)) {
                 // An interim response (100 Continue, 103 Early Hints): the real one follows.
                 m_parser->reset();
                 m_parser->setExpectNoBody(m_expectNoBody);
                 continue;
             }
-            Outcome outcome;
-            outcome.head = m_parser->responseHead();
-            outcome.body = m_parser->takeBody();
-            const bool keepAlive = outcome.head.keepAlive && code != 101 && m_buffer.isEmpty();
-            finishExchange(std::move(outcome), keepAlive);
-            return true;
-        }
+            return handOver(m_parser->takeBody(), true);
         case http::HttpParser::Status::Error:
-            if (m_parser->error() == http::HttpParser::Error::BodyTooLarge)
-                fail(Failure::TooLarge, m_parser->errorText());
-            else
-                fail(Failure::Malformed, m_parser->errorText());
+            fail(Failure::Malformed, m_parser->errorText());
             return true;
         }
         return false;
     }
+}
+
+// Passes the head (once) and body bytes on; the receiver may abandon us from its slot.
+bool LocalConnection::handOver(QByteArray body, bool complete)
+{
+    if (!m_headDone)
+        return false;
+    QPointer<LocalConnection> self(this);
+    if (!m_headSent) {
+        m_headSent = true;
+        const http::ResponseHead head = m_parser->responseHead();
+        Q_EMIT headReceived(head, body, complete);
+    } else if (!body.isEmpty() || complete) {
+        Q_EMIT bodyReceived(body, complete);
+    }
+    if (!self || m_state != State::Busy)
+        return true;
+    if (!complete)
+        return false;
+    const http::ResponseHead &head = m_parser->responseHead();
+    finishExchange(head.keepAlive && head.status != 101 && m_buffer.isEmpty() && m_requestComplete
+                   && m_socket->bytesToWrite() == 0);
+    return true;
 }
 
 void LocalConnection::onSocketGone()
@@ -199,26 +280,27 @@ void LocalConnection::onSocketGone()
         return;
     }
 
-    // Busy. Take what is still buffered in the socket first: it may complete the response.
+    // Busy. What is still buffered in the socket comes first: it may complete the response. A
+    // paused reader gets it when it resumes.
     if (m_socket->bytesAvailable() > 0) {
-        const QByteArray data = m_socket->readAll();
-        m_responseBytes += data.size();
-        appendInput(data);
-        if (parseBuffered())
+        if (m_readPaused) {
+            m_peerGone = true;
             return;
+        }
+        while (m_socket->bytesAvailable() > 0) {
+            if (readAvailable())
+                return;
+            if (m_readPaused) {
+                m_peerGone = true;
+                return;
+            }
+        }
     }
     if (m_responseBytes > 0) {
         // A body that runs to EOF ends here; anything else is truncated.
         const auto status = m_parser->finish();
         if (status == http::HttpParser::Status::MessageComplete) {
-            Outcome outcome;
-            outcome.head = m_parser->responseHead();
-            outcome.body = m_parser->takeBody();
-            finishExchange(std::move(outcome), false);
-            return;
-        }
-        if (status == http::HttpParser::Status::Error && m_parser->error() == http::HttpParser::Error::BodyTooLarge) {
-            fail(Failure::TooLarge, m_parser->errorText());
+            handOver(m_parser->takeBody(), true);
             return;
         }
         fail(Failure::ClosedEarly, QStringLiteral("the connection closed in the middle of the response"));
@@ -237,20 +319,20 @@ void LocalConnection::onSocketGone()
 
 void LocalConnection::onTimer()
 {
-    if (m_state == State::Busy) {
-        fail(Failure::Timeout, QStringLiteral("no complete response in time"));
-    } else if (m_state == State::Idle) {
+    if (m_state == State::Idle) {
         m_state = State::Dead;
         killSocket();
         Q_EMIT closed();
     }
 }
 
-void LocalConnection::finishExchange(Outcome outcome, bool keepAlive)
+void LocalConnection::finishExchange(bool keepAlive)
 {
     ++m_served;
     m_parser.reset();
-    clearInput();
+    m_buffer.clear();
+    m_bufferPos = 0;
+    m_segments.clear();
     if (keepAlive && m_socket->state() == QAbstractSocket::ConnectedState) {
         m_state = State::Idle;
         m_timer.start(kIdleTimeoutMs);
@@ -260,7 +342,7 @@ void LocalConnection::finishExchange(Outcome outcome, bool keepAlive)
         killSocket();
     }
     // Last: the receiver may start the next exchange or delete us (later) from here.
-    Q_EMIT finished(outcome);
+    Q_EMIT finished(Outcome{});
 }
 
 void LocalConnection::fail(Failure failure, const QString &text)
@@ -269,7 +351,8 @@ void LocalConnection::fail(Failure failure, const QString &text)
     m_state = State::Dead;
     m_timer.stop();
     m_parser.reset();
-    clearInput();
+    m_buffer.clear();
+    m_bufferPos = 0;
     killSocket();
     Outcome outcome;
     outcome.failure = failure;

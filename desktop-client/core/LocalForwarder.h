@@ -1,13 +1,14 @@
 #pragma once
 
 #include "LocalConnection.h"
+#include "LocalExchange.h"
 #include "RequestRecord.h"
 #include "protocol/Messages.h"
 
-#include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QPointer>
 #include <QSslCertificate>
 #include <QUrl>
 
@@ -16,11 +17,11 @@
 
 namespace keyhole::client {
 
-// Replays visitor requests against the local service and answers each with an HttpResponse.
-// A small HTTP/1.1 client of its own (not QNetworkAccessManager, which follows redirects, merges
-// headers, decompresses and adds headers of its own): what the service says goes back byte-exact,
-// minus hop-by-hop headers. Keeps a pool of keep-alive connections, at most maxConcurrent busy at
-// once; further requests wait in a bounded queue.
+// Replays visitor requests against the local service and streams each answer back (see
+// LocalExchange). A small HTTP/1.1 client of its own (not QNetworkAccessManager, which follows
+// redirects, merges headers, decompresses and adds headers of its own): what the service says goes
+// back byte-exact, minus hop-by-hop headers. Keeps a pool of keep-alive connections, at most
+// maxConcurrent busy at once; further requests wait in a bounded queue.
 class LocalForwarder : public QObject
 {
     Q_OBJECT
@@ -31,55 +32,65 @@ public:
         QString hostHeader;     // empty: keep the visitor's; "rewrite": the target's host:port; else literal
         int maxConcurrent = 32;
         int maxQueued = 1000;
-        qint64 maxResponseBodyBytes = 512000; // the proxy's limit, from the RegistrationResponse
-        int timeoutMs = 28000;                // the proxy's request timeout minus a margin
+        qint64 maxRequestBodyBytes = 0;       // the proxy's limits, from the RegistrationResponse; 0: none
+        qint64 maxResponseBodyBytes = 512000;
+        int timeoutMs = 28000;                // the proxy's request timeout minus a margin: waiting for the head
+        int bodyIdleTimeoutMs = 120000;       // a body that stopped moving
         QList<QSslCertificate> extraCaCertificates;
     };
 
-    // Called once per request, from the event loop (never from inside forward()).
+    // A whole response, for callers that want one (replays): called once per request, from the
+    // event loop (never from inside forward()).
     using Callback = std::function<void(const protocol::HttpResponse &response, const RequestRecord &record)>;
+    // The most of a response body forward(request, done) holds when there is no limit.
+    static constexpr qint64 kMaxCollectedBytes = 16 * 1024 * 1024;
 
     explicit LocalForwarder(const Options &options, QObject *parent = nullptr);
     ~LocalForwarder() override;
 
     const Options &options() const { return m_options; }
-    // Limits from a (new) registration; applies to requests that start afterwards.
-    void setLimits(qint64 maxResponseBodyBytes, int timeoutMs);
+    // Limits from a (new) registration (0: no limit); applies to requests that start afterwards.
+    void setLimits(qint64 maxRequestBodyBytes, qint64 maxResponseBodyBytes, int timeoutMs);
 
+    // Streams the exchange: what goes to the proxy comes out of messageForProxy(), the log record
+    // out of requestFinished(). The proxy's HttpBody, HttpCredit and HttpCancel for it go to
+    // deliverBody(), credit() and cancel(); unknown ids (finished exchanges) are ignored.
+    void forward(const protocol::HttpRequest &request);
+    void deliverBody(const protocol::HttpBody &body);
+    void credit(const protocol::HttpCredit &credit);
+    void cancel(const protocol::HttpCancel &cancel);
+    // The whole response in one callback (the request must not be streamed).
     void forward(const protocol::HttpRequest &request, Callback done);
-    // Drops queued and running requests without calling their callbacks, and closes every connection.
+    // Drops queued and running requests without a word, and closes every connection.
     void cancelAll();
 
-    int runningCount() const;
+    int runningCount() const { return m_running.size(); }
     int queuedCount() const { return static_cast<int>(m_queue.size()); }
     int connectionCount() const { return m_connections.size(); }
+    int exchangeCount() const { return m_exchanges.size(); }
 
     // "host:port" of the target, as error pages name it.
     QString targetAuthority() const;
 
-private:
-    struct Job {
-        protocol::HttpRequest request;
-        QByteArray wire; // the request as written to the service
-        RequestRecord record;
-        QElapsedTimer elapsed;
-        Callback done;
-        bool retried = false;
-    };
+Q_SIGNALS:
+    void messageForProxy(const keyhole::protocol::Message &message);
+    void requestFinished(const keyhole::client::RequestRecord &record);
 
-    void prepare(Job &job) const;
+private:
+    LocalExchange *create(const protocol::HttpRequest &request, LocalExchange::Mode mode);
+    void admit(LocalExchange *exchange, const protocol::HttpRequest &request);
     void dispatch();
-    void startOn(LocalConnection *connection, Job job);
-    void onFinished(LocalConnection *connection, const LocalConnection::Outcome &outcome);
-    void complete(Job job, protocol::HttpResponse response, const QString &error);
-    void completeWithError(Job job, int status, const QString &message);
+    void onExchangeFinished(LocalExchange *exchange);
+    void onConnectionFinished(LocalConnection *connection, const LocalConnection::Outcome &outcome);
     LocalConnection *newConnection();
     void dropConnection(LocalConnection *connection);
 
     Options m_options;
     QList<LocalConnection *> m_connections;
-    QHash<LocalConnection *, Job> m_running;
-    std::deque<Job> m_queue;
+    QHash<LocalConnection *, LocalExchange *> m_running;
+    QHash<QByteArray, LocalExchange *> m_streams; // by id, streamed exchanges only
+    QList<LocalExchange *> m_exchanges;           // every exchange not finished
+    std::deque<QPointer<LocalExchange>> m_queue;
 };
 
 } // namespace keyhole::client

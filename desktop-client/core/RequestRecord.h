@@ -15,11 +15,12 @@ using Header = protocol::Header;
 using HeaderList = protocol::HeaderList;
 
 // One visitor request as the client handled it: for the CLI's request log and the tray's inspector.
-// Bodies are previews (the first kPreviewBytes); the byte counts are the full sizes.
+// Bodies are previews (the first kPreviewBytes, never a whole stream); the byte counts are the full
+// sizes and the *Truncated flags say that a preview is shorter than its body.
 // A WebSocket gives two records with the same id: one when it opens (or is refused) and one when it
 // closes; for those the byte counts are message payload bytes and `method` is "GET".
 struct RequestRecord {
-    static constexpr qsizetype kPreviewBytes = 4096;
+    static constexpr qsizetype kPreviewBytes = 64 * 1024;
 
     enum class Kind { Http, WebSocket };
     enum class WsEvent {
@@ -46,6 +47,8 @@ struct RequestRecord {
     HeaderList responseHeaders; // as sent back to the proxy
     QByteArray requestBodyPreview;
     QByteArray responseBodyPreview;
+    bool requestBodyTruncated = false;
+    bool responseBodyTruncated = false;
     QString error; // set when the client answered itself (502/504...) instead of the local service
 
     // WebSockets only.

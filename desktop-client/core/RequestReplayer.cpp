@@ -34,12 +34,13 @@ RequestReplayer::~RequestReplayer() = default;
 
 bool RequestReplayer::isBodyTruncated(const RequestRecord &record)
 {
-    return record.bytesIn > record.requestBodyPreview.size();
+    return record.requestBodyTruncated || record.bytesIn > record.requestBodyPreview.size();
 }
 
 bool RequestReplayer::replay(const RequestRecord &record, const QUrl &target)
 {
-    if (record.kind != RequestRecord::Kind::Http)
+    // A preview shorter than the body would send the service another request than the visitor's.
+    if (record.kind != RequestRecord::Kind::Http || isBodyTruncated(record))
         return false;
     // Rebuilt only when the target changed: it keeps connections alive between replays.
     if (!m_forwarder || m_forwarder->options().target != target) {

@@ -10,8 +10,8 @@ namespace keyhole::client {
 class LocalForwarder;
 
 // Sends a request from the request log to the local service again ("replay"), the way the tunnel
-// sends a visitor's: the same method, path, query and headers, and the body as far as it was
-// captured. The answer comes back as a RequestRecord; a replay is not a visitor request and goes to
+// sends a visitor's: the same method, path, query and headers, and the body, when the preview
+// holds all of it. The answer comes back as a RequestRecord; a replay is not a visitor request and goes to
 // no log. Keeps one small LocalForwarder of its own (keep-alive connections to the target), rebuilt
 // when the target changes. Owned by its parent; replays still running when it goes are dropped.
 class RequestReplayer : public QObject
@@ -27,9 +27,9 @@ public:
     ~RequestReplayer() override;
 
     // Starts a replay of `record` against `target` (http(s)://host:port). False, and nothing is
-    // sent, for what cannot be replayed: a WebSocket.
+    // sent, for what cannot be replayed: a WebSocket, or a request whose body was only partly kept.
     bool replay(const RequestRecord &record, const QUrl &target);
-    // The record's body is shorter than the request's was: a replay sends less than the visitor did.
+    // The record's body preview is shorter than the request's body was: it cannot be replayed.
     static bool isBodyTruncated(const RequestRecord &record);
 
 Q_SIGNALS:

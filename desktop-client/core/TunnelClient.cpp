@@ -1,6 +1,7 @@
 #include "TunnelClient.h"
 
 #include "LocalForwarder.h"
+#include "LocalTraffic.h"
 #include "LocalWebSocketBridge.h"
 #include "TunnelHostname.h"
 #include "crypto/RegistrationToken.h"
@@ -11,7 +12,6 @@
 #include "websocket/WebSocketChannel.h"
 #include "websocket/WebSocketConnector.h"
 
-#include <climits>
 #include <utility>
 #include <variant>
 
@@ -47,23 +47,20 @@ TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, 
     connect(&m_retryTimer, &QTimer::timeout, this, &TunnelClient::openSocket);
     m_watchdog.setSingleShot(true);
     connect(&m_watchdog, &QTimer::timeout, this, &TunnelClient::onWatchdog);
-    m_webSockets = new LocalWebSocketBridge(LocalWebSocketBridge::Options(), this);
-    // What the local WebSockets say goes out on the current control connection; retireSocket()
-    // closes them all, so nothing of theirs reaches a later one.
-    connect(m_webSockets, &LocalWebSocketBridge::responded, this,
-            [this](const protocol::WsResponse &response) { send(response); });
-    connect(m_webSockets, &LocalWebSocketBridge::messageForProxy, this,
-            [this](const protocol::WsMessage &message) { send(message); });
-    connect(m_webSockets, &LocalWebSocketBridge::tornDown, this,
-            [this](const protocol::WsTeardown &teardown) { send(teardown); });
-    connect(m_webSockets, &LocalWebSocketBridge::activity, this, &TunnelClient::webSocketActivity);
+    m_traffic = new LocalTraffic(this);
+    // What the local side says goes out on the current control connection; retireSocket() ends
+    // every exchange and WebSocket, so nothing of theirs reaches a later one.
+    connect(m_traffic, &LocalTraffic::messageForProxy, this,
+            [this](const protocol::Message &message) { send(message); });
+    connect(m_traffic, &LocalTraffic::requestFinished, this, &TunnelClient::requestFinished);
+    connect(m_traffic, &LocalTraffic::webSocketActivity, this, &TunnelClient::webSocketActivity);
     loadCaCertificates();
     rebuildForwarder();
 }
 
 TunnelClient::~TunnelClient()
 {
-    m_webSockets->disconnect(this);
+    m_traffic->disconnect(this);
     if (m_connector) {
         m_connector->disconnect(this);
         m_connector->abort();
@@ -72,6 +69,16 @@ TunnelClient::~TunnelClient()
         m_socket->disconnect(this);
         m_socket->abort();
     }
+}
+
+LocalForwarder *TunnelClient::forwarder() const
+{
+    return m_traffic->forwarder();
+}
+
+LocalWebSocketBridge *TunnelClient::webSockets() const
+{
+    return m_traffic->webSockets();
 }
 
 QString TunnelClient::label() const
@@ -127,29 +134,7 @@ void TunnelClient::loadCaCertificates()
 
 void TunnelClient::rebuildForwarder()
 {
-    LocalForwarder::Options options;
-    options.target = m_settings.target;
-    options.hostHeader = m_settings.hostHeader;
-    options.maxConcurrent = m_settings.maxConcurrentLocal;
-    options.extraCaCertificates = m_caCertificates;
-    // Only an accepted registration fills m_info; before one the limits are 0 (not said).
-    if (m_info.maxResponseBodyBytes > 0)
-        options.maxResponseBodyBytes = m_info.maxResponseBodyBytes;
-    if (m_info.requestTimeoutMs > 0)
-        options.timeoutMs = static_cast<int>(qMax<qint64>(1000, m_info.requestTimeoutMs - kTimeoutMarginMs));
-    if (m_forwarder) {
-        m_forwarder->cancelAll();
-        m_forwarder->deleteLater();
-    }
-    m_forwarder = new LocalForwarder(options, this);
-
-    LocalWebSocketBridge::Options wsOptions;
-    wsOptions.target = options.target;
-    wsOptions.hostHeader = options.hostHeader; // the same Host for WebSockets as for plain requests
-    wsOptions.extraCaCertificates = options.extraCaCertificates;
-    wsOptions.maxMessageBytes = options.maxResponseBodyBytes; // the proxy's WebSocket limit defaults to it
-    wsOptions.handshakeTimeoutMs = options.timeoutMs;
-    m_webSockets->setOptions(wsOptions);
+    m_traffic->configure(m_settings, m_caCertificates, m_info);
 }
 
 void TunnelClient::setState(ClientState state)
@@ -353,20 +338,20 @@ void TunnelClient::handle(const protocol::Message &message)
     };
     std::visit(Overloaded{
                    [this](const RegistrationResponse &response) { handleRegistration(response); },
-                   [this](const HttpRequest &request) { handleHttpRequest(request); },
+                   [this](const HttpRequest &request) { m_traffic->forwarder()->forward(request); },
+                   [this](const HttpBody &body) { m_traffic->forwarder()->deliverBody(body); },
+                   [this](const HttpCredit &credit) { m_traffic->forwarder()->credit(credit); },
+                   [this](const HttpCancel &cancel) { m_traffic->forwarder()->cancel(cancel); },
                    [this](const Ping &ping) { send(Pong{ping.nonce}); },
                    [this](const Goodbye &goodbye) { handleGoodbye(goodbye); },
-                   [this](const WsRequest &request) { m_webSockets->open(request); },
-                   [this](const WsMessage &wsMessage) { m_webSockets->deliver(wsMessage); },
-                   [this](const WsTeardown &teardown) { m_webSockets->teardown(teardown); },
+                   [this](const WsRequest &request) { m_traffic->webSockets()->open(request); },
+                   [this](const WsMessage &wsMessage) { m_traffic->webSockets()->deliver(wsMessage); },
+                   [this](const WsTeardown &teardown) { m_traffic->webSockets()->teardown(teardown); },
                    [](const Pong &) {}, // no pings of ours outstanding
                    // What only a client sends, or only answers to it.
                    [&unexpected](const RegistrationRequest &) { unexpected(); },
                    [&unexpected](const HttpResponse &) { unexpected(); },
                    [&unexpected](const WsResponse &) { unexpected(); },
-                   [&unexpected](const HttpBody &) { unexpected(); },
-                   [&unexpected](const HttpCredit &) { unexpected(); },
-                   [&unexpected](const HttpCancel &) { unexpected(); },
                },
                message);
 }
@@ -400,29 +385,13 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
     m_info.maxResponseBodyBytes = response.maxResponseBodyBytes;
     m_info.requestTimeoutMs = response.requestTimeoutMs;
     m_backoff.reset();
-    const qint64 timeout = response.requestTimeoutMs > 0
-        ? qMax<qint64>(1000, response.requestTimeoutMs - kTimeoutMarginMs)
-        : kDefaultLocalTimeoutMs;
-    m_forwarder->setLimits(response.maxResponseBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
-    m_webSockets->setLimits(response.maxResponseBodyBytes, static_cast<int>(qMin<qint64>(timeout, INT_MAX)));
+    m_traffic->setLimits(m_info);
     if (!response.label.isEmpty() && response.label != label())
         qCWarning(lcClient, "the proxy registered label %s, expected %s", qPrintable(response.label),
                   qPrintable(label()));
     qCInfo(lcClient, "registered as %s", qPrintable(response.publicUrl));
     setState(ClientState::Online);
     Q_EMIT registered(m_info);
-}
-
-void TunnelClient::handleHttpRequest(const protocol::HttpRequest &request)
-{
-    const quint64 generation = m_generation;
-    m_forwarder->forward(request, [this, generation](const protocol::HttpResponse &response,
-                                                     const RequestRecord &record) {
-        // The answer to a request of a connection that has since gone would confuse the new one.
-        if (generation == m_generation)
-            send(response);
-        Q_EMIT requestFinished(record);
-    });
 }
 
 void TunnelClient::handleGoodbye(const protocol::Goodbye &goodbye)
@@ -491,8 +460,8 @@ void TunnelClient::retireSocket(bool graceful)
 {
     if (!m_socket && !m_connector)
         return;
-    // Local WebSockets live only as long as the control connection their visitors came through.
-    m_webSockets->closeAll(websocket::CloseGoingAway, QStringLiteral("going away"));
+    // Exchanges and local WebSockets live only as long as the control connection they came through.
+    m_traffic->closeAll();
     ++m_generation;
     m_watchdog.stop();
     if (websocket::WebSocketConnector *connector = std::exchange(m_connector, nullptr)) {

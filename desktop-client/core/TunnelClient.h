@@ -29,6 +29,7 @@ class WebSocketConnector;
 namespace keyhole::client {
 
 class LocalForwarder;
+class LocalTraffic;
 class LocalWebSocketBridge;
 
 // The client's side of the control channel: one WebSocket to <proxy>/proxy/subscribe, registration
@@ -44,8 +45,6 @@ class TunnelClient : public QObject
 
 public:
     static constexpr int kDefaultWatchdogMs = 20000;
-    static constexpr int kDefaultLocalTimeoutMs = 28000;
-    static constexpr int kTimeoutMarginMs = 2000; // answer before the proxy gives up on us
     static constexpr quint64 kMaxIncomingMessageBytes = 80ull * 1024 * 1024;
 
     TunnelClient(const ClientSettings &settings, crypto::KeyPair key, QObject *parent = nullptr);
@@ -60,8 +59,8 @@ public:
     // The last accepted registration (hostname, public URL, limits); empty before the first.
     const TunnelInfo &tunnelInfo() const { return m_info; }
     QDateTime nextRetryTime() const { return m_nextRetry; }
-    LocalForwarder *forwarder() const { return m_forwarder; }
-    LocalWebSocketBridge *webSockets() const { return m_webSockets; }
+    LocalForwarder *forwarder() const;
+    LocalWebSocketBridge *webSockets() const;
 
     // New settings (and key); a running client reconnects with them.
     void applySettings(const ClientSettings &settings);
@@ -100,7 +99,6 @@ private:
     void refuseVersion(int proxyVersion);
     void handle(const protocol::Message &message);
     void handleRegistration(const protocol::RegistrationResponse &response);
-    void handleHttpRequest(const protocol::HttpRequest &request);
     void handleGoodbye(const protocol::Goodbye &goodbye);
     void protocolError(const QString &why);
     bool send(const protocol::Message &message);
@@ -119,8 +117,7 @@ private:
     websocket::WebSocketConnector *m_connector = nullptr; // while connecting
     websocket::WebSocketChannel *m_socket = nullptr;      // once the handshake is done
     quint64 m_generation = 0; // which socket a running request belongs to
-    LocalForwarder *m_forwarder = nullptr;
-    LocalWebSocketBridge *m_webSockets = nullptr;
+    LocalTraffic *m_traffic = nullptr; // HTTP exchanges and WebSockets to the local service
     QList<QSslCertificate> m_caCertificates;
     TunnelInfo m_info;
 

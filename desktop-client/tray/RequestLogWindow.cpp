@@ -32,14 +32,6 @@ QString headersText(const client::HeaderList &headers)
     return text;
 }
 
-// Says that a replay sends less body than the visitor did.
-QString truncationNote(const client::RequestRecord &record)
-{
-    return client::RequestReplayer::isBodyTruncated(record)
-        ? QStringLiteral(" (body truncated to the %1 bytes captured)").arg(record.requestBodyPreview.size())
-        : QString();
-}
-
 QString bodyText(const QByteArray &preview, qint64 fullSize)
 {
     if (fullSize == 0 && preview.isEmpty())
@@ -209,12 +201,21 @@ QUrl RequestLogWindow::target() const
 bool RequestLogWindow::replaySelected()
 {
     const client::RequestRecord *record = selectedRecord();
-    if (!record || !m_replayer->replay(*record, target()))
+    if (!record)
+        return false;
+    // The log keeps only a preview of a body: part of one would be another request.
+    if (client::RequestReplayer::isBodyTruncated(*record)) {
+        const QString why = QStringLiteral("\n══ Cannot replay: only the first %1 of the %2 body bytes were kept ══\n")
+                                .arg(record->requestBodyPreview.size())
+                                .arg(record->bytesIn);
+        m_details->setPlainText(describe(*record) + why);
+        return false;
+    }
+    if (!m_replayer->replay(*record, target()))
         return false;
     m_replay->setEnabled(false);
     m_details->setPlainText(describe(*record)
-                            + QStringLiteral("\n══ Replaying to %1%2… ══\n").arg(target().toString(),
-                                                                             truncationNote(*record)));
+                            + QStringLiteral("\n══ Replaying to %1… ══\n").arg(target().toString()));
     return true;
 }
 
@@ -226,8 +227,7 @@ void RequestLogWindow::onReplayFinished(const QByteArray &recordId, const client
         Q_EMIT replayFinished(r); // the user moved on; keep the pane on what they look at now
         return;
     }
-    const QString note = truncationNote(*selected);
-    m_replayText = QStringLiteral("\n══ Replay%1: %2 in %3 ms ══\n").arg(note).arg(r.status).arg(r.durationMs);
+    m_replayText = QStringLiteral("\n══ Replay: %1 in %2 ms ══\n").arg(r.status).arg(r.durationMs);
     if (!r.error.isEmpty())
         m_replayText += QStringLiteral("Error: %1\n").arg(r.error);
     m_replayText += QStringLiteral("\n── Response headers ──\n");

@@ -98,6 +98,23 @@ private Q_SLOTS:
         QCOMPARE(proxy.registrations, 1);
     }
 
+    void otherProtocolVersionExits3()
+    {
+        // A protocol 1 proxy answers in its own version; keyhole-cli says which versions meet, and stops.
+        FakeProxy proxy([](int) { return accepted(); });
+        const protocol::Goodbye goodbye{protocol::Goodbye::CodeVersion,
+                                        QStringLiteral("unsupported protocol version 2 (expected 1)")};
+        proxy.rawRegistrationReply = protocol::Codec::encode(goodbye, 1);
+        auto cli = launch(proxy);
+        QVERIFY(cli);
+        QVERIFY2(cli->waitForExit(20000), qPrintable(cli->errorString()));
+        QCOMPARE(cli->exitStatus(), QProcess::NormalExit);
+        QVERIFY(cli->exitCode() != 0);
+        const QByteArray err = cli->stderrData();
+        QVERIFY2(err.contains("protocol 1") && err.contains("speaks 2"), err.constData());
+        QCOMPARE(proxy.registrations, 1);
+    }
+
     void busyRefusalIsRetried()
     {
         // Twice busy, then room: the program keeps going and comes online, no exit 3.

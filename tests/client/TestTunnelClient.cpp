@@ -8,6 +8,7 @@
 #include "protocol/Codec.h"
 #include "util/Clock.h"
 
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -64,6 +65,8 @@ private Q_SLOTS:
     void silentProxyTripsTheWatchdog();
     void lostConnectionReconnects();
     void stopSaysGoodbye();
+    void proxyOfAnotherVersionIsRefused();
+    void bodiesStreamThroughTheControlChannel();
 };
 
 void TestTunnelClient::initTestCase()
@@ -422,6 +425,81 @@ void TestTunnelClient::stopSaysGoodbye()
     QTRY_COMPARE(stopped.size(), 1);
     QTRY_COMPARE(proxy.disconnects, 1);
     QCOMPARE(proxy.connections, 1);
+}
+
+void TestTunnelClient::proxyOfAnotherVersionIsRefused()
+{
+    // A protocol 1 proxy refuses this client in its own version's words; the client says who must
+    // update, naming both versions, and does not come back.
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url());
+    QSignalSpy refused(tunnel.get(), &TunnelClient::refused);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    const protocol::Goodbye goodbye{protocol::Goodbye::CodeVersion,
+                                    QStringLiteral("unsupported protocol version 2 (expected 1)")};
+    proxy.sendRaw(protocol::Codec::encode(goodbye, 1));
+    QTRY_COMPARE(refused.size(), 1);
+    QCOMPARE(tunnel->state(), ClientState::Refused);
+    const QString reason = refused.first().at(0).toString();
+    QVERIFY2(reason.contains(QStringLiteral("protocol 1")) && reason.contains(QStringLiteral("speaks 2")),
+             qPrintable(reason));
+    QCOMPARE(refused.first().at(1).toByteArray(), QByteArray(protocol::Goodbye::CodeVersion));
+    QTRY_COMPARE(proxy.disconnects, 1);
+    QCOMPARE(proxy.connections, 1);
+}
+
+void TestTunnelClient::bodiesStreamThroughTheControlChannel()
+{
+    QTcpServer service;
+    QVERIFY(service.listen(QHostAddress::LocalHost, 0));
+    QPointer<QTcpSocket> local;
+    QByteArray received;
+    bool localClosed = false;
+    connect(&service, &QTcpServer::newConnection, this, [&] {
+        local = service.nextPendingConnection();
+        connect(local, &QTcpSocket::readyRead, this, [&] { received += local->readAll(); });
+        connect(local, &QTcpSocket::disconnected, this, [&] { localClosed = true; });
+    });
+    FakeProxy proxy;
+    auto tunnel = makeClient(proxy.url(), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(service.serverPort())));
+    QSignalSpy finished(tunnel.get(), &TunnelClient::requestFinished);
+    tunnel->start();
+    QTRY_COMPARE(proxy.all<protocol::RegistrationRequest>().size(), 1);
+    proxy.accept();
+    QTRY_COMPARE(tunnel->state(), ClientState::Online);
+
+    // The request body arrives in pieces and reaches the service as it comes; credit goes back.
+    protocol::HttpRequest request;
+    request.id = "st-1";
+    request.method = "POST";
+    request.path = "/events";
+    request.headers = {{"Host", "label.tunnel.test"}, {"Content-Length", "10"}};
+    request.body = "01234";
+    request.streamed = true;
+    proxy.send(request);
+    QTRY_VERIFY(received.endsWith("\r\n\r\n01234"));
+    proxy.send(protocol::HttpBody{"st-1", "56789", true});
+    QTRY_VERIFY(received.endsWith("\r\n\r\n0123456789"));
+    QTRY_VERIFY(!proxy.all<protocol::HttpCredit>().isEmpty());
+    qint64 credited = 0;
+    for (const auto &credit : proxy.all<protocol::HttpCredit>())
+        credited += credit.bytes;
+    QCOMPARE(credited, qint64(10));
+
+    // The answer goes out event by event.
+    local->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: a\n\n");
+    QTRY_COMPARE(proxy.all<protocol::HttpBody>().size(), 1);
+    QVERIFY(proxy.all<protocol::HttpResponse>().first().streamed);
+    QCOMPARE(proxy.all<protocol::HttpBody>().first().data, QByteArray("data: a\n\n"));
+    proxy.send(protocol::HttpCredit{"st-1", 9});
+
+    // The visitor leaves: the local connection closes at once and nothing more is said about it.
+    proxy.send(protocol::HttpCancel{"st-1", QStringLiteral("the visitor left")});
+    QTRY_VERIFY_WITH_TIMEOUT(localClosed, 1000);
+    QTRY_COMPARE(finished.size(), 1);
+    QVERIFY(proxy.all<protocol::HttpCancel>().isEmpty());
+    QCOMPARE(tunnel->forwarder()->exchangeCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestTunnelClient)

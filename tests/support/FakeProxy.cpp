@@ -34,7 +34,15 @@ void FakeProxy::onFrame(QWebSocket *socket, const QByteArray &frame)
     const protocol::DecodeResult result = protocol::Codec::decode(frame);
     QVERIFY2(result, qPrintable(result.error));
     received.append(*result.message);
-    if (!m_script || !std::holds_alternative<protocol::RegistrationRequest>(*result.message))
+    if (!std::holds_alternative<protocol::RegistrationRequest>(*result.message))
+        return;
+    if (!rawRegistrationReply.isEmpty()) {
+        ++registrations;
+        socket->sendBinaryMessage(rawRegistrationReply);
+        socket->close();
+        return;
+    }
+    if (!m_script)
         return;
     const protocol::RegistrationResponse response = m_script(registrations++);
     socket->sendBinaryMessage(protocol::Codec::encode(response));

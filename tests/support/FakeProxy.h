@@ -46,7 +46,10 @@ public:
 
     int connections = 0;
     int disconnects = 0;
-    int registrations = 0; // answered by the script
+    int registrations = 0; // answered by the script (or by rawRegistrationReply)
+    // When set, sent instead of the script's answer (e.g. a frame of another version), then the
+    // connection closes.
+    QByteArray rawRegistrationReply;
     QStringList paths;
     QPointer<QWebSocket> current;
     QList<keyhole::protocol::Message> received;
