@@ -3,6 +3,7 @@
 #include "http/HeaderRules.h"
 #include "http/HttpSyntax.h"
 #include "http/RequestFramingCheck.h"
+#include "http/RequestTargetCheck.h"
 
 #include <llhttp.h>
 
@@ -21,22 +22,6 @@ QByteArray trimTrailingWhitespace(QByteArray value)
         --end;
     value.truncate(end);
     return value;
-}
-
-// "Transfer_Encoding" or "content_length": some servers and gateways (CGI, WSGI, PHP) fold "_" and
-// "-" together, so such a header would frame the body there and not here.
-bool isFramingLookAlike(QByteArrayView name)
-{
-    if (!name.contains('_'))
-        return false;
-    QByteArray folded = name.toByteArray();
-    folded.replace('_', '-');
-    return headerNameEquals(folded, "Transfer-Encoding") || headerNameEquals(folded, "Content-Length");
-}
-
-bool startsWithNoCase(QByteArrayView s, QByteArrayView prefix)
-{
-    return s.size() >= prefix.size() && headerNameEquals(s.first(prefix.size()), prefix);
 }
 
 } // namespace
@@ -220,9 +205,11 @@ struct HttpParser::Private {
             RequestHead &h = d->request;
             h.method = llhttp_method_name(llhttp_method_t(p->method));
             h.target = d->url;
-            QByteArray originForm = d->url;
-            if (const int rc = d->checkRequestHead(p, &originForm))
-                return rc;
+            RequestTargetCheck::Verdict target =
+                RequestTargetCheck::check(h.method, d->url, d->headers, d->limits.maxHeaders);
+            if (target.error != Error::None)
+                return d->fail(target.error, target.text);
+            const QByteArray &originForm = target.originForm;
             const qsizetype q = originForm.indexOf('?');
             h.path = q < 0 ? originForm : originForm.left(q);
             h.query = q < 0 ? QByteArray() : originForm.mid(q + 1);
@@ -260,68 +247,6 @@ struct HttpParser::Private {
             d->body.reserve(qsizetype(contentLength));
         d->headComplete = true;
         return HPE_PAUSED;
-    }
-
-    // RFC 9112 3.2 and 9110 7.2, as strictly as nginx: where a server behind us could read the
-    // target or Host differently from us, refuse. `*originForm` gets the target to route by.
-    int checkRequestHead(llhttp_t *p, QByteArray *originForm)
-    {
-        int hosts = 0;
-        for (const auto &header : *headers) {
-            if (isFramingLookAlike(header.first))
-                return fail(Error::Malformed, QStringLiteral("header %1 looks like a framing header")
-                                                  .arg(QString::fromLatin1(header.first)));
-            if (!headerNameEquals(header.first, "Host"))
-                continue;
-            if (++hosts > 1)
-                return fail(Error::Malformed, QStringLiteral("more than one Host header"));
-            if (!isStrictHostValue(header.second))
-                return fail(Error::Malformed, QStringLiteral("invalid Host header"));
-        }
-        if (!isStrictTarget(url))
-            return fail(Error::Malformed, QStringLiteral("invalid character in the request target"));
-        if (url.contains('#'))
-            return fail(Error::Malformed, QStringLiteral("fragment in the request target"));
-        if (url.startsWith('/'))
-            return 0;
-        if (p->method == HTTP_OPTIONS && url == "*")
-            return 0;
-        if (p->method == HTTP_CONNECT)
-            return 0; // authority-form: the caller refuses CONNECT
-        const QByteArrayView scheme = startsWithNoCase(url, "http://") ? QByteArrayView("http://")
-            : startsWithNoCase(url, "https://")                        ? QByteArrayView("https://")
-                                                                       : QByteArrayView();
-        if (scheme.isEmpty())
-            return fail(Error::Malformed, QStringLiteral("request target is neither origin- nor absolute-form"));
-        // Absolute-form: RFC 9112 3.2.2 says the target's authority wins over Host. We route by it
-        // and make Host say the same, so the service and we cannot disagree about the site.
-        const QByteArray rest = url.mid(scheme.size());
-        qsizetype authorityEnd = rest.size();
-        for (char delim : {'/', '?'}) {
-            const qsizetype at = rest.indexOf(delim);
-            if (at >= 0)
-                authorityEnd = std::min(authorityEnd, at);
-        }
-        const QByteArray authority = rest.left(authorityEnd);
-        if (authority.isEmpty() || authority.contains('@') || !isStrictHostValue(authority))
-            return fail(Error::Malformed, QStringLiteral("invalid authority in the request target"));
-        *originForm = rest.mid(authorityEnd);
-        if (!originForm->startsWith('/'))
-            originForm->prepend('/');
-        bool replaced = false;
-        for (auto &header : *headers) {
-            if (headerNameEquals(header.first, "Host")) {
-                header.second = authority;
-                replaced = true;
-            }
-        }
-        if (!replaced) {
-            // The Host we add counts like one the visitor sent (found by fuzz_http_request).
-            if (headers->size() >= limits.maxHeaders)
-                return fail(Error::TooManyHeaders, QStringLiteral("more than %1 headers").arg(limits.maxHeaders));
-            headers->append({QByteArrayLiteral("Host"), authority});
-        }
-        return 0;
     }
 
     static int onBody(llhttp_t *p, const char *at, size_t len)
