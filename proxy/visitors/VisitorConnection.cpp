@@ -2,7 +2,6 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
-#include "visitors/LingeringClose.h"
 #include "visitors/TunnelRequest.h"
 #include "visitors/VisitorHost.h"
 #include "visitors/VisitorOptions.h"
@@ -11,7 +10,6 @@
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "visitors/VisitorLogging.h"
-#include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>
 #include <QSslSocket>

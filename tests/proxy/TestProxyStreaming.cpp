@@ -123,6 +123,8 @@ private Q_SLOTS:
         }
         QVERIFY2(service->sent(request->id) < kSize, "the whole answer was credited while the visitor read nothing");
         QVERIFY(service->sent(request->id) - credited <= protocol::kStreamWindowBytes);
+        qInfo() << "credit stopped after" << credited << "bytes (the kernel's buffers); in flight:"
+                << service->sent(request->id) - credited;
         // Reading resumes the credit, and the whole answer arrives.
         visitor.socket.setReadBufferSize(0);
         QVERIFY(visitor.readResponse(60000));
