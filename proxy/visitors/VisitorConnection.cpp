@@ -2,7 +2,6 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
-#include "visitors/LingeringClose.h"
 #include "visitors/TunnelRequest.h"
 #include "visitors/VisitorHost.h"
 #include "visitors/VisitorOptions.h"
@@ -11,7 +10,6 @@
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
 #include "visitors/VisitorLogging.h"
-#include "websocket/WebSocketFrame.h"
 
 #include <QHostAddress>
 #include <QSslSocket>
@@ -164,8 +162,11 @@ void VisitorConnection::processInput()
             break; // answered (413): the connection closes
         if (status == http::HttpParser::Status::NeedMore) {
             // All that had come of the body (or all the window allows) is read: the request goes
-            // now, streamed, unless it is complete.
-            if (upload && !m_dispatched && (m_inPos >= m_in.size() || m_upload.room() <= 0))
+            // now, streamed. A body announced small enough to ride inline is awaited instead (the
+            // head timer bounds the wait), so a small upload is still one message.
+            const qint64 length = m_parser.requestHead().contentLength;
+            const bool awaitInline = length >= 0 && length <= protocol::kInlineBodyBytes;
+            if (upload && !m_dispatched && !awaitInline && (m_inPos >= m_in.size() || m_upload.room() <= 0))
                 dispatchHttp(false);
             continue;
         }

@@ -103,6 +103,29 @@ private Q_SLOTS:
         }
     }
 
+    void testAnswerWithoutBodyIsNotStreamed()
+    {
+        // A HEAD answer has no body whatever the client streams: the head goes out alone, the
+        // client is told to stop, and the connection serves the next request.
+        auto client = startWithClient(baseConfig());
+        QVERIFY(client);
+        RawVisitor visitor(port());
+        visitor.write(rawRequest("HEAD", hostFor(*client), "/file"));
+        const auto request = F::firstRequest(*client);
+        QVERIFY(request);
+        client->send(F::streamedHead(request->id, {{QByteArrayLiteral("Content-Length"), QByteArrayLiteral("1234")}}));
+        client->send(protocol::HttpBody{request->id, "must not reach the visitor", true});
+        QVERIFY(visitor.readResponse(10000, true));
+        QCOMPARE(visitor.head.status, 200);
+        QCOMPARE(visitor.header("Content-Length"), QByteArray("1234"));
+        QTRY_VERIFY(F::cancelledFor(*client, request->id));
+        visitor.write(rawRequest("GET", hostFor(*client), "/next"));
+        QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
+        client->send(protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
+        QVERIFY(visitor.readResponse());
+        QCOMPARE(visitor.body, QByteArray("ok"));
+    }
+
     void testCreditOnlyAsTheVisitorReads()
     {
         constexpr qint64 kSize = 48 << 20; // past what the kernel's loopback buffers take
@@ -123,6 +146,8 @@ private Q_SLOTS:
         }
         QVERIFY2(service->sent(request->id) < kSize, "the whole answer was credited while the visitor read nothing");
         QVERIFY(service->sent(request->id) - credited <= protocol::kStreamWindowBytes);
+        qInfo() << "credit stopped after" << credited << "bytes (the kernel's buffers); in flight:"
+                << service->sent(request->id) - credited;
         // Reading resumes the credit, and the whole answer arrives.
         visitor.socket.setReadBufferSize(0);
         QVERIFY(visitor.readResponse(60000));

@@ -78,6 +78,25 @@ private Q_SLOTS:
         QCOMPARE(request->body, QByteArray("tiny body"));
     }
 
+    void testSmallBodyAfterContinueStaysInline()
+    {
+        // The head came alone, but its Content-Length fits inline: the proxy waits for the body.
+        auto client = startWithClient(baseConfig());
+        QVERIFY(client);
+        RawVisitor visitor(port());
+        visitor.write("PUT /small HTTP/1.1\r\nHost: " + hostFor(*client)
+                      + "\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+        QByteArray seen;
+        QTRY_VERIFY(F::readAvailable(visitor, &seen).startsWith("HTTP/1.1 100 Continue\r\n\r\n"));
+        QTest::qWait(100);
+        QVERIFY(client->receivedOf<protocol::HttpRequest>().isEmpty());
+        visitor.write(QByteArray(5000, 's'));
+        const auto request = F::firstRequest(*client);
+        QVERIFY(request);
+        QVERIFY(!request->streamed);
+        QCOMPARE(request->body, QByteArray(5000, 's'));
+    }
+
     void testExpectContinueWithAStreamedBody()
     {
         auto client = startWithClient(baseConfig());
