@@ -129,7 +129,10 @@ bool ScaleOutCluster::startProxy(int index)
         QStringLiteral("--request-timeout"), QString::number(kRequestTimeoutSecs),
         // The limiter is tested elsewhere; here it would only turn load into 429s.
         QStringLiteral("--rate-limit"), QStringLiteral("1000000"), QStringLiteral("--rate-burst"), QStringLiteral("1000000"),
-        QStringLiteral("--max-pending"), QStringLiteral("100000")};
+        QStringLiteral("--max-pending"), QStringLiteral("100000"),
+        // The request body limit that testHttpAcrossInstances holds to its edge; answers keep the
+        // default (no limit), so large streams cross instances too.
+        QStringLiteral("--max-request-body"), QString::number(kMaxRequestBody)};
     if (!proxy->start(proxyProgram(), args, environment()))
         return fail(proxy->errorString());
     const auto m = proxy->waitForLine(ProxyListening, StartTimeoutMs);

@@ -22,6 +22,7 @@ public:
     static constexpr int kInstances = 3;
     static constexpr int kTtlSecs = 3;
     static constexpr int kRequestTimeoutSecs = 8;
+    static constexpr int kMaxRequestBody = 512000;
 
     ScaleOutCluster();
     ~ScaleOutCluster();

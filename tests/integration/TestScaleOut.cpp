@@ -6,11 +6,15 @@
 #include "TestSupport.h"
 #include "VisitorLoad.h"
 
+#include <QTcpSocket>
+#include <QElapsedTimer>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
@@ -49,6 +53,7 @@ private Q_SLOTS:
     void testHttpAcrossInstances_data();
     void testHttpAcrossInstances();
     void testWebSocketAcrossInstances();
+    void testStreamsAcrossInstances();
     void testHundredThousandRequests();
     void testKillOwnerFailsOver();
     void testRedisRestartUnderLoad();
@@ -99,7 +104,7 @@ void TestScaleOut::testHttpAcrossInstances_data()
     QTest::addColumn<int>("size");
     QTest::newRow("1 byte") << 1;
     QTest::newRow("64 KiB") << 65536;
-    QTest::newRow("body limit") << 512000;
+    QTest::newRow("body limit") << ScaleOutCluster::kMaxRequestBody;
 }
 
 void TestScaleOut::testHttpAcrossInstances()
@@ -128,12 +133,66 @@ void TestScaleOut::testHttpAcrossInstances()
     QVERIFY2(servers.size() == ScaleOutCluster::kInstances - 1, "visitors were served by every other instance");
 
     // One byte over the limit: 413 from whichever instance the visitor reached.
-    if (size == 512000) {
+    if (size == ScaleOutCluster::kMaxRequestBody) {
         QVERIFY(writeFile(file, upload + 'x'));
         const CurlResult over = m_cluster->visit(QStringLiteral("/echo?raw=1"),
                                                  NoExpect + QStringList{QStringLiteral("--data-binary"), u'@' + file});
         QCOMPARE(over.status, 413);
     }
+}
+
+void TestScaleOut::testStreamsAcrossInstances()
+{
+    // Served by an instance that does not hold the tunnel: body chunks and credit cross Redis, a
+    // window per exchange at a time.
+    const int holder = owner();
+    QVERIFY(holder >= 0);
+    const quint16 port = m_cluster->proxyPort(otherThan(holder));
+
+    constexpr int kBig = 48 * 1024 * 1024;
+    const CurlResult big = runCurl(m_cluster->resolveArgs(m_cluster->label(), port)
+                                       + QStringList{QStringLiteral("-m"), QStringLiteral("120"),
+                                                     m_cluster->url(m_cluster->label(), port,
+                                                                    QStringLiteral("/big/%1").arg(kBig))},
+                                   130000);
+    QVERIFY2(big.status == 200, qPrintable(big.describe()));
+    QCOMPARE(big.body.size(), qsizetype(kBig));
+    QCOMPARE(sha256Hex(big.body), sha256Hex(QByteArray(kBig, 'x')));
+
+    // Server-sent events: each arrives while the stream is still open, the first long before the last
+    // is written (8 events 400 ms apart: the stream lasts 2.8 s, past nothing but its own pace).
+    constexpr int kEvents = 8;
+    constexpr int kIntervalMs = 400;
+    QTcpSocket visitor;
+    visitor.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(visitor.waitForConnected(5000));
+    QElapsedTimer clock;
+    clock.start();
+    visitor.write(QStringLiteral("GET /events?n=%1&interval_ms=%2 HTTP/1.1\r\nHost: %3.localhost:%4\r\n"
+                                 "Connection: close\r\n\r\n")
+                      .arg(kEvents)
+                      .arg(kIntervalMs)
+                      .arg(m_cluster->label())
+                      .arg(port)
+                      .toLatin1());
+    QByteArray received;
+    qint64 firstEventMs = -1;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            received += visitor.readAll();
+            if (firstEventMs < 0 && received.contains("data: event 0"))
+                firstEventMs = clock.elapsed();
+            return received.contains("data: event 7") || visitor.state() == QAbstractSocket::UnconnectedState;
+        },
+        30000));
+    QVERIFY2(received.startsWith("HTTP/1.1 200"), received.left(200).constData());
+    QVERIFY2(received.contains("text/event-stream"), received.left(400).constData());
+    for (int i = 0; i < kEvents; ++i)
+        QVERIFY2(received.contains(QByteArray("data: event ") + QByteArray::number(i)), received.constData());
+    // The first event was delivered before the service had written the rest: well under the
+    // stream's length (7 intervals), with room for a busy machine.
+    QVERIFY2(firstEventMs >= 0 && firstEventMs < (kEvents - 1) * kIntervalMs / 2,
+             qPrintable(QStringLiteral("first event after %1 ms").arg(firstEventMs)));
 }
 
 void TestScaleOut::testWebSocketAcrossInstances()
@@ -394,6 +453,17 @@ void TestScaleOut::testSlowInstanceDroppedAndRecovers()
     const QString file = m_cluster->tempPath(QStringLiteral("stream"));
     QVERIFY(writeFile(file, deterministicBytes(500000, "stream")));
 
+    // Each exchange keeps at most a window of its body in flight, and the visitor side pauses while
+    // the holder is behind, so a frozen instance no longer fills the cluster's 2 MiB pub/sub bound:
+    // for the drop to happen (and be recovered from), this case lowers the bound below a few windows.
+    QCOMPARE(m_cluster->redis().cli({QStringLiteral("CONFIG"), QStringLiteral("SET"),
+                                     QStringLiteral("client-output-buffer-limit"), QStringLiteral("pubsub 256kb 128kb 1")})
+                 .trimmed(),
+             QByteArray("OK"));
+    const auto restoreBound = qScopeGuard([this] {
+        m_cluster->redis().cli({QStringLiteral("CONFIG"), QStringLiteral("SET"),
+                                QStringLiteral("client-output-buffer-limit"), QStringLiteral("pubsub 2mb 1mb 1")});
+    });
     m_cluster->freezeProxy(slow);
     // The other instances stream bodies to it until Redis gives up on its subscription.
     std::vector<std::unique_ptr<CurlJob>> uploads;

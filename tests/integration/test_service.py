@@ -76,6 +76,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not head_only:
             self.wfile.write(body)
 
+    def send_events(self, n, interval_ms):
+        """Server-sent events, one chunk each and flushed at once, `interval_ms` apart."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for i in range(n):
+            event = ("id: %d\ndata: event %d\n\n" % (i, i)).encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.flush()
+            if i + 1 < n:
+                time.sleep(interval_ms / 1000.0)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def dispatch(self):
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, url.query
@@ -114,6 +130,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
             time.sleep(int(parts[1]) / 1000.0)
             self.send(200, b"slow done\n", head_only=head)
+        elif path == "/events":
+            self.send_events(int(params.get("n", ["5"])[0]), int(params.get("interval_ms", ["100"])[0]))
         elif len(parts) == 2 and parts[0] == "big" and parts[1].isdigit():
             self.send(200, b"x" * int(parts[1]), "application/octet-stream", head_only=head)
         else:
