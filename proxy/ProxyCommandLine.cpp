@@ -18,8 +18,8 @@ struct Flags {
                               "0.0.0.0:8080"};
     QCommandLineOption domain{"domain", "Domain whose subdomains are tunnels (<label>.<domain>).", "DOMAIN",
                               "localhost"};
-    QCommandLineOption publicUrl{"public-url",
-                                 "URL clients dial and sign for (default: http[s]://<domain>[:<port>]).", "URL"};
+    QCommandLineOption publicUrl{"public-url", "URL clients dial and sign for (default: http[s]://<domain>[:<port>]).",
+                                 "URL"};
     QCommandLineOption tlsCert{"tls-cert", "PEM certificate chain (wildcard for *.<domain>); enables https/wss.",
                                "FILE"};
     QCommandLineOption tlsKey{"tls-key", "PEM private key of --tls-cert.", "FILE"};
@@ -43,19 +43,17 @@ struct Flags {
                                        "Seconds a streamed body may move no byte either way before the "
                                        "exchange is cut on both ends.",
                                        "SECONDS", "120"};
-    QCommandLineOption maxRequestBody{"max-request-body",
-                                      "Largest request body in bytes (413 beyond; 0 = no limit).", "BYTES",
-                                      "104857600"};
+    QCommandLineOption maxRequestBody{"max-request-body", "Largest request body in bytes (413 beyond; 0 = no limit).",
+                                      "BYTES", "104857600"};
     QCommandLineOption maxResponseBody{"max-response-body",
                                        "Largest response body in bytes (502, or cut once the head is sent; "
                                        "0 = no limit).",
                                        "BYTES", "0"};
-    QCommandLineOption maxBody{"max-body", "Shorthand: sets --max-request-body and --max-response-body.",
-                               "BYTES"};
+    QCommandLineOption maxBody{"max-body", "Shorthand: sets --max-request-body and --max-response-body.", "BYTES"};
     QCommandLineOption maxHead{"max-head-bytes", "Largest request line + headers in bytes (431 beyond).", "BYTES",
                                "32768"};
-    QCommandLineOption headTimeout{"head-timeout", "Seconds a visitor has to send a request's headers.",
-                                   "SECONDS", "10"};
+    QCommandLineOption headTimeout{"head-timeout", "Seconds a visitor has to send a request's headers.", "SECONDS",
+                                   "10"};
     QCommandLineOption maxHeaders{"max-headers", "Most header fields in one request (431 beyond).", "N", "100"};
     QCommandLineOption maxUrl{"max-url-bytes", "Longest request target in bytes (414 beyond).", "BYTES", "8192"};
     QCommandLineOption idleTimeout{"idle-timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS",
@@ -82,20 +80,21 @@ struct Flags {
                               "BYTES", "0"};
     QCommandLineOption pingInterval{"ping-interval", "Seconds without traffic before the proxy pings a client.",
                                     "SECONDS", "10"};
-    QCommandLineOption tunnelTimeout{"tunnel-timeout", "Seconds of silence after which a tunnel is dropped.",
-                                     "SECONDS", "30"};
-    QCommandLineOption registrationTimeout{"registration-timeout",
-                                           "Seconds a new control connection has to register.", "SECONDS", "10"};
+    QCommandLineOption tunnelTimeout{"tunnel-timeout", "Seconds of silence after which a tunnel is dropped.", "SECONDS",
+                                     "30"};
+    QCommandLineOption registrationTimeout{"registration-timeout", "Seconds a new control connection has to register.",
+                                           "SECONDS", "10"};
     QCommandLineOption logFormat{"log-format", "Log lines as text or json (on stderr).", "FORMAT", "text"};
     QCommandLineOption redis{"redis",
                              "Share tunnels with other instances through Redis: redis://[:password@]host:port[/db]. "
                              "Without it the instance works alone.",
                              "URL"};
-    QCommandLineOption instanceId{"instance-id", "This instance's name among several ([A-Za-z0-9_.], at most 32; "
-                                                 "default: random).",
+    QCommandLineOption instanceId{"instance-id",
+                                  "This instance's name among several ([A-Za-z0-9_.], at most 32; "
+                                  "default: random).",
                                   "ID"};
-    QCommandLineOption redisTtl{"redis-ttl", "Seconds a tunnel's ownership lasts in Redis without renewal.",
-                                "SECONDS", "10"};
+    QCommandLineOption redisTtl{"redis-ttl", "Seconds a tunnel's ownership lasts in Redis without renewal.", "SECONDS",
+                                "10"};
 };
 
 bool parseNumber(const QString &text, double min, double max, double *out)
@@ -119,12 +118,39 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
     Flags f;
-    parser.addOptions({f.listen, f.domain, f.publicUrl, f.tlsCert, f.tlsKey, f.authorizedKeys, f.trustedProxy,
+    parser.addOptions({f.listen,
+                       f.domain,
+                       f.publicUrl,
+                       f.tlsCert,
+                       f.tlsKey,
+                       f.authorizedKeys,
+                       f.trustedProxy,
                        f.pathRouting,
-                       f.requestTimeout, f.bodyIdleTimeout, f.maxRequestBody, f.maxResponseBody, f.maxBody, f.maxHead, f.headTimeout, f.maxHeaders, f.maxUrl, f.idleTimeout,
-                       f.sendTimeout, f.maxConnections, f.maxPending, f.maxWsMessage, f.maxWebSockets, f.rateLimit,
-                       f.rateBurst, f.wsRate, f.pingInterval, f.tunnelTimeout, f.registrationTimeout, f.logFormat,
-                       f.redis, f.instanceId, f.redisTtl});
+                       f.requestTimeout,
+                       f.bodyIdleTimeout,
+                       f.maxRequestBody,
+                       f.maxResponseBody,
+                       f.maxBody,
+                       f.maxHead,
+                       f.headTimeout,
+                       f.maxHeaders,
+                       f.maxUrl,
+                       f.idleTimeout,
+                       f.sendTimeout,
+                       f.maxConnections,
+                       f.maxPending,
+                       f.maxWsMessage,
+                       f.maxWebSockets,
+                       f.rateLimit,
+                       f.rateBurst,
+                       f.wsRate,
+                       f.pingInterval,
+                       f.tunnelTimeout,
+                       f.registrationTimeout,
+                       f.logFormat,
+                       f.redis,
+                       f.instanceId,
+                       f.redisTtl});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -141,8 +167,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         return result;
     }
     if (parser.isSet(version)) {
-        QTextStream(stdout) << QCoreApplication::applicationName() << ' '
-                            << QCoreApplication::applicationVersion() << '\n';
+        QTextStream(stdout) << QCoreApplication::applicationName() << ' ' << QCoreApplication::applicationVersion()
+                            << '\n';
         return result;
     }
     if (!parser.positionalArguments().isEmpty())
@@ -183,7 +209,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
 
     for (const QString &value : parser.values(f.trustedProxy)) {
         auto subnet = QHostAddress::parseSubnet(value.contains(u'/') ? value
-                                                : value + (value.contains(u':') ? "/128" : "/32"));
+                                                                     : value + (value.contains(u':') ? "/128" : "/32"));
         if (subnet.first.isNull())
             return fail(QStringLiteral("--trusted-proxy: '%1' is not an address or subnet").arg(value));
         config.trustedProxies.append(subnet);
@@ -236,8 +262,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
         // The protocol 1 flag: one limit for both ways. The specific flags win when given too.
         double value = 0;
         if (!parseNumber(parser.value(f.maxBody), 0, 1e15, &value))
-            return fail(QStringLiteral("--max-body: expected a number from 0 to 1e+15, got '%1'")
-                            .arg(parser.value(f.maxBody)));
+            return fail(
+                QStringLiteral("--max-body: expected a number from 0 to 1e+15, got '%1'").arg(parser.value(f.maxBody)));
         if (!parser.isSet(f.maxRequestBody))
             config.maxRequestBodyBytes = qint64(value);
         if (!parser.isSet(f.maxResponseBody))

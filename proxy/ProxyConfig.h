@@ -13,7 +13,7 @@ struct ProxyConfig {
     QHostAddress listenAddress = QHostAddress::Any;
     quint16 listenPort = 8080;
     QString domain = QStringLiteral("localhost");
-    QUrl publicUrl;           // empty: derived from domain, TLS and the port actually bound
+    QUrl publicUrl; // empty: derived from domain, TLS and the port actually bound
     QString tlsCertFile;
     QString tlsKeyFile;
     QString authorizedKeysFile;
@@ -39,12 +39,12 @@ struct ProxyConfig {
     int maxPendingPerTunnel = 1'000;
     qint64 maxWsMessageBytes = 512'000; // --max-ws-message: a WebSocket message is held whole
     int maxWebSocketsPerTunnel = 256;
-    int wsKeepAliveMs = 30'000;         // ping visitor WebSockets this often; cut them after 2.5 intervals of silence
+    int wsKeepAliveMs = 30'000; // ping visitor WebSockets this often; cut them after 2.5 intervals of silence
     // Requests (and WebSocket openings) a tunnel may receive per second, on average...
     double rateLimitPerSec = 1'000;
     // ...and at once: a dev server's page of 2,000 modules loads twice in a row without a 429.
     double rateBurst = 5'000;
-    qint64 wsBytesPerSec = 0;      // visitor WebSocket bytes a tunnel may receive per second; 0 = no limit
+    qint64 wsBytesPerSec = 0; // visitor WebSocket bytes a tunnel may receive per second; 0 = no limit
     int pingIntervalMs = 10'000;
     int tunnelTimeoutMs = 30'000;
     int registrationTimeoutMs = 10'000;

@@ -93,9 +93,8 @@ bool ProxyServer::start(QString *error)
     m_control = new ControlEndpoint(context, this);
 
     connect(m_visitors, &VisitorGateway::controlChannelRequested, m_control, &ControlEndpoint::adopt);
-    connect(m_listener, &ProxyListener::connectionReady, this, [this](QTcpSocket *socket) {
-        m_visitors->acceptConnection(socket, m_config.tlsEnabled());
-    });
+    connect(m_listener, &ProxyListener::connectionReady, this,
+            [this](QTcpSocket *socket) { m_visitors->acceptConnection(socket, m_config.tlsEnabled()); });
     return true;
 }
 

@@ -71,7 +71,8 @@ void RawWsClient::onConnected()
     const QByteArray key = QByteArray(reinterpret_cast<const char *>(nonce), sizeof nonce).toBase64();
     m_socket.write("GET " + m_path + " HTTP/1.1\r\nHost: " + m_hostHeader
                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                     "Sec-WebSocket-Key: " + key + "\r\n\r\n");
+                     "Sec-WebSocket-Key: "
+                   + key + "\r\n\r\n");
 }
 
 void RawWsClient::onReadyRead()
@@ -141,7 +142,9 @@ void RawWsClient::readFrames()
         }
         m_buffer.remove(0, offset + qsizetype(length));
         switch (opcode) {
-        case 0x0: case 0x1: case 0x2:
+        case 0x0:
+        case 0x1:
+        case 0x2:
             m_messageSize += qsizetype(length);
             if (fin) {
                 const qsizetype size = m_messageSize;

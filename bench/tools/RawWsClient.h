@@ -25,9 +25,9 @@ public:
     // Stops after the message in flight; the socket stays open.
     void halt() { m_running = false; }
 
-    bool recording = false;     // record round trips only while set (warm-up excluded)
-    QVector<qint64> samplesNs;  // round trips while recording
-    qint64 errors = 0;          // wrong echo sizes, drops
+    bool recording = false;    // record round trips only while set (warm-up excluded)
+    QVector<qint64> samplesNs; // round trips while recording
+    qint64 errors = 0;         // wrong echo sizes, drops
 
 Q_SIGNALS:
     void opened();

@@ -18,8 +18,7 @@ class TunnelFleet : public QObject
     Q_OBJECT
 
 public:
-    TunnelFleet(QUrl proxyUrl, std::vector<keyhole::crypto::KeyPair> keys, int concurrency,
-                QObject *parent = nullptr);
+    TunnelFleet(QUrl proxyUrl, std::vector<keyhole::crypto::KeyPair> keys, int concurrency, QObject *parent = nullptr);
 
     void start();
 
@@ -36,8 +35,8 @@ private:
     void onFrame(QWebSocket *socket, const QByteArray &frame);
     void onSettledOne();
 
-    QUrl m_proxyUrl;       // the audience: the proxy's public URL
-    QUrl m_subscribeUrl;   // ws://127.0.0.1:<port>/proxy/subscribe
+    QUrl m_proxyUrl;     // the audience: the proxy's public URL
+    QUrl m_subscribeUrl; // ws://127.0.0.1:<port>/proxy/subscribe
     std::vector<keyhole::crypto::KeyPair> m_keys;
     int m_concurrency;
     size_t m_next = 0;

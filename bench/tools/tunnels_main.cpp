@@ -66,8 +66,7 @@ int main(int argc, char *argv[])
     parser.addOptions({
         {QStringLiteral("proxy"), QStringLiteral("The proxy's public URL (the audience)."), QStringLiteral("URL"),
          QStringLiteral("http://localhost:8080")},
-        {QStringLiteral("count"), QStringLiteral("Tunnels to register."), QStringLiteral("N"),
-         QStringLiteral("1000")},
+        {QStringLiteral("count"), QStringLiteral("Tunnels to register."), QStringLiteral("N"), QStringLiteral("1000")},
         {QStringLiteral("keys"), QStringLiteral("Key cache file (PKCS#8 PEMs, one after the other)."),
          QStringLiteral("FILE"), QStringLiteral("bench-keys.pem")},
         {QStringLiteral("concurrency"), QStringLiteral("Registrations in flight at once."), QStringLiteral("N"),

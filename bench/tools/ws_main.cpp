@@ -78,7 +78,7 @@ int runClient(const QCommandLineParser &parser)
         return 2;
     }
     const QByteArray host = parser.isSet(QStringLiteral("host")) ? parser.value(QStringLiteral("host")).toLatin1()
-                                                                  : parser.value(QStringLiteral("connect")).toLatin1();
+                                                                 : parser.value(QStringLiteral("connect")).toLatin1();
     const QByteArray path = parser.value(QStringLiteral("path")).toLatin1();
     const int connections = std::max(1, parser.value(QStringLiteral("connections")).toInt());
     const int size = std::max(0, parser.value(QStringLiteral("size")).toInt());

@@ -53,9 +53,9 @@ struct Flags {
 CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Exposes a local HTTP service on a public hostname through a keyhole proxy.\n"
-        "The hostname is derived from your key, so the same key always gets the same hostname."));
+    parser.setApplicationDescription(
+        QStringLiteral("Exposes a local HTTP service on a public hostname through a keyhole proxy.\n"
+                       "The hostname is derived from your key, so the same key always gets the same hostname."));
     const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption versionOption = parser.addVersionOption();
     const Flags f(client::ClientSettings::defaultKeyPath());
@@ -80,8 +80,8 @@ CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
     if (parser.isSet(versionOption)) {
         // What QCommandLineParser::showVersion() prints.
         result.action = Action::ShowVersion;
-        result.text = QCoreApplication::applicationName() + QLatin1Char(' ')
-            + QCoreApplication::applicationVersion() + QLatin1Char('\n');
+        result.text = QCoreApplication::applicationName() + QLatin1Char(' ') + QCoreApplication::applicationVersion()
+            + QLatin1Char('\n');
         return result;
     }
     if (!parser.positionalArguments().isEmpty())

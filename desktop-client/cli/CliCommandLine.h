@@ -30,9 +30,9 @@ public:
 
     struct Result {
         Action action = Action::Fail;
-        Settings settings;   // Action::Run only
-        QString text;        // help or version text
-        QString error;       // one sentence naming the flag
+        Settings settings;        // Action::Run only
+        QString text;             // help or version text
+        QString error;            // one sentence naming the flag
         bool suggestHelp = false; // follow `error` with "try --help"
     };
 

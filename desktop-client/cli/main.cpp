@@ -50,7 +50,8 @@ bool writeStateFile(const QString &path, const client::TunnelInfo &tunnel, QStri
                             {QStringLiteral("label"), tunnel.label}};
     // Replaced in one step, and a symlink planted at the path is replaced rather than written through.
     const auto readable = client::ReplaceFile::kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther;
-    return client::ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable, error);
+    return client::ReplaceFile::write(path, QJsonDocument(state).toJson(QJsonDocument::Compact) + '\n', readable,
+                                      error);
 }
 
 } // namespace
@@ -103,18 +104,17 @@ int main(int argc, char *argv[])
         QCoreApplication::exit(code);
     };
 
-    QObject::connect(&tunnel, &client::TunnelClient::registered, &app,
-                     [&](const client::TunnelInfo &info) {
-                         printOut(QStringLiteral("Tunnel online: %1").arg(info.publicUrl));
-                         if (stateFile.isEmpty())
-                             return;
-                         QString error;
-                         if (!writeStateFile(stateFile, info, &error)) {
-                             printErr(QStringLiteral("cannot write the state file %1: %2").arg(stateFile, error));
-                             tunnel.stop();
-                             exitWith(ExitRuntime);
-                         }
-                     });
+    QObject::connect(&tunnel, &client::TunnelClient::registered, &app, [&](const client::TunnelInfo &info) {
+        printOut(QStringLiteral("Tunnel online: %1").arg(info.publicUrl));
+        if (stateFile.isEmpty())
+            return;
+        QString error;
+        if (!writeStateFile(stateFile, info, &error)) {
+            printErr(QStringLiteral("cannot write the state file %1: %2").arg(stateFile, error));
+            tunnel.stop();
+            exitWith(ExitRuntime);
+        }
+    });
     QObject::connect(&tunnel, &client::TunnelClient::requestFinished, &app, [](const client::RequestRecord &record) {
         // Built as bytes: this runs for every request.
         QByteArray line;

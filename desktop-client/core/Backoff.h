@@ -19,8 +19,8 @@ public:
     static constexpr qint64 kDefaultMaxMs = 30000;
     static constexpr qint64 kDefaultFloorMs = 100;
 
-    explicit Backoff(qint64 initialMs = kDefaultInitialMs, qint64 maxMs = kDefaultMaxMs,
-                     RandomSource random = {}, qint64 floorMs = kDefaultFloorMs);
+    explicit Backoff(qint64 initialMs = kDefaultInitialMs, qint64 maxMs = kDefaultMaxMs, RandomSource random = {},
+                     qint64 floorMs = kDefaultFloorMs);
 
     // The delay before the next attempt; each call counts as one more failed attempt.
     qint64 nextDelayMs();

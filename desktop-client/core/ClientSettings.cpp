@@ -45,8 +45,7 @@ QString ClientSettings::validate() const
     if (target.isEmpty())
         return QStringLiteral("no local service given (use --port or --target)");
     if (!target.isValid() || target.host().isEmpty() || !isHttpScheme(target.scheme().toLower()))
-        return QStringLiteral("the target \"%1\" is not an http:// or https:// URL with a host")
-            .arg(target.toString());
+        return QStringLiteral("the target \"%1\" is not an http:// or https:// URL with a host").arg(target.toString());
     if (!target.path().isEmpty() && target.path() != QLatin1String("/"))
         return QStringLiteral("the target \"%1\" must not have a path; requests keep the visitor's path")
             .arg(target.toString());
@@ -134,8 +133,7 @@ QString ClientSettings::defaultKeyPath()
 bool ClientSettings::operator==(const ClientSettings &other) const
 {
     return proxyUrl == other.proxyUrl && target == other.target && keyPath == other.keyPath && name == other.name
-        && caFile == other.caFile && hostHeader == other.hostHeader
-        && maxConcurrentLocal == other.maxConcurrentLocal;
+        && caFile == other.caFile && hostHeader == other.hostHeader && maxConcurrentLocal == other.maxConcurrentLocal;
 }
 
 } // namespace keyhole::client

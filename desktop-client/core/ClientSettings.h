@@ -11,11 +11,11 @@ struct ClientSettings {
     static constexpr int kDefaultMaxConcurrentLocal = 32;
 
     QUrl proxyUrl = QUrl(QStringLiteral("http://localhost:8080"));
-    QUrl target;         // http://127.0.0.1:3000 or https://host:8443
-    QString keyPath;     // PEM file, created on first run
-    QString name;        // optional tunnel name (another hostname for the same key)
-    QString caFile;      // extra CA certificates for a wss proxy or an https target
-    QString hostHeader;  // empty: keep the visitor's Host; "rewrite": the target's host:port; else literal
+    QUrl target;        // http://127.0.0.1:3000 or https://host:8443
+    QString keyPath;    // PEM file, created on first run
+    QString name;       // optional tunnel name (another hostname for the same key)
+    QString caFile;     // extra CA certificates for a wss proxy or an https target
+    QString hostHeader; // empty: keep the visitor's Host; "rewrite": the target's host:port; else literal
     int maxConcurrentLocal = kDefaultMaxConcurrentLocal;
 
     // Empty when usable; otherwise one sentence naming the problem.

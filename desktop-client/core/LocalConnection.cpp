@@ -34,8 +34,7 @@ bool isInterim(int status)
 
 } // namespace
 
-LocalConnection::LocalConnection(const QUrl &target, const QList<QSslCertificate> &extraCaCertificates,
-                                 QObject *parent)
+LocalConnection::LocalConnection(const QUrl &target, const QList<QSslCertificate> &extraCaCertificates, QObject *parent)
     : QObject(parent)
     , m_target(target)
     , m_tls(target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0)

@@ -50,8 +50,7 @@ public:
     // What the socket reads ahead of the reader; with reading paused the rest waits in the kernel.
     static constexpr qint64 kReadBufferBytes = 64 * 1024;
 
-    LocalConnection(const QUrl &target, const QList<QSslCertificate> &extraCaCertificates,
-                    QObject *parent = nullptr);
+    LocalConnection(const QUrl &target, const QList<QSslCertificate> &extraCaCertificates, QObject *parent = nullptr);
     ~LocalConnection() override;
 
     bool isIdle() const { return m_state == State::Idle; }
@@ -94,8 +93,8 @@ private:
     void onSocketGone();
     void onTimer();
     void writeOut(const QByteArray &bytes, qint64 bodyBytes);
-    bool readAvailable(); // true when the exchange ended
-    bool parseBuffered(); // true when the exchange ended
+    bool readAvailable();                          // true when the exchange ended
+    bool parseBuffered();                          // true when the exchange ended
     bool handOver(QByteArray body, bool complete); // true when the exchange ended
     void finishExchange(bool keepAlive);
     void fail(Failure failure, const QString &text);
@@ -114,9 +113,9 @@ private:
     bool m_peerGone = false; // the socket closed while reading was paused; handled on resume
 
     std::unique_ptr<http::HttpParser> m_parser;
-    bool m_headDone = false;   // the head is parsed (not necessarily handed over yet)
-    bool m_headSent = false;   // headReceived() was emitted
-    QByteArray m_buffer;       // bytes read from the service, parsed up to m_bufferPos
+    bool m_headDone = false; // the head is parsed (not necessarily handed over yet)
+    bool m_headSent = false; // headReceived() was emitted
+    QByteArray m_buffer;     // bytes read from the service, parsed up to m_bufferPos
     qsizetype m_bufferPos = 0;
     QByteArray m_pendingWrite; // before the connection is up
     qint64 m_responseBytes = 0;

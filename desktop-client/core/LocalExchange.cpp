@@ -115,8 +115,9 @@ void LocalExchange::deliverBody(const protocol::HttpBody &body)
         return;
     }
     if (m_settings.maxRequestBodyBytes > 0 && m_requestReceived > m_settings.maxRequestBodyBytes) {
-        fail(413, QStringLiteral("keyhole: the request body is larger than the proxy's limit of %1 bytes")
-                      .arg(m_settings.maxRequestBodyBytes));
+        fail(413,
+             QStringLiteral("keyhole: the request body is larger than the proxy's limit of %1 bytes")
+                 .arg(m_settings.maxRequestBodyBytes));
         return;
     }
     if (m_framing == Framing::Length && m_requestReceived > m_declaredLength) {
@@ -188,9 +189,10 @@ void LocalExchange::onHead(const http::ResponseHead &head, const QByteArray &bod
     m_headReceived = true;
     const bool hasBody = m_method != "HEAD" && head.status != 204 && head.status != 304;
     if (hasBody && m_settings.maxResponseBodyBytes > 0 && head.contentLength > m_settings.maxResponseBodyBytes) {
-        fail(502, QStringLiteral("keyhole: the response of the local service is larger than the proxy's limit of "
-                                 "%1 bytes")
-                      .arg(m_settings.maxResponseBodyBytes));
+        fail(502,
+             QStringLiteral("keyhole: the response of the local service is larger than the proxy's limit of "
+                            "%1 bytes")
+                 .arg(m_settings.maxResponseBodyBytes));
         return;
     }
     m_response.id = m_id;
@@ -257,14 +259,16 @@ bool LocalExchange::countResponse(const QByteArray &data)
     m_record.bytesOut = m_responseBytes;
     appendPreview(m_record.responseBodyPreview, m_record.responseBodyTruncated, data);
     if (m_settings.maxResponseBodyBytes > 0 && m_responseBytes > m_settings.maxResponseBodyBytes) {
-        fail(502, QStringLiteral("keyhole: the response of the local service is larger than the proxy's limit of "
-                                 "%1 bytes")
-                      .arg(m_settings.maxResponseBodyBytes));
+        fail(502,
+             QStringLiteral("keyhole: the response of the local service is larger than the proxy's limit of "
+                            "%1 bytes")
+                 .arg(m_settings.maxResponseBodyBytes));
         return false;
     }
     if (m_mode == Mode::Collect && m_settings.maxCollectedBytes > 0 && m_responseBytes > m_settings.maxCollectedBytes) {
-        fail(502, QStringLiteral("keyhole: the response of the local service is larger than %1 bytes")
-                      .arg(m_settings.maxCollectedBytes));
+        fail(502,
+             QStringLiteral("keyhole: the response of the local service is larger than %1 bytes")
+                 .arg(m_settings.maxCollectedBytes));
         return false;
     }
     return true;
@@ -319,17 +323,19 @@ void LocalExchange::connectionFinished(const LocalConnection::Outcome &outcome)
         fail(502, QStringLiteral("keyhole: the local service at %1 refused the connection").arg(where));
         break;
     case LocalConnection::Failure::ConnectFailed:
-        fail(502, QStringLiteral("keyhole: could not connect to the local service at %1: %2")
-                      .arg(where, outcome.errorText));
+        fail(502,
+             QStringLiteral("keyhole: could not connect to the local service at %1: %2").arg(where, outcome.errorText));
         break;
     case LocalConnection::Failure::Malformed:
-        fail(502, QStringLiteral("keyhole: the local service at %1 sent an invalid response: %2")
-                      .arg(where, outcome.errorText));
+        fail(502,
+             QStringLiteral("keyhole: the local service at %1 sent an invalid response: %2")
+                 .arg(where, outcome.errorText));
         break;
     case LocalConnection::Failure::ClosedEarly:
-        fail(502, QStringLiteral("keyhole: the local service at %1 closed the connection without a complete "
-                                 "response")
-                      .arg(where));
+        fail(502,
+             QStringLiteral("keyhole: the local service at %1 closed the connection without a complete "
+                            "response")
+                 .arg(where));
         break;
     }
 }
@@ -344,14 +350,16 @@ void LocalExchange::onTimer()
     if (m_done)
         return;
     if (!m_headReceived) {
-        fail(504, QStringLiteral("keyhole: the local service at %1 did not answer within %2 s")
-                      .arg(m_settings.authority)
-                      .arg(m_settings.headTimeoutMs / 1000.0, 0, 'g', 3));
+        fail(504,
+             QStringLiteral("keyhole: the local service at %1 did not answer within %2 s")
+                 .arg(m_settings.authority)
+                 .arg(m_settings.headTimeoutMs / 1000.0, 0, 'g', 3));
         return;
     }
-    fail(502, QStringLiteral("keyhole: the body of the exchange with the local service at %1 moved no byte for %2 s")
-                  .arg(m_settings.authority)
-                  .arg(m_settings.bodyIdleTimeoutMs / 1000.0, 0, 'g', 3));
+    fail(502,
+         QStringLiteral("keyhole: the body of the exchange with the local service at %1 moved no byte for %2 s")
+             .arg(m_settings.authority)
+             .arg(m_settings.bodyIdleTimeoutMs / 1000.0, 0, 'g', 3));
 }
 
 // Before the head went out the visitor gets an error page; after, the proxy cuts the visitor off.

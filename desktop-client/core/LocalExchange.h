@@ -26,7 +26,7 @@ public:
     enum class Framing { Length, Chunked }; // how the request body goes to the service
 
     struct Settings {
-        QString authority; // host:port of the service, for error texts
+        QString authority;               // host:port of the service, for error texts
         qint64 maxRequestBodyBytes = 0;  // 0: no limit
         qint64 maxResponseBodyBytes = 0; // 0: no limit
         int headTimeoutMs = 28000;       // waiting for the response head
@@ -35,9 +35,8 @@ public:
     };
 
     // `head` is the request head as written to the service; `framing` says how the body follows.
-    LocalExchange(const protocol::HttpRequest &request, const QByteArray &head, Framing framing,
-                  qint64 declaredLength, Mode mode, const Settings &settings, RequestRecord record,
-                  QObject *parent = nullptr);
+    LocalExchange(const protocol::HttpRequest &request, const QByteArray &head, Framing framing, qint64 declaredLength,
+                  Mode mode, const Settings &settings, RequestRecord record, QObject *parent = nullptr);
     ~LocalExchange() override;
 
     // Takes the request's first bytes; call once its signals are connected.
@@ -97,8 +96,8 @@ private:
     bool m_retried = false;
     bool m_requestEnded = false;
     qint64 m_requestReceived = 0; // body bytes from the proxy
-    qint64 m_requestCredited = 0;  // granted back
-    qint64 m_requestWritten = 0;   // taken by the service's socket
+    qint64 m_requestCredited = 0; // granted back
+    qint64 m_requestWritten = 0;  // taken by the service's socket
 
     // Response body.
     bool m_headReceived = false;

@@ -28,14 +28,14 @@ class LocalForwarder : public QObject
 
 public:
     struct Options {
-        QUrl target;            // http(s)://host:port
-        QString hostHeader;     // empty: keep the visitor's; "rewrite": the target's host:port; else literal
+        QUrl target;        // http(s)://host:port
+        QString hostHeader; // empty: keep the visitor's; "rewrite": the target's host:port; else literal
         int maxConcurrent = 32;
         int maxQueued = 1000;
-        qint64 maxRequestBodyBytes = 0;       // the proxy's limits, from the RegistrationResponse; 0: none
+        qint64 maxRequestBodyBytes = 0; // the proxy's limits, from the RegistrationResponse; 0: none
         qint64 maxResponseBodyBytes = 512000;
-        int timeoutMs = 28000;                // the proxy's request timeout minus a margin: waiting for the head
-        int bodyIdleTimeoutMs = 120000;       // a body that stopped moving
+        int timeoutMs = 28000;          // the proxy's request timeout minus a margin: waiting for the head
+        int bodyIdleTimeoutMs = 120000; // a body that stopped moving
         QList<QSslCertificate> extraCaCertificates;
     };
 

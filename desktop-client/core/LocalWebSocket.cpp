@@ -13,7 +13,7 @@ namespace keyhole::client {
 
 namespace {
 
-constexpr int kCloseGraceMs = 5000;  // a local service that does not finish the close handshake is cut off
+constexpr int kCloseGraceMs = 5000;       // a local service that does not finish the close handshake is cut off
 constexpr int kMaxCloseReasonBytes = 123; // RFC 6455 5.5: control frame payload minus the code
 
 using http::isSafeHeaderValue;
@@ -24,10 +24,17 @@ using http::isToken;
 // apart (hostFor()).
 bool isHandshakeHeader(const QByteArray &name)
 {
-    static const char *const names[] = {"Host", "Sec-WebSocket-Protocol", "Sec-WebSocket-Key",
-                                        "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
-                                        "Sec-WebSocket-Accept", "Upgrade", "Connection", "Content-Length",
-                                        "Transfer-Encoding", "Expect"};
+    static const char *const names[] = {"Host",
+                                        "Sec-WebSocket-Protocol",
+                                        "Sec-WebSocket-Key",
+                                        "Sec-WebSocket-Version",
+                                        "Sec-WebSocket-Extensions",
+                                        "Sec-WebSocket-Accept",
+                                        "Upgrade",
+                                        "Connection",
+                                        "Content-Length",
+                                        "Transfer-Encoding",
+                                        "Expect"};
     for (const char *candidate : names) {
         if (http::headerNameEquals(name, candidate))
             return true;
@@ -174,8 +181,8 @@ void LocalWebSocket::open()
     m_record.requestHeaders = headers;
     m_record.requestHeaders.prepend({QByteArrayLiteral("Host"), request.host});
     if (!subprotocols.isEmpty())
-        m_record.requestHeaders.append({QByteArrayLiteral("Sec-WebSocket-Protocol"),
-                                        subprotocols.join(QStringLiteral(", ")).toLatin1()});
+        m_record.requestHeaders.append(
+            {QByteArrayLiteral("Sec-WebSocket-Protocol"), subprotocols.join(QStringLiteral(", ")).toLatin1()});
 
     m_socket = new ServiceWebSocket(this);
     connect(m_socket, &ServiceWebSocket::connected, this, &LocalWebSocket::onConnected);
@@ -183,8 +190,7 @@ void LocalWebSocket::open()
     connect(m_socket, &ServiceWebSocket::disconnected, this, &LocalWebSocket::onDisconnected);
     connect(m_socket, &ServiceWebSocket::messageReceived, this, &LocalWebSocket::onLocalMessage);
 
-    qCDebug(lcForwarder, "WebSocket %s: opening %s", printable(m_request.id).constData(),
-            qPrintable(m_url.toString()));
+    qCDebug(lcForwarder, "WebSocket %s: opening %s", printable(m_request.id).constData(), qPrintable(m_url.toString()));
     m_timer.start(qMax(1, m_options.handshakeTimeoutMs));
     m_socket->open(request);
 }
@@ -223,24 +229,27 @@ void LocalWebSocket::refuseHandshake()
         return;
     const int status = m_socket->refusedStatus();
     if (status >= 300 && status <= 599) {
-        refuse(status, QStringLiteral("keyhole: the local service at %1 refused the WebSocket with HTTP %2")
-                           .arg(authority())
-                           .arg(status));
+        refuse(status,
+               QStringLiteral("keyhole: the local service at %1 refused the WebSocket with HTTP %2")
+                   .arg(authority())
+                   .arg(status));
         return;
     }
     if (status != 0) {
-        refuse(502, QStringLiteral("keyhole: the local service at %1 answered HTTP %2 instead of opening "
-                                   "the WebSocket")
-                        .arg(authority())
-                        .arg(status));
+        refuse(502,
+               QStringLiteral("keyhole: the local service at %1 answered HTTP %2 instead of opening "
+                              "the WebSocket")
+                   .arg(authority())
+                   .arg(status));
         return;
     }
     if (m_socket->socketError() == QAbstractSocket::ConnectionRefusedError) {
         refuse(502, QStringLiteral("keyhole: the local service at %1 refused the connection").arg(authority()));
         return;
     }
-    refuse(502, QStringLiteral("keyhole: could not open a WebSocket to the local service at %1: %2")
-                    .arg(authority(), m_socket->errorString()));
+    refuse(502,
+           QStringLiteral("keyhole: could not open a WebSocket to the local service at %1: %2")
+               .arg(authority(), m_socket->errorString()));
 }
 
 void LocalWebSocket::onDisconnected()
@@ -283,10 +292,11 @@ void LocalWebSocket::onDisconnected()
 void LocalWebSocket::onTimer()
 {
     if (m_phase == Phase::Connecting) {
-        refuse(504, QStringLiteral("keyhole: the local service at %1 did not answer the WebSocket handshake "
-                                   "within %2 s")
-                        .arg(authority())
-                        .arg(m_options.handshakeTimeoutMs / 1000.0, 0, 'g', 3));
+        refuse(504,
+               QStringLiteral("keyhole: the local service at %1 did not answer the WebSocket handshake "
+                              "within %2 s")
+                   .arg(authority())
+                   .arg(m_options.handshakeTimeoutMs / 1000.0, 0, 'g', 3));
     } else if (m_phase == Phase::Closing) {
         finish(m_record.closeCode, m_record.closeReason);
     }

@@ -12,7 +12,6 @@
 
 #include <deque>
 
-
 namespace keyhole::client {
 
 class ServiceWebSocket;
@@ -31,11 +30,11 @@ public:
     static constexpr qint64 kMaxQueuedBytes = 8 * 1024 * 1024;
 
     struct Options {
-        QUrl target; // http(s)://host:port; ws:// or wss:// is used for it
+        QUrl target;        // http(s)://host:port; ws:// or wss:// is used for it
         QString hostHeader; // as LocalForwarder::Options::hostHeader: empty keeps the visitor's Host
         QList<QSslCertificate> extraCaCertificates;
-        qint64 maxMessageBytes = 512000; // the proxy's limit, from the RegistrationResponse
-        int handshakeTimeoutMs = 28000;  // the proxy's request timeout minus a margin
+        qint64 maxMessageBytes = 512000;         // the proxy's limit, from the RegistrationResponse
+        int handshakeTimeoutMs = 28000;          // the proxy's request timeout minus a margin
         qint64 maxQueuedBytes = kMaxQueuedBytes; // towards the local service, while connecting or unsent
     };
 

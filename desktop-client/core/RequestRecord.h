@@ -41,8 +41,8 @@ struct RequestRecord {
     QDateTime startedAt;
     qint64 durationMs = 0;
     int status = 0;
-    qint64 bytesIn = 0;  // request body bytes (visitor -> local service)
-    qint64 bytesOut = 0; // response body bytes (local service -> visitor)
+    qint64 bytesIn = 0;         // request body bytes (visitor -> local service)
+    qint64 bytesOut = 0;        // response body bytes (local service -> visitor)
     HeaderList requestHeaders;  // as sent to the local service
     HeaderList responseHeaders; // as sent back to the proxy
     QByteArray requestBodyPreview;

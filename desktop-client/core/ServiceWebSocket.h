@@ -38,9 +38,9 @@ class ServiceWebSocket : public QObject
 
 public:
     struct Request {
-        QUrl target;          // http(s)://host:port: where to connect (TLS for https)
-        QByteArray resource;  // path and query, as they go on the request line
-        QByteArray host;      // the Host header
+        QUrl target;                  // http(s)://host:port: where to connect (TLS for https)
+        QByteArray resource;          // path and query, as they go on the request line
+        QByteArray host;              // the Host header
         protocol::HeaderList headers; // further headers; none of the handshake's own
         QStringList subprotocols;     // offered in Sec-WebSocket-Protocol, in order
         QList<QSslCertificate> extraCaCertificates;
@@ -95,7 +95,7 @@ private:
     void failHandshake(int status, const QString &why);
     void finishOpen();
 
-    QTcpSocket *m_socket = nullptr; // ours during the handshake, then owned by m_channel
+    QTcpSocket *m_socket = nullptr;                   // ours during the handshake, then owned by m_channel
     websocket::WebSocketChannel *m_channel = nullptr; // once open
     State m_state = State::Idle;
     Request m_request;

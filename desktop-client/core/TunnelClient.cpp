@@ -318,11 +318,11 @@ void TunnelClient::onBinaryMessage(const QByteArray &frame)
 // every version): the proxy is older or newer than this client, and no retry will change that.
 void TunnelClient::refuseVersion(int proxyVersion)
 {
-    const QString reason = QStringLiteral("the proxy speaks Keyhole protocol %1 and this client speaks %2: update the %3")
-                               .arg(proxyVersion)
-                               .arg(protocol::kProtocolVersion)
-                               .arg(proxyVersion < protocol::kProtocolVersion ? QStringLiteral("proxy")
-                                                                              : QStringLiteral("client"));
+    const QString reason =
+        QStringLiteral("the proxy speaks Keyhole protocol %1 and this client speaks %2: update the %3")
+            .arg(proxyVersion)
+            .arg(protocol::kProtocolVersion)
+            .arg(proxyVersion < protocol::kProtocolVersion ? QStringLiteral("proxy") : QStringLiteral("client"));
     qCCritical(lcClient, "registration refused: %s", qPrintable(reason));
     retireSocket(true);
     enterTerminal(ClientState::Refused);

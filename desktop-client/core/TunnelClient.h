@@ -24,7 +24,7 @@ class Clock;
 namespace keyhole::websocket {
 class WebSocketChannel;
 class WebSocketConnector;
-}
+} // namespace keyhole::websocket
 
 namespace keyhole::client {
 
@@ -113,11 +113,11 @@ private:
     std::optional<crypto::KeyPair> m_key;
     const util::Clock *m_clock;
     ClientState m_state = ClientState::Offline;
-    bool m_wanted = false; // start() was called and nothing final happened since
+    bool m_wanted = false;                                // start() was called and nothing final happened since
     websocket::WebSocketConnector *m_connector = nullptr; // while connecting
     websocket::WebSocketChannel *m_socket = nullptr;      // once the handshake is done
-    quint64 m_generation = 0; // which socket a running request belongs to
-    LocalTraffic *m_traffic = nullptr; // HTTP exchanges and WebSockets to the local service
+    quint64 m_generation = 0;                             // which socket a running request belongs to
+    LocalTraffic *m_traffic = nullptr;                    // HTTP exchanges and WebSockets to the local service
     QList<QSslCertificate> m_caCertificates;
     TunnelInfo m_info;
 

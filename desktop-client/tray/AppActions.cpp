@@ -51,8 +51,8 @@ AppActions::AppActions(TrayController *controller, QObject *parent)
 
 QList<QAction *> AppActions::menuOrder() const
 {
-    return {m_stateLine, m_publicUrl, m_openInBrowser, nullptr, m_startStop, m_localPort, nullptr,
-            m_requestLog, m_keys, m_settings, nullptr, m_quit};
+    return {m_stateLine, m_publicUrl,  m_openInBrowser, nullptr,    m_startStop, m_localPort,
+            nullptr,     m_requestLog, m_keys,          m_settings, nullptr,     m_quit};
 }
 
 void AppActions::refresh()

@@ -23,9 +23,9 @@ FirstRunDialog::FirstRunDialog(const AppSettings &settings, const crypto::KeyPai
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel))
 {
     setWindowTitle(QStringLiteral("Welcome to Keyhole"));
-    auto *intro = new QLabel(QStringLiteral(
-        "Keyhole makes a web service on this computer reachable from the internet through a keyhole "
-        "proxy. A new key was created for you; it decides your public hostname:"));
+    auto *intro = new QLabel(
+        QStringLiteral("Keyhole makes a web service on this computer reachable from the internet through a keyhole "
+                       "proxy. A new key was created for you; it decides your public hostname:"));
     intro->setWordWrap(true);
     m_hostname->setObjectName(QStringLiteral("hostname"));
     m_hostname->setTextInteractionFlags(Qt::TextSelectableByMouse);

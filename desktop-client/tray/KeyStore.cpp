@@ -92,8 +92,8 @@ KeyStore::Result KeyStore::loadOrCreate()
             result.key = crypto::KeyPair::fromPrivatePem(job.binaryData(), &parseError);
             if (!result.key || !result.key->hasPrivateKey()) {
                 result.key.reset();
-                result.error = QStringLiteral("the key in the system keychain is not a P-256 private key (%1)")
-                                   .arg(parseError);
+                result.error =
+                    QStringLiteral("the key in the system keychain is not a P-256 private key (%1)").arg(parseError);
             }
             return result;
         }

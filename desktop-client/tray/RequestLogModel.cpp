@@ -188,8 +188,8 @@ QString RequestLogModel::curlCommand(const client::RequestRecord &record, const 
 
     QStringList parts{QStringLiteral("curl")};
     if (record.method != "GET")
-        parts << QStringLiteral("-X") << shellQuoted(isToken(record.method) ? QString::fromLatin1(record.method)
-                                                                           : urlPart(record.method));
+        parts << QStringLiteral("-X")
+              << shellQuoted(isToken(record.method) ? QString::fromLatin1(record.method) : urlPart(record.method));
     parts << shellQuoted(url);
     for (const client::Header &header : record.requestHeaders) {
         // curl computes these itself.

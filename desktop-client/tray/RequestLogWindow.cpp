@@ -38,9 +38,7 @@ QString bodyText(const QByteArray &preview, qint64 fullSize)
         return QStringLiteral("(no body)\n");
     QString text = QString::fromUtf8(preview);
     if (fullSize > preview.size())
-        text += QStringLiteral("\n… (%1 of %2 bytes shown)")
-                    .arg(preview.size())
-                    .arg(fullSize);
+        text += QStringLiteral("\n… (%1 of %2 bytes shown)").arg(preview.size()).arg(fullSize);
     return text + QLatin1Char('\n');
 }
 
@@ -214,8 +212,7 @@ bool RequestLogWindow::replaySelected()
     if (!m_replayer->replay(*record, target()))
         return false;
     m_replay->setEnabled(false);
-    m_details->setPlainText(describe(*record)
-                            + QStringLiteral("\n══ Replaying to %1… ══\n").arg(target().toString()));
+    m_details->setPlainText(describe(*record) + QStringLiteral("\n══ Replaying to %1… ══\n").arg(target().toString()));
     return true;
 }
 

@@ -12,9 +12,9 @@ namespace keyhole::tray {
 struct StatePresentation {
     struct Input {
         client::ClientState state = client::ClientState::Offline;
-        QString publicUrl;  // when online
+        QString publicUrl;   // when online
         QDateTime nextRetry; // when waiting to reconnect
-        QString detail;     // refusal reason or last error
+        QString detail;      // refusal reason or last error
         QDateTime now = QDateTime::currentDateTimeUtc();
     };
 

@@ -62,8 +62,7 @@ bool TrayApplication::initialize(QString *error)
         : std::make_unique<QSettings>(m_options.settingsFile, QSettings::IniFormat);
     const AppSettings settings = AppSettings::load(*m_settingsStore);
 
-    const QString keyPath =
-        m_options.keyFile.isEmpty() ? client::ClientSettings::defaultKeyPath() : m_options.keyFile;
+    const QString keyPath = m_options.keyFile.isEmpty() ? client::ClientSettings::defaultKeyPath() : m_options.keyFile;
     m_keyStore = std::make_unique<KeyStore>(
         keyPath, m_options.keyFile.isEmpty() ? KeyStore::defaultBackend() : KeyStore::Backend::File);
     KeyStore::Result key = m_keyStore->loadOrCreate();
@@ -93,9 +92,8 @@ bool TrayApplication::initialize(QString *error)
         notify(QStringLiteral("Connection lost"),
                why.isEmpty() ? QStringLiteral("Reconnecting…") : QStringLiteral("Reconnecting… (%1)").arg(why));
     });
-    connect(m_controller, &TrayController::refused, this, [this](const QString &reason) {
-        notify(QStringLiteral("Registration refused"), reason, true);
-    });
+    connect(m_controller, &TrayController::refused, this,
+            [this](const QString &reason) { notify(QStringLiteral("Registration refused"), reason, true); });
     connect(m_controller, &TrayController::replaced, this, [this] {
         notify(QStringLiteral("Tunnel taken over"),
                QStringLiteral("Another client with the same key took this tunnel; start it again to take it back."),

@@ -32,8 +32,8 @@ class TrayApplication : public QObject
 
 public:
     struct Options {
-        QString settingsFile; // an INI file instead of the platform's settings store
-        QString keyFile;      // a PEM file instead of the keychain
+        QString settingsFile;     // an INI file instead of the platform's settings store
+        QString keyFile;          // a PEM file instead of the keychain
         bool forceWindow = false; // the fallback window even when there is a system tray
     };
 

@@ -48,8 +48,7 @@ int main(int argc, char *argv[])
     options.keyFile = parser.value(keyOption);
     options.forceWindow = parser.isSet(windowOption);
     tray::TrayApplication trayApp(options);
-    QObject::connect(&instance, &tray::SingleInstance::showRequested, &trayApp,
-                     &tray::TrayApplication::showYourself);
+    QObject::connect(&instance, &tray::SingleInstance::showRequested, &trayApp, &tray::TrayApplication::showYourself);
     QString error;
     if (!trayApp.initialize(&error)) {
         QMessageBox::critical(nullptr, QStringLiteral("Keyhole"),

@@ -12,7 +12,7 @@ public:
     explicit RequestIds(QByteArray instanceId);
 
     QByteArray next();
-    static QByteArray newInstanceId();           // 12 lowercase hex characters
+    static QByteArray newInstanceId(); // 12 lowercase hex characters
 
 private:
     QByteArray m_prefix;

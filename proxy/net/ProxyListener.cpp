@@ -110,10 +110,10 @@ void ProxyListener::incomingConnection(qintptr descriptor)
     }
     if (!m_budget->admit(socket)) {
         if (mayLog()) {
-            qCWarning(lcProxy).nospace().noquote() << "refusing a connection from " << socket->peerAddress().toString()
-                                         << ": " << m_budget->used() << " sockets open (--max-connections)"
-                                         << (m_unlogged > 0 ? QStringLiteral(", %1 more refused").arg(m_unlogged)
-                                                            : QString());
+            qCWarning(lcProxy).nospace().noquote()
+                << "refusing a connection from " << socket->peerAddress().toString() << ": " << m_budget->used()
+                << " sockets open (--max-connections)"
+                << (m_unlogged > 0 ? QStringLiteral(", %1 more refused").arg(m_unlogged) : QString());
             m_unlogged = 0;
         }
         socket->abort();

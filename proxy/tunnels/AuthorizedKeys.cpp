@@ -37,7 +37,8 @@ AuthorizedKeys AuthorizedKeys::parse(const QByteArray &text, QStringList *proble
             continue;
         if (!crypto::isValidLabel(label)) {
             if (problems)
-                problems->append(QStringLiteral("line %1 is not a key label (52 characters of a-z, 2-7)").arg(lineNumber));
+                problems->append(
+                    QStringLiteral("line %1 is not a key label (52 characters of a-z, 2-7)").arg(lineNumber));
             continue;
         }
         keys.m_labels.insert(label);

@@ -25,7 +25,8 @@ void TunnelRegistry::claim(const QString &label, TunnelSession *session)
     m_sessions.insert(label, session);
     m_bus->attachTunnel(label, session);
     if (previous && previous != session) {
-        qCInfo(lcProxyTunnel).noquote() << "tunnel" << label << "registered again: the newer connection replaces the older";
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << label
+                                        << "registered again: the newer connection replaces the older";
         previous->replaced();
     }
 }

@@ -37,8 +37,8 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
     m_socket->setParent(this);
     // Bodies stream in chunks: a frame holds at most an inline body, a chunk or a WebSocket message,
     // whatever the body limits are.
-    m_decodeLimits.maxBodyBytes = std::max({protocol::kInlineBodyBytes, protocol::kBodyChunkBytes,
-                                            context.options.maxWsMessageBytes});
+    m_decodeLimits.maxBodyBytes = std::max(
+        {protocol::kInlineBodyBytes, protocol::kBodyChunkBytes, context.options.maxWsMessageBytes});
     const qint64 maxFrame = m_decodeLimits.maxBodyBytes + kFrameOverhead;
     m_socket->setMaxIncomingMessageBytes(maxFrame);
     m_socket->setCloseTimeout(kCloseTimeoutMs);
@@ -185,7 +185,8 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
             }
         }
         if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
-            m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
+            m_context.bus->failVisitorExchange(
+                {id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
             return false;
         }
     }
@@ -207,8 +208,9 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
     m_lastHeardMs = m_context.clock->monotonicMs();
     protocol::DecodeResult decoded = protocol::Codec::decode(frame, m_decodeLimits);
     if (!decoded) {
-        qCWarning(lcProxyTunnel).noquote() << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
-                                           << "sent a malformed frame:" << decoded.error;
+        qCWarning(lcProxyTunnel).noquote()
+            << "tunnel" << (m_label.isEmpty() ? QStringLiteral("(unregistered)") : m_label)
+            << "sent a malformed frame:" << decoded.error;
         closeWith(protocol::Goodbye::CodeProtocolError, QStringLiteral("malformed frame: ") + decoded.error,
                   websocket::CloseProtocolError);
         return;
@@ -243,8 +245,8 @@ void TunnelSession::onBinaryMessage(const QByteArray &frame)
                    [this](const Ping &ping) { send(Pong{ping.nonce}); },
                    [](const Pong &) {}, // m_lastHeardMs is all a pong is for
                    [this](const Goodbye &goodbye) {
-                       qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "says goodbye:" << goodbye.code
-                                                       << goodbye.reason;
+                       qCInfo(lcProxyTunnel).noquote()
+                           << "tunnel" << m_label << "says goodbye:" << goodbye.code << goodbye.reason;
                        m_socket->close(websocket::CloseNormal, QStringLiteral("goodbye"));
                    },
                    [this, &message](const WsResponse &response) {
@@ -352,8 +354,8 @@ void TunnelSession::onHeartbeat()
     }
     const qint64 now = m_context.clock->monotonicMs();
     if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs) {
-        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for"
-                                        << (now - m_lastHeardMs) / 1000 << "s: dropped";
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for" << (now - m_lastHeardMs) / 1000
+                                        << "s: dropped";
         closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
@@ -373,8 +375,7 @@ void TunnelSession::replaced()
 
 void TunnelSession::shutdown()
 {
-    closeWith(protocol::Goodbye::CodeShutdown, QStringLiteral("the proxy is shutting down"),
-              websocket::CloseGoingAway);
+    closeWith(protocol::Goodbye::CodeShutdown, QStringLiteral("the proxy is shutting down"), websocket::CloseGoingAway);
 }
 
 bool TunnelSession::send(const protocol::Message &message)
@@ -437,8 +438,8 @@ void TunnelSession::failAllPending(const QString &reason)
 void TunnelSession::onDisconnected()
 {
     if (m_state == State::Online)
-        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "disconnected after"
-                                        << m_onlineSince.elapsed() / 1000 << "s";
+        qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "disconnected after" << m_onlineSince.elapsed() / 1000
+                                        << "s";
     m_state = State::Closed;
     m_timer.stop();
     m_throttleTimer.stop();

@@ -56,11 +56,11 @@ void TunnelSession::onRegistration(const protocol::RegistrationRequest &request)
 // messages and Goodbye have the same layout in every version.
 void TunnelSession::refuseVersion(int clientVersion)
 {
-    const QString reason = QStringLiteral("this client speaks Keyhole protocol %1 and this proxy speaks %2: update the %3")
-                               .arg(clientVersion)
-                               .arg(protocol::kProtocolVersion)
-                               .arg(clientVersion < protocol::kProtocolVersion ? QStringLiteral("client")
-                                                                               : QStringLiteral("proxy"));
+    const QString reason =
+        QStringLiteral("this client speaks Keyhole protocol %1 and this proxy speaks %2: update the %3")
+            .arg(clientVersion)
+            .arg(protocol::kProtocolVersion)
+            .arg(clientVersion < protocol::kProtocolVersion ? QStringLiteral("client") : QStringLiteral("proxy"));
     qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
                                        << "refused:" << reason;
     m_peerVersion = clientVersion;
@@ -76,8 +76,8 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     m_state = State::AwaitingRegistration;
     protocol::RegistrationResponse response;
     if (!result.accepted()) {
-        qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
-                                           << "refused:" << result.error;
+        qCWarning(lcProxyTunnel).noquote()
+            << "registration from" << m_socket->peerAddress().toString() << "refused:" << result.error;
         response.reason = result.error;
         response.code = goodbyeCodeFor(result.outcome);
         response.retry = result.retryable();

@@ -65,8 +65,9 @@ void TunnelSession::responseBodyFromClient(protocol::HttpBody &body)
     it->lastMovedMs = m_context.clock->monotonicMs();
     const qint64 maxResponse = m_context.options.maxResponseBodyBytes;
     if (maxResponse > 0 && it->responseBytes > maxResponse) {
-        cancelBoth(id, QStringLiteral("The local service's response is larger than this proxy accepts (%1 bytes).")
-                           .arg(maxResponse));
+        cancelBoth(id,
+                   QStringLiteral("The local service's response is larger than this proxy accepts (%1 bytes).")
+                       .arg(maxResponse));
         return;
     }
     if (body.end) {
@@ -120,8 +121,9 @@ void TunnelSession::cutIdleStreams(qint64 nowMs)
             idle.append(it.key());
     }
     for (const QByteArray &id : idle)
-        cancelBoth(id, QStringLiteral("The body moved no byte for %1 seconds.")
-                           .arg(m_context.options.bodyIdleTimeoutMs / 1000));
+        cancelBoth(
+            id,
+            QStringLiteral("The body moved no byte for %1 seconds.").arg(m_context.options.bodyIdleTimeoutMs / 1000));
 }
 
 } // namespace keyhole::proxy

@@ -21,9 +21,9 @@ public:
 
     struct Route {
         Kind kind = Kind::ProxySelf;
-        QString label;    // for Tunnel
-        QByteArray path;  // the path the tunnel sees ("/rest" for path routing)
-        QString hostName; // the host without port, lowercase, for messages
+        QString label;           // for Tunnel
+        QByteArray path;         // the path the tunnel sees ("/rest" for path routing)
+        QString hostName;        // the host without port, lowercase, for messages
         bool pathRouted = false; // a Tunnel reached by /proxy/request/<label>/: the Host was not the tunnel's
     };
 

@@ -18,8 +18,8 @@ protocol::HeaderList TunnelRequest::headersFor(const http::RequestHead &head, co
         http::removeHeader(headers, "Host");
         headers.prepend({QByteArrayLiteral("Host"), host});
     }
-    http::applyForwardedHeaders(headers, peer, trustedPeer, tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"),
-                                host);
+    http::applyForwardedHeaders(headers, peer, trustedPeer,
+                                tls ? QByteArrayLiteral("https") : QByteArrayLiteral("http"), host);
     return headers;
 }
 
@@ -46,8 +46,8 @@ protocol::WsRequest TunnelRequest::upgrade(const http::RequestHead &head, const 
     request.query = head.query;
     request.headers = headersFor(head, route, options);
     // The handshake is between the visitor and us, and between the client and the service.
-    for (const char *name : {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
-                             "Sec-WebSocket-Accept"})
+    for (const char *name :
+         {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Accept"})
         http::removeHeader(request.headers, name);
     request.remoteAddress = peer;
     return request;

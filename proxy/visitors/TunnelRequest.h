@@ -11,7 +11,7 @@ namespace keyhole::proxy {
 // service sees (Host, hop-by-hop, X-Forwarded-*), kept apart from the connection that read it.
 struct TunnelRequest {
     QByteArray id;
-    QString peer;          // the visitor's address, as logged and forwarded
+    QString peer;             // the visitor's address, as logged and forwarded
     bool trustedPeer = false; // the peer is a trusted proxy: its X-Forwarded-* are kept
     bool tls = false;
 

@@ -191,8 +191,9 @@ void VisitorConnection::processInput()
             respondError(414, QStringLiteral("The request's URL is too long."), true);
             break;
         case Error::BodyTooLarge:
-            failExchange(413, QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
-                                  .arg(m_gateway->options().maxRequestBodyBytes));
+            failExchange(413,
+                         QStringLiteral("The request body is larger than this proxy accepts (%1 bytes).")
+                             .arg(m_gateway->options().maxRequestBodyBytes));
             break;
         default:
             failExchange(400, QStringLiteral("Malformed request: %1").arg(m_parser.errorText()));
@@ -244,7 +245,8 @@ bool VisitorConnection::onHeadComplete()
     case VisitorRouting::Action::ReadBody:
         break;
     }
-    if (head.expectContinue && (head.contentLength > 0 || head.chunked) && m_socket->state() == QTcpSocket::ConnectedState)
+    if (head.expectContinue && (head.contentLength > 0 || head.chunked)
+        && m_socket->state() == QTcpSocket::ConnectedState)
         m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
     m_phase = Phase::ReadingBody;
     // The body is taken from the parser as it comes and counted here (chunked included); the parser
@@ -318,8 +320,9 @@ void VisitorConnection::answerProxySelf()
         respond(page.status, std::move(page.headers), page.body, false);
         return;
     }
-    respondError(404, QStringLiteral("Nothing here: this is the proxy's own host, and %1 is not one of its pages.")
-                          .arg(QString::fromLatin1(m_path)),
+    respondError(404,
+                 QStringLiteral("Nothing here: this is the proxy's own host, and %1 is not one of its pages.")
+                     .arg(QString::fromLatin1(m_path)),
                  false);
 }
 
@@ -378,7 +381,7 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
     qint64 bodyBytes = 0;
     // QByteArray is shared, not copied: the body is written from the caller's buffer.
     const QByteArray head = VisitorResponse{status, std::move(headers), body}.encodeHead(m_method, m_requestId, close,
-                                                                                        m_http10, &bodyBytes);
+                                                                                         m_http10, &bodyBytes);
     if (m_socket->state() == QTcpSocket::ConnectedState) {
         m_socket->write(head);
         if (bodyBytes > 0)
@@ -390,7 +393,9 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
 void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
 {
     qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
-                                  << QString::number(m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0) + "ms"
+                                  << QString::number(
+                                         m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0)
+            + "ms"
                                   << "id=" + QString::fromLatin1(m_requestId);
     m_requestId.clear();
     m_startedMs = -1;
@@ -425,9 +430,8 @@ void VisitorConnection::onTimeout()
 {
     switch (m_timerPurpose) {
     case TimerPurpose::Send:
-        qCInfo(lcProxyHttp).noquote() << "cutting visitor" << m_peer << "that took none of its"
-                                      << unsentBytes() << "unsent answer bytes for"
-                                      << m_gateway->options().sendTimeoutMs / 1000 << "s";
+        qCInfo(lcProxyHttp).noquote() << "cutting visitor" << m_peer << "that took none of its" << unsentBytes()
+                                      << "unsent answer bytes for" << m_gateway->options().sendTimeoutMs / 1000 << "s";
         [[fallthrough]];
     case TimerPurpose::Idle:
         m_phase = Phase::Closing;
@@ -456,8 +460,7 @@ void VisitorConnection::onDisconnected()
 {
     m_timer.stop();
     if (m_pendingOnBus) {
-        qCInfo(lcProxyHttp).noquote() << "visitor" << m_peer << "left before request" << m_requestId
-                                      << "was answered";
+        qCInfo(lcProxyHttp).noquote() << "visitor" << m_peer << "left before request" << m_requestId << "was answered";
         cancelTunnel(QStringLiteral("the visitor left"));
     }
     m_phase = Phase::Closing;

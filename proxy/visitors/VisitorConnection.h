@@ -43,7 +43,7 @@ public:
     void answerUpgrade(const protocol::WsResponse &response);
     void fail(const ExchangeFailure &failure);
     void closeWhenIdle();
-    void resumeReading(); // after a pause for the bus's flow control
+    void resumeReading();       // after a pause for the bus's flow control
     qint64 unsentBytes() const; // answer bytes not yet taken by the kernel
 
 private:

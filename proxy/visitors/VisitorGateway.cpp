@@ -53,8 +53,7 @@ VisitorGateway::~VisitorGateway()
 void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
 {
     if (m_shuttingDown) {
-        qCInfo(lcProxyHttp) << "refusing a connection from" << socket->peerAddress().toString()
-                            << "(shutting down)";
+        qCInfo(lcProxyHttp) << "refusing a connection from" << socket->peerAddress().toString() << "(shutting down)";
         socket->abort();
         socket->deleteLater();
         return;
@@ -99,8 +98,9 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
         // The service's socket is open and counted against the tunnel: both must hear of it.
         qCInfo(lcProxyHttp).noquote() << peer << label << "WS" << path << "handshake failed after the service accepted:"
                                       << (answer.error.isEmpty() ? QStringLiteral("the visitor left") : answer.error);
-        m_bus->publishToTunnel(label, protocol::WsTeardown{id, websocket::CloseGoingAway,
-                                                           QStringLiteral("the visitor's handshake failed")});
+        m_bus->publishToTunnel(
+            label,
+            protocol::WsTeardown{id, websocket::CloseGoingAway, QStringLiteral("the visitor's handshake failed")});
         socket->setParent(this);
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         QTimer::singleShot(m_options.sendTimeoutMs, socket, [socket] { socket->abort(); });
@@ -145,9 +145,10 @@ QByteArray VisitorGateway::healthReport() const
 {
     const BusHealth bus = m_bus->health();
     QJsonObject report{
-        {QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping")
-                                   : bus.healthy  ? QStringLiteral("ok")
-                                                  : QStringLiteral("unhealthy")},
+        {QStringLiteral("status"),
+         m_shuttingDown    ? QStringLiteral("stopping")
+             : bus.healthy ? QStringLiteral("ok")
+                           : QStringLiteral("unhealthy")},
         {QStringLiteral("bus"), bus.detail},
         {QStringLiteral("version"), QStringLiteral(KEYHOLE_VERSION)},
         {QStringLiteral("tunnels"), m_bus->localTunnelCount()},

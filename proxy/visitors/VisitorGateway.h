@@ -85,7 +85,7 @@ private:
     QSet<VisitorConnection *> m_paused;
     QHash<QByteArray, VisitorWebSocket *> m_webSockets;
     QSet<VisitorWebSocket *> m_pausedWebSockets; // waiting for flowResumed()
-    QTimer m_keepAlive; // one sweep over all visitor WebSockets, not a timer each
+    QTimer m_keepAlive;                          // one sweep over all visitor WebSockets, not a timer each
     const ConnectionBudget *m_budget = nullptr;
     bool m_shuttingDown = false;
 };

@@ -14,8 +14,8 @@
 namespace keyhole::proxy {
 
 namespace {
-constexpr int kDrainMs = 2000;                // lingering close: how long unread bytes are still read...
-constexpr qint64 kMaxDrainBytes = 1 << 20;    // ...and how many, before the connection is cut
+constexpr int kDrainMs = 2000;             // lingering close: how long unread bytes are still read...
+constexpr qint64 kMaxDrainBytes = 1 << 20; // ...and how many, before the connection is cut
 } // namespace
 
 void VisitorConnection::answerUpgrade(const protocol::WsResponse &response)
@@ -46,8 +46,9 @@ void VisitorConnection::abandonUpgrade()
     if (!m_awaitingUpgrade)
         return;
     m_awaitingUpgrade = false;
-    m_gateway->bus()->publishToTunnel(m_route.label,
-                                      protocol::WsTeardown{m_requestId, websocket::CloseGoingAway, QStringLiteral("the visitor left")});
+    m_gateway->bus()->publishToTunnel(
+        m_route.label,
+        protocol::WsTeardown{m_requestId, websocket::CloseGoingAway, QStringLiteral("the visitor left")});
 }
 
 void VisitorConnection::handOver()

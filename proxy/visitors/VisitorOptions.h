@@ -28,8 +28,8 @@ struct VisitorOptions {
 
     int headTimeoutMs = 0;
     int idleTimeoutMs = 0;
-    int requestTimeoutMs = 0;   // the wait for a response's head
-    int bodyIdleTimeoutMs = 0;  // a streamed body that moves no byte either way
+    int requestTimeoutMs = 0;  // the wait for a response's head
+    int bodyIdleTimeoutMs = 0; // a streamed body that moves no byte either way
     int sendTimeoutMs = 0;
     int wsKeepAliveMs = 0;
 

@@ -45,19 +45,21 @@ VisitorResponse VisitorResponse::proxyPage(const QByteArray &method, const QByte
     const bool get = method == "GET" || method == "HEAD";
     if (get && path == "/healthz") {
         // 503 takes an instance that cannot reach the others out of a load balancer's rotation.
-        return {host.healthy() ? 200 : 503, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+        return {host.healthy() ? 200 : 503,
+                {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
                 host.healthReport()};
     }
     if (get && path == "/") {
-        return {200, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
+        return {200,
+                {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
                 QByteArrayLiteral("This is a Keyhole proxy. Tunnels are served at <label>.")
                     + host.options().domain.toUtf8() + '\n'};
     }
     return {404, {}, {}}; // the connection makes it an error page with the request's id
 }
 
-QByteArray VisitorResponse::encodeHead(const QByteArray &method, const QByteArray &requestId, bool close,
-                                       bool http10, qint64 *bodyBytes) const
+QByteArray VisitorResponse::encodeHead(const QByteArray &method, const QByteArray &requestId, bool close, bool http10,
+                                       qint64 *bodyBytes) const
 {
     protocol::HeaderList out = headers;
     const bool noBody = http::responseHasNoBody(method, status);
@@ -78,8 +80,7 @@ QByteArray VisitorResponse::encodeStreamHead(const QByteArray &requestId, bool c
     return encode(std::move(out), requestId, close, http10);
 }
 
-QByteArray VisitorResponse::encode(protocol::HeaderList out, const QByteArray &requestId, bool close,
-                                   bool http10) const
+QByteArray VisitorResponse::encode(protocol::HeaderList out, const QByteArray &requestId, bool close, bool http10) const
 {
     out.append({kRequestIdHeader, requestId});
     if (close)

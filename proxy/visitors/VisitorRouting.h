@@ -15,9 +15,9 @@ struct VisitorRouting {
     enum class Action { ReadBody, Upgrade, ControlChannel, Refuse };
 
     Action action = Action::Refuse;
-    bool routed = false;     // false: refused before its Host was looked at
+    bool routed = false; // false: refused before its Host was looked at
     HostRouter::Route route;
-    int status = 0;          // Refuse: the answer's status and text
+    int status = 0; // Refuse: the answer's status and text
     QString message;
 
     static VisitorRouting decide(const http::RequestHead &head, bool http10, const HostRouter &router,

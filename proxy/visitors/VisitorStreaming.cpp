@@ -43,8 +43,8 @@ void VisitorConnection::dispatchHttp(bool bodyComplete)
     // Complete and small: one message, as in protocol 1. Anything else is streamed, its first bytes
     // riding in the head.
     const bool inlineBody = bodyComplete && m_upload.held() <= protocol::kInlineBodyBytes;
-    protocol::HttpRequest request =
-        tunnelRequest().http(m_parser.requestHead(), m_upload.takeFirst(), m_route, m_gateway->options());
+    protocol::HttpRequest request = tunnelRequest().http(m_parser.requestHead(), m_upload.takeFirst(), m_route,
+                                                         m_gateway->options());
     request.streamed = !inlineBody;
     m_requestDone = inlineBody;
     dispatchToTunnel(request, false);

@@ -22,7 +22,8 @@ bool isValidUtf8(const QByteArray &bytes)
 } // namespace
 
 VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, const QString &peer,
-                                   const QByteArray &path, WebSocketChannel *channel, VisitorHost *gateway, QObject *parent)
+                                   const QByteArray &path, WebSocketChannel *channel, VisitorHost *gateway,
+                                   QObject *parent)
     : QObject(parent)
     , m_id(id)
     , m_label(label)
@@ -41,7 +42,8 @@ VisitorWebSocket::VisitorWebSocket(const QByteArray &id, const QString &label, c
             [this](const QString &text) { onMessage(text.toUtf8(), false); });
     connect(m_channel, &WebSocketChannel::binaryMessageReceived, this,
             [this](const QByteArray &data) { onMessage(data, true); });
-    connect(m_channel, &WebSocketChannel::pong, this, [this] { m_lastHeardMs = m_gateway->options().clock->monotonicMs(); });
+    connect(m_channel, &WebSocketChannel::pong, this,
+            [this] { m_lastHeardMs = m_gateway->options().clock->monotonicMs(); });
     connect(m_channel, &WebSocketChannel::disconnected, this, &VisitorWebSocket::onDisconnected);
     qCInfo(lcProxyHttp).noquote() << m_peer << m_label << "WS" << m_path << "open id=" + QString::fromLatin1(m_id);
 }
@@ -135,7 +137,9 @@ void VisitorWebSocket::keepAlive(qint64 deadAfterMs)
     if (!m_channel->isOpen())
         return;
     if (m_channel->isReadingPaused())
-        m_lastHeardMs = m_gateway->options().clock->monotonicMs(); // we are not listening (the tunnel is congested): silence proves nothing
+        m_lastHeardMs =
+            m_gateway->options()
+                .clock->monotonicMs(); // we are not listening (the tunnel is congested): silence proves nothing
     if (m_gateway->options().clock->monotonicMs() - m_lastHeardMs > deadAfterMs) {
         qCInfo(lcProxyHttp).noquote() << "WS" << m_id << "visitor stopped answering pings: closed";
         m_channel->abort();

@@ -54,8 +54,8 @@ private:
     QByteArray m_path;
     VisitorHost *m_gateway;
     websocket::WebSocketChannel *m_channel;
-    bool m_teardownSent = false;    // we told the tunnel it closed (or it told us)
-    qint64 m_openedMs = 0;    // monotonic ms, from the options' clock
+    bool m_teardownSent = false; // we told the tunnel it closed (or it told us)
+    qint64 m_openedMs = 0;       // monotonic ms, from the options' clock
     qint64 m_lastHeardMs = 0;
     qint64 m_bytesIn = 0;  // visitor → service
     qint64 m_bytesOut = 0; // service → visitor

@@ -18,7 +18,7 @@ std::optional<QByteArray> base64UrlDecode(const QByteArray &text)
         return std::nullopt;
     for (const char c : text) {
         const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-                || c == '_';
+            || c == '_';
         if (!ok)
             return std::nullopt;
     }

@@ -36,7 +36,7 @@ QByteArray Jws::sign(const KeyPair &key, const QJsonObject &payload)
         {QStringLiteral("jwk"), jwk},
     };
     const QByteArray signingInput = base64UrlEncode(QJsonDocument(header).toJson(QJsonDocument::Compact)) + '.'
-            + base64UrlEncode(QJsonDocument(payload).toJson(QJsonDocument::Compact));
+        + base64UrlEncode(QJsonDocument(payload).toJson(QJsonDocument::Compact));
     const QByteArray signature = key.signEs256(signingInput);
     if (signature.isEmpty())
         return {};

@@ -198,7 +198,7 @@ std::optional<KeyPair> KeyPair::fromPublicJwk(const QJsonObject &jwk, QString *e
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     EVP_PKEY *raw = nullptr;
     const bool built = ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1
-            && EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM *>(params)) == 1;
+        && EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM *>(params)) == 1;
     PkeyPtr key(raw);
     const bool valid = built && key && hasValidPublicPoint(key.get());
     clearOpensslErrors();
@@ -255,8 +255,8 @@ QByteArray KeyPair::thumbprint() const
         return {};
     // RFC 7638 fixes the member order and forbids whitespace, so the JSON is written by hand.
     const QByteArray canonical = QByteArrayLiteral("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"")
-            + jwk.value(QLatin1String("x")).toString().toLatin1() + QByteArrayLiteral("\",\"y\":\"")
-            + jwk.value(QLatin1String("y")).toString().toLatin1() + QByteArrayLiteral("\"}");
+        + jwk.value(QLatin1String("x")).toString().toLatin1() + QByteArrayLiteral("\",\"y\":\"")
+        + jwk.value(QLatin1String("y")).toString().toLatin1() + QByteArrayLiteral("\"}");
     return QCryptographicHash::hash(canonical, QCryptographicHash::Sha256);
 }
 
@@ -273,8 +273,7 @@ QByteArray KeyPair::signEs256(const QByteArray &data) const
         return {};
     }
     QByteArray der(qsizetype(derLength), Qt::Uninitialized);
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(der.data()), &derLength, input,
-                       size_t(data.size()))
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(der.data()), &derLength, input, size_t(data.size()))
         != 1) {
         clearOpensslErrors();
         return {};
@@ -322,9 +321,9 @@ bool KeyPair::verifyEs256(const QByteArray &data, const QByteArray &signature) c
     }
     MdCtxPtr ctx(EVP_MD_CTX_new());
     const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_key.get()) == 1
-            && EVP_DigestVerify(ctx.get(), der, size_t(derLength),
-                                reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()))
-                    == 1;
+        && EVP_DigestVerify(ctx.get(), der, size_t(derLength),
+                            reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()))
+            == 1;
     OPENSSL_free(der);
     clearOpensslErrors();
     return ok;

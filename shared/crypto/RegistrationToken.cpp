@@ -14,8 +14,7 @@ namespace {
 constexpr int kJtiBytes = 16;
 }
 
-QByteArray RegistrationToken::create(const KeyPair &key, const QString &audience, const QString &name,
-                                     qint64 nowSecs)
+QByteArray RegistrationToken::create(const KeyPair &key, const QString &audience, const QString &name, qint64 nowSecs)
 {
     // QRandomGenerator::system() is the operating system's CSPRNG.
     std::array<quint32, kJtiBytes / sizeof(quint32)> random{};

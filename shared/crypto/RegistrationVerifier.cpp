@@ -125,8 +125,9 @@ RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &toke
     const QString label = labelForThumbprint(result.thumbprint, result.name);
     // Before anything is remembered: a key that may not register must cost us no memory.
     if (allowed && !allowed(result.thumbprint, label))
-        return refuse(Outcome::Unauthorized, QStringLiteral("this key (%1) is not authorized on this proxy")
-                                                 .arg(labelForThumbprint(result.thumbprint)));
+        return refuse(
+            Outcome::Unauthorized,
+            QStringLiteral("this key (%1) is not authorized on this proxy").arg(labelForThumbprint(result.thumbprint)));
 
     // Scoped by key, so nobody can use up another key's jti.
     const QByteArray replayKey = result.thumbprint + jti.toLatin1();

@@ -51,8 +51,8 @@ public:
         QString label;         // the hostname label (name applied), when accepted
         QByteArray thumbprint; // raw 32 bytes, when the signature was good
         QString name;
-        QString error;         // human-readable reason when refused
-        QByteArray replayKey;  // thumbprint + jti: what a shared replay cache remembers
+        QString error;        // human-readable reason when refused
+        QByteArray replayKey; // thumbprint + jti: what a shared replay cache remembers
         qint64 replayTtlSecs = 0;
 
         bool accepted() const { return outcome == Outcome::Accepted; }
@@ -85,8 +85,8 @@ private:
     qsizetype m_maxRemembered;
     int m_maxPerKey;
     ReplayCache *m_shared = nullptr;
-    QHash<QByteArray, qint64> m_seenJti;         // thumbprint + jti -> time after which it cannot be replayed
-    QHash<QByteArray, int> m_perKey;             // thumbprint -> how many of m_seenJti are its
+    QHash<QByteArray, qint64> m_seenJti;          // thumbprint + jti -> time after which it cannot be replayed
+    QHash<QByteArray, int> m_perKey;              // thumbprint -> how many of m_seenJti are its
     std::multimap<qint64, QByteArray> m_expiries; // for pruning in time order
 };
 

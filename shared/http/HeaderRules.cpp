@@ -29,8 +29,7 @@ QByteArrayView trimmed(QByteArrayView v)
 }
 
 // Calls `f` with each trimmed, non-empty element of a comma-separated list; stops when it returns true.
-template<typename F>
-bool forEachToken(QByteArrayView list, F f)
+template <typename F> bool forEachToken(QByteArrayView list, F f)
 {
     qsizetype start = 0;
     while (start <= list.size()) {
@@ -47,16 +46,24 @@ bool forEachToken(QByteArrayView list, F f)
 
 // HTTP2-Settings belongs to an h2c upgrade (RFC 7540 3.2.1), which we never perform.
 constexpr std::array<QByteArrayView, 10> kHopByHop = {
-    QByteArrayView("Connection"),          QByteArrayView("Keep-Alive"), QByteArrayView("Proxy-Connection"),
-    QByteArrayView("TE"),                  QByteArrayView("Trailer"),    QByteArrayView("Transfer-Encoding"),
-    QByteArrayView("Upgrade"),             QByteArrayView("Proxy-Authenticate"),
-    QByteArrayView("Proxy-Authorization"), QByteArrayView("HTTP2-Settings"),
+    QByteArrayView("Connection"),
+    QByteArrayView("Keep-Alive"),
+    QByteArrayView("Proxy-Connection"),
+    QByteArrayView("TE"),
+    QByteArrayView("Trailer"),
+    QByteArrayView("Transfer-Encoding"),
+    QByteArrayView("Upgrade"),
+    QByteArrayView("Proxy-Authenticate"),
+    QByteArrayView("Proxy-Authorization"),
+    QByteArrayView("HTTP2-Settings"),
 };
 
 // Headers in which frameworks look for the client's address (or the original scheme and host).
 // Only a trusted proxy of ours may set them; from anyone else they are forged.
 constexpr std::array<QByteArrayView, 4> kClientAddressHeaders = {
-    QByteArrayView("Forwarded"), QByteArrayView("X-Real-IP"), QByteArrayView("X-Client-IP"),
+    QByteArrayView("Forwarded"),
+    QByteArrayView("X-Real-IP"),
+    QByteArrayView("X-Client-IP"),
     QByteArrayView("True-Client-IP"),
 };
 
@@ -152,9 +159,8 @@ void applyForwardedHeaders(HeaderList &headers, const QString &visitorAddress, b
     const QByteArray visitor = visitorAddress.toLatin1();
     // "X_Forwarded_For" is the same header to CGI, WSGI and PHP, and a proxy in front of us passes
     // it on untouched: never from anyone.
-    headers.removeIf([](const auto &header) {
-        return header.first.contains('_') && isClientAddressHeader(header.first);
-    });
+    headers.removeIf(
+        [](const auto &header) { return header.first.contains('_') && isClientAddressHeader(header.first); });
     if (!visitorIsTrusted) {
         // Whatever an untrusted visitor claims about earlier hops is forged or irrelevant:
         // X-Forwarded-*, Forwarded, X-Real-IP and the like.

@@ -14,7 +14,7 @@ using protocol::HeaderList;
 bool headerNameEquals(QByteArrayView a, QByteArrayView b);
 QByteArray headerValue(const HeaderList &headers, QByteArrayView name); // first match, or null
 bool hasHeader(const HeaderList &headers, QByteArrayView name);
-void removeHeader(HeaderList &headers, QByteArrayView name);          // every occurrence
+void removeHeader(HeaderList &headers, QByteArrayView name); // every occurrence
 // True when a comma-separated header (Connection, Upgrade, Expect) contains `token` (case-insensitive).
 bool headerHasToken(const HeaderList &headers, QByteArrayView name, QByteArrayView token);
 

@@ -21,7 +21,7 @@ struct RequestHead {
     bool upgrade = false;        // Connection: upgrade + Upgrade header present
     bool expectContinue = false; // Expect: 100-continue
     bool chunked = false;
-    qint64 contentLength = -1;   // -1 when absent
+    qint64 contentLength = -1; // -1 when absent
 };
 
 // A parsed status line + headers.

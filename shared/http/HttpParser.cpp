@@ -114,8 +114,8 @@ struct HttpParser::Private {
     {
         Private *d = self(p);
         if (d->url.size() + qsizetype(len) > d->limits.maxUrlBytes)
-            return d->fail(Error::UrlTooLong, QStringLiteral("request target longer than %1 bytes")
-                                                  .arg(d->limits.maxUrlBytes));
+            return d->fail(Error::UrlTooLong,
+                           QStringLiteral("request target longer than %1 bytes").arg(d->limits.maxUrlBytes));
         d->url.append(at, qsizetype(len));
         return 0;
     }
@@ -141,12 +141,12 @@ struct HttpParser::Private {
     int countTrailer(size_t len, bool newField)
     {
         if (newField && headHeaders + ++trailerFields > limits.maxHeaders)
-            return fail(Error::TooManyHeaders, QStringLiteral("more than %1 header and trailer fields")
-                                                   .arg(limits.maxHeaders));
+            return fail(Error::TooManyHeaders,
+                        QStringLiteral("more than %1 header and trailer fields").arg(limits.maxHeaders));
         trailerBytes += qsizetype(len);
         if (headBytes + trailerBytes > limits.maxHeadBytes)
-            return fail(Error::HeadTooLarge, QStringLiteral("head and trailers larger than %1 bytes")
-                                                 .arg(limits.maxHeadBytes));
+            return fail(Error::HeadTooLarge,
+                        QStringLiteral("head and trailers larger than %1 bytes").arg(limits.maxHeadBytes));
         return 0;
     }
 
@@ -161,8 +161,7 @@ struct HttpParser::Private {
         if (d->last != LastCallback::Field) {
             // A new header starts: llhttp may split one name across several calls.
             if (d->headers->size() >= d->limits.maxHeaders)
-                return d->fail(Error::TooManyHeaders, QStringLiteral("more than %1 headers")
-                                                          .arg(d->limits.maxHeaders));
+                return d->fail(Error::TooManyHeaders, QStringLiteral("more than %1 headers").arg(d->limits.maxHeaders));
             d->headers->append({QByteArray(), QByteArray()});
             d->last = LastCallback::Field;
         }
@@ -188,8 +187,8 @@ struct HttpParser::Private {
     {
         Private *d = self(p);
         if (p->http_major != 1)
-            return d->fail(Error::Malformed, QStringLiteral("unsupported HTTP version %1.%2")
-                                                 .arg(p->http_major).arg(p->http_minor));
+            return d->fail(Error::Malformed,
+                           QStringLiteral("unsupported HTTP version %1.%2").arg(p->http_major).arg(p->http_minor));
         for (auto &header : *d->headers) {
             if (!isToken(header.first))
                 return d->fail(Error::Malformed, QStringLiteral("invalid header name"));
@@ -205,8 +204,8 @@ struct HttpParser::Private {
             RequestHead &h = d->request;
             h.method = llhttp_method_name(llhttp_method_t(p->method));
             h.target = d->url;
-            RequestTargetCheck::Verdict target =
-                RequestTargetCheck::check(h.method, d->url, d->headers, d->limits.maxHeaders);
+            RequestTargetCheck::Verdict target = RequestTargetCheck::check(h.method, d->url, d->headers,
+                                                                           d->limits.maxHeaders);
             if (target.error != Error::None)
                 return d->fail(target.error, target.text);
             const QByteArray &originForm = target.originForm;
@@ -253,8 +252,8 @@ struct HttpParser::Private {
     {
         Private *d = self(p);
         if (d->body.size() + qint64(len) > d->limits.maxBodyBytes)
-            return d->fail(Error::BodyTooLarge, QStringLiteral("body larger than %1 bytes")
-                                                    .arg(d->limits.maxBodyBytes));
+            return d->fail(Error::BodyTooLarge,
+                           QStringLiteral("body larger than %1 bytes").arg(d->limits.maxBodyBytes));
         d->body.append(at, qsizetype(len));
         return 0;
     }

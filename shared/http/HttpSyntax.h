@@ -11,8 +11,21 @@ inline bool isTokenChar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -62,8 +75,24 @@ inline bool isStrictHostValue(QByteArrayView s)
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
             continue;
         switch (c) {
-        case '-': case '.': case '_': case '~': case '%': case ':': case '[': case ']':
-        case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ';': case '=':
+        case '-':
+        case '.':
+        case '_':
+        case '~':
+        case '%':
+        case ':':
+        case '[':
+        case ']':
+        case '!':
+        case '$':
+        case '&':
+        case '\'':
+        case '(':
+        case ')':
+        case '*':
+        case '+':
+        case ';':
+        case '=':
             continue;
         default:
             return false;

@@ -33,8 +33,18 @@ public:
 private:
     enum class HeadState { LineStart, InLine, CR, Done };
     enum class ChunkState {
-        Size, Ext, SizeLF, Data, DataCR, DataLF,
-        TrailerLineStart, TrailerName, TrailerValue, TrailerCR, TrailerEndLF, Done
+        Size,
+        Ext,
+        SizeLF,
+        Data,
+        DataCR,
+        DataLF,
+        TrailerLineStart,
+        TrailerName,
+        TrailerValue,
+        TrailerCR,
+        TrailerEndLF,
+        Done
     };
 
     Result fail(const QString &text);

@@ -40,8 +40,9 @@ RequestTargetCheck::Verdict RequestTargetCheck::check(QByteArrayView method, con
     int hosts = 0;
     for (const auto &header : *headers) {
         if (isFramingLookAlike(header.first))
-            return refuse(Error::Malformed, QStringLiteral("header %1 looks like a framing header")
-                                                .arg(QString::fromLatin1(header.first)));
+            return refuse(
+                Error::Malformed,
+                QStringLiteral("header %1 looks like a framing header").arg(QString::fromLatin1(header.first)));
         if (!headerNameEquals(header.first, "Host"))
             continue;
         if (++hosts > 1)

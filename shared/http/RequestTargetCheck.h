@@ -18,9 +18,9 @@ class RequestTargetCheck
 public:
     struct Verdict {
         HttpParser::Error error = HttpParser::Error::None;
-        QString text;           // why, when error is set
-        QByteArray originForm;  // the target to route by: path and query, always starting with '/'
-                                // (or "*" for OPTIONS, the authority for CONNECT)
+        QString text;          // why, when error is set
+        QByteArray originForm; // the target to route by: path and query, always starting with '/'
+                               // (or "*" for OPTIONS, the authority for CONNECT)
     };
 
     // `headers` may gain or change its Host (absolute-form); it never grows past `maxHeaders`.

@@ -83,13 +83,27 @@ void CborReader::parseHead()
     }
     m_headSize = 1 + extra;
     switch (major) {
-    case 0: m_type = Type::UnsignedInteger; break;
-    case 1: m_type = Type::NegativeInteger; break;
-    case 2: m_type = Type::ByteString; break;
-    case 3: m_type = Type::TextString; break;
-    case 4: m_type = Type::Array; break;
-    case 5: m_type = Type::Map; break;
-    case 6: m_type = Type::Tag; break;
+    case 0:
+        m_type = Type::UnsignedInteger;
+        break;
+    case 1:
+        m_type = Type::NegativeInteger;
+        break;
+    case 2:
+        m_type = Type::ByteString;
+        break;
+    case 3:
+        m_type = Type::TextString;
+        break;
+    case 4:
+        m_type = Type::Array;
+        break;
+    case 5:
+        m_type = Type::Map;
+        break;
+    case 6:
+        m_type = Type::Tag;
+        break;
     default:
         if (info >= 25 && info <= 27) {
             m_type = Type::Float;

@@ -15,7 +15,18 @@ namespace keyhole::protocol {
 class CborReader
 {
 public:
-    enum class Type { UnsignedInteger, NegativeInteger, ByteString, TextString, Array, Map, Tag, Simple, Float, Invalid };
+    enum class Type {
+        UnsignedInteger,
+        NegativeInteger,
+        ByteString,
+        TextString,
+        Array,
+        Map,
+        Tag,
+        Simple,
+        Float,
+        Invalid
+    };
     enum class StringStatus { Ok, TooLong, Invalid };
 
     // `data` must outlive the reader: strings are read out of it as the reader goes.

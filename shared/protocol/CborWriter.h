@@ -12,7 +12,10 @@ namespace keyhole::protocol {
 class CborWriter
 {
 public:
-    explicit CborWriter(QByteArray &out) : m_out(out) {}
+    explicit CborWriter(QByteArray &out)
+        : m_out(out)
+    {
+    }
 
     void startMap(quint64 entries) { head(5, entries); }
     void startArray(quint64 items) { head(4, items); }

@@ -11,9 +11,9 @@ namespace keyhole::protocol {
 // Bounds for decoding untrusted frames. The frame itself is bounded by the WebSocket's maximum
 // message size; these bound what is inside it.
 struct DecodeLimits {
-    qsizetype maxHeaders = 256;          // entries in one header list
-    qsizetype maxHeaderBytes = 256 * 1024; // names + values of one header list
-    qsizetype maxStringBytes = 64 * 1024;  // any text or id field other than bodies/payloads/tokens
+    qsizetype maxHeaders = 256;                // entries in one header list
+    qsizetype maxHeaderBytes = 256 * 1024;     // names + values of one header list
+    qsizetype maxStringBytes = 64 * 1024;      // any text or id field other than bodies/payloads/tokens
     qsizetype maxBodyBytes = 64 * 1024 * 1024; // bodies and WebSocket payloads
 };
 
@@ -37,8 +37,8 @@ public:
     // `version` other than kProtocolVersion only to refuse a peer of that version in its own words.
     static QByteArray encode(const Message &message, int version = kProtocolVersion);
 
-    // Strict: a version other than ours (but see DecodeResult::version), unknown type, missing or mistyped field, trailing bytes or anything
-    // over the limits gives an error, never a crash or a partial message.
+    // Strict: a version other than ours (but see DecodeResult::version), unknown type, missing or mistyped field,
+    // trailing bytes or anything over the limits gives an error, never a crash or a partial message.
     static DecodeResult decode(const QByteArray &frame, const DecodeLimits &limits = {});
 };
 

@@ -27,8 +27,7 @@ struct Binding {
     bool seen = false;
 };
 
-template <typename I>
-constexpr Kind kindOf()
+template <typename I> constexpr Kind kindOf()
 {
     if constexpr (std::is_same_v<I, int>)
         return Kind::Int;
@@ -63,8 +62,7 @@ struct Binder {
     {
         bind({key, Kind::Bool, &value, need, Bound::String, 0, 0, false});
     }
-    template <typename I>
-    void integer(const char *key, I &value, Need need, quint64 min, quint64 max, I)
+    template <typename I> void integer(const char *key, I &value, Need need, quint64 min, quint64 max, I)
     {
         bind({key, kindOf<I>(), &value, need, Bound::String, min, max, false});
     }
@@ -87,15 +85,16 @@ class FrameDecoder
 {
 public:
     FrameDecoder(const QByteArray &frame, const DecodeLimits &limits)
-        : m_reader(frame), m_frameSize(frame.size()), m_limits(limits)
+        : m_reader(frame)
+        , m_frameSize(frame.size())
+        , m_limits(limits)
     {
     }
 
     DecodeResult decode();
 
 private:
-    template <typename T>
-    DecodeResult decodeBody();
+    template <typename T> DecodeResult decodeBody();
 
     bool readField(Binding &field);
     bool readHeaders(Binding &field, HeaderList *out);
@@ -309,8 +308,7 @@ bool FrameDecoder::readField(Binding &field)
     return false;
 }
 
-template <typename T>
-DecodeResult FrameDecoder::decodeBody()
+template <typename T> DecodeResult FrameDecoder::decodeBody()
 {
     T message;
     Binder binder;
@@ -405,14 +403,13 @@ DecodeResult FrameDecoder::decode()
     const bool frozenLayout = type == MessageType::RegistrationRequest || type == MessageType::RegistrationResponse
         || type == MessageType::Goodbye;
     if (envelope[0] != quint64(kProtocolVersion) && !(frozenLayout && envelope[0] >= 1 && envelope[0] <= 0xffff))
-        return fail(QStringLiteral("unsupported protocol version %1 (expected %2)")
-                        .arg(envelope[0])
-                        .arg(kProtocolVersion));
+        return fail(
+            QStringLiteral("unsupported protocol version %1 (expected %2)").arg(envelope[0]).arg(kProtocolVersion));
     m_version = int(envelope[0]);
     m_context = QLatin1String(messageTypeName(type));
     switch (type) {
-#define KEYHOLE_DECODE_CASE(id, name) \
-    case MessageType::name:           \
+#define KEYHOLE_DECODE_CASE(id, name)                                                                                  \
+    case MessageType::name:                                                                                            \
         return decodeBody<name>();
         KEYHOLE_MESSAGE_TYPES(KEYHOLE_DECODE_CASE)
 #undef KEYHOLE_DECODE_CASE

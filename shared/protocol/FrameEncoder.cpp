@@ -13,8 +13,7 @@ namespace keyhole::protocol {
 namespace {
 using namespace schema;
 
-template <typename I>
-quint64 toWire(I value)
+template <typename I> quint64 toWire(I value)
 {
     if constexpr (std::is_signed_v<I>)
         return value < 0 ? 0 : quint64(value);
@@ -47,8 +46,7 @@ struct SizeCounter {
         if (need != Need::Optional || value)
             add(key, 0);
     }
-    template <typename I>
-    void integer(const char *key, I value, Need need, quint64, quint64, I defaultValue)
+    template <typename I> void integer(const char *key, I value, Need need, quint64, quint64, I defaultValue)
     {
         if (need != Need::Optional || value != defaultValue)
             add(key, 0);
@@ -91,8 +89,7 @@ struct FieldWriter {
         key(name);
         w.append(value);
     }
-    template <typename I>
-    void integer(const char *name, I value, Need need, quint64, quint64, I defaultValue)
+    template <typename I> void integer(const char *name, I value, Need need, quint64, quint64, I defaultValue)
     {
         if (need == Need::Optional && value == defaultValue)
             return;
@@ -113,8 +110,7 @@ struct FieldWriter {
     }
 };
 
-template <typename T>
-QByteArray encodeMessage(const T &message, MessageType type, int version)
+template <typename T> QByteArray encodeMessage(const T &message, MessageType type, int version)
 {
     SizeCounter counter;
     fields(counter, message);

@@ -28,9 +28,8 @@ enum class Bound {
     Body,   // DecodeLimits::maxBodyBytes (bodies, payloads, tokens)
 };
 
-#define KEYHOLE_FIELDS(Type)                                                                                    \
-    template <typename V, typename M>                                                                           \
-    std::enable_if_t<std::is_same_v<std::remove_const_t<M>, Type>> fields(V &v, M &m)
+#define KEYHOLE_FIELDS(Type)                                                                                           \
+    template <typename V, typename M> std::enable_if_t<std::is_same_v<std::remove_const_t<M>, Type>> fields(V &v, M &m)
 
 KEYHOLE_FIELDS(RegistrationRequest)
 {
@@ -43,8 +42,10 @@ KEYHOLE_FIELDS(RegistrationResponse)
     v.text("hostname", m.hostname);
     v.text("url", m.publicUrl);
     v.text("label", m.label);
-    v.integer("maxRequestBody", m.maxRequestBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
-    v.integer("maxResponseBody", m.maxResponseBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
+    v.integer("maxRequestBody", m.maxRequestBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(),
+              qint64(0));
+    v.integer("maxResponseBody", m.maxResponseBodyBytes, Need::Optional, 0, std::numeric_limits<qint64>::max(),
+              qint64(0));
     v.integer("timeoutMs", m.requestTimeoutMs, Need::Optional, 0, std::numeric_limits<qint64>::max(), qint64(0));
     v.text("reason", m.reason);
     v.bytes("code", m.code, Need::Optional, Bound::String);

@@ -7,8 +7,8 @@
 namespace keyhole::protocol {
 
 // messageType() maps the variant index to the id, so the variant must list the types in id order.
-#define KEYHOLE_CHECK_ORDER(id, name)                                                                     \
-    static_assert(std::is_same_v<std::variant_alternative_t<(id) - 1, Message>, name>,                    \
+#define KEYHOLE_CHECK_ORDER(id, name)                                                                                  \
+    static_assert(std::is_same_v<std::variant_alternative_t<(id)-1, Message>, name>,                                   \
                   "Message alternatives must follow the MessageType ids");
 KEYHOLE_MESSAGE_TYPES(KEYHOLE_CHECK_ORDER)
 #undef KEYHOLE_CHECK_ORDER
@@ -16,8 +16,8 @@ KEYHOLE_MESSAGE_TYPES(KEYHOLE_CHECK_ORDER)
 const char *messageTypeName(MessageType type)
 {
     switch (type) {
-#define KEYHOLE_NAME_CASE(id, name) \
-    case MessageType::name:         \
+#define KEYHOLE_NAME_CASE(id, name)                                                                                    \
+    case MessageType::name:                                                                                            \
         return #name;
         KEYHOLE_MESSAGE_TYPES(KEYHOLE_NAME_CASE)
 #undef KEYHOLE_NAME_CASE

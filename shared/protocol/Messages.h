@@ -160,8 +160,7 @@ struct Goodbye {
 
 // Alternatives in the order of MessageType ids.
 using Message = std::variant<RegistrationRequest, RegistrationResponse, HttpRequest, HttpResponse, WsRequest,
-                             WsResponse, WsMessage, WsTeardown, Ping, Pong, Goodbye, HttpBody, HttpCredit,
-                             HttpCancel>;
+                             WsResponse, WsMessage, WsTeardown, Ping, Pong, Goodbye, HttpBody, HttpCredit, HttpCancel>;
 
 MessageType messageType(const Message &message);
 

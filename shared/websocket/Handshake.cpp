@@ -108,7 +108,8 @@ ServerAnswer answerClientRequest(const http::RequestHead &head, const QByteArray
     if (head.method != "GET" || head.versionMajor != 1 || head.versionMinor < 1)
         return refuse(400, "Bad Request", QStringLiteral("A WebSocket handshake is a GET over HTTP/1.1."));
     if (!http::headerHasToken(head.headers, "Upgrade", "websocket"))
-        return refuse(426, "Upgrade Required", QStringLiteral("This endpoint speaks WebSocket only (Upgrade: websocket)."));
+        return refuse(426, "Upgrade Required",
+                      QStringLiteral("This endpoint speaks WebSocket only (Upgrade: websocket)."));
     if (!http::headerHasToken(head.headers, "Connection", "upgrade"))
         return refuse(400, "Bad Request", QStringLiteral("A WebSocket handshake needs Connection: Upgrade."));
     if (http::headerValue(head.headers, "Sec-WebSocket-Version").trimmed() != "13")
@@ -119,7 +120,8 @@ ServerAnswer answerClientRequest(const http::RequestHead &head, const QByteArray
 
     answer.status = 101;
     answer.bytes = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Accept: " + acceptFor(key) + "\r\n";
+                   "Sec-WebSocket-Accept: "
+        + acceptFor(key) + "\r\n";
     if (isToken(subprotocol) && http::headerHasToken(head.headers, "Sec-WebSocket-Protocol", subprotocol))
         answer.bytes += "Sec-WebSocket-Protocol: " + subprotocol + "\r\n";
     answer.bytes += "\r\n";

@@ -22,9 +22,9 @@ QByteArray clientRequest(const QUrl &url, const QByteArray &key, const QByteArra
 QString checkServerResponse(const http::ResponseHead &head, const QByteArray &key);
 
 struct ServerAnswer {
-    int status = 0;    // 101, or 400/426 with a short text body
-    QByteArray bytes;  // the whole response to write
-    QString error;     // why the request was refused
+    int status = 0;   // 101, or 400/426 with a short text body
+    QByteArray bytes; // the whole response to write
+    QString error;    // why the request was refused
 };
 // The server's answer to an upgrade request, already parsed. `subprotocol` (the one the service
 // behind us chose) is named in the 101 only if the client offered it, as a server may not pick one

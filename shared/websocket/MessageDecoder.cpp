@@ -87,7 +87,8 @@ std::optional<Message> MessageDecoder::next(QIODevice *device)
         }
         while (m_remaining > 0) {
             char *dst = m_target->data() + m_targetPos;
-            const qsizetype max = qsizetype(std::min<quint64>(m_remaining, quint64(std::numeric_limits<qsizetype>::max())));
+            const qsizetype max = qsizetype(
+                std::min<quint64>(m_remaining, quint64(std::numeric_limits<qsizetype>::max())));
             const qsizetype n = take(dst, max, device);
             if (n == 0)
                 return std::nullopt;

@@ -229,7 +229,7 @@ void WebSocketChannel::writeFrameBytes(Opcode opcode, const QByteArray &payload)
         frame.resize(total); // the socket has written and released it
     else
         frame = QByteArray(total, Qt::Uninitialized); // the socket keeps the old one until written
-    char *out = frame.data(); // the only owner: no detach
+    char *out = frame.data();                         // the only owner: no detach
     std::memcpy(out, header, size_t(headerSize));
     copyMasked(out + headerSize, payload.constData(), payload.size(), key, 0);
     m_socket->write(frame);

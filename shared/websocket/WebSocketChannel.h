@@ -133,8 +133,8 @@ private:
     Role m_role;
     MessageDecoder m_decoder;
     State m_state = State::Open;
-    QBasicTimer m_closeTimer; // not a QTimer: no QObject per channel, thousands of them sit idle
-    QBasicTimer m_sendTimer;  // runs only while output is pending
+    QBasicTimer m_closeTimer;     // not a QTimer: no QObject per channel, thousands of them sit idle
+    QBasicTimer m_sendTimer;      // runs only while output is pending
     QElapsedTimer m_lastProgress; // since the socket last handed bytes to the kernel
     int m_closeTimeoutMs = kDefaultCloseTimeoutMs;
     int m_sendTimeoutMs = kDefaultSendTimeoutMs;
@@ -142,7 +142,7 @@ private:
     qint64 m_highWater = kDefaultHighWaterBytes;
     bool m_outputCongested = false;
     bool m_pauseWhenCongested;
-    bool m_pongOwed = false;   // a ping came while congested: answered (the latest only) once drained
+    bool m_pongOwed = false; // a ping came while congested: answered (the latest only) once drained
     QByteArray m_owedPong;
     bool m_readPaused = false;
     bool m_resumeQueued = false;

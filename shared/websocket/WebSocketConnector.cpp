@@ -75,7 +75,8 @@ void WebSocketConnector::open()
         QStringList names;
         for (const QSslError &error : std::as_const(m_sslErrors))
             names << error.errorString();
-        fail(QStringLiteral("TLS handshake with %1 failed: %2").arg(m_options.peerName, names.join(QStringLiteral("; "))));
+        fail(QStringLiteral("TLS handshake with %1 failed: %2")
+                 .arg(m_options.peerName, names.join(QStringLiteral("; "))));
     });
     connect(m_socket, &QTcpSocket::disconnected, this, [this] {
         fail(QStringLiteral("%1 closed the connection during the WebSocket handshake").arg(m_options.peerName));

@@ -27,10 +27,10 @@ class WebSocketConnector : public QObject
 
 public:
     struct Options {
-        QUrl url;                                 // ws:// or wss://
+        QUrl url; // ws:// or wss://
         QByteArray userAgent;
-        QList<QSslCertificate> extraCaCertificates; // trusted besides the system's, for wss://
-        int timeoutMs = 20000;                    // connect, TLS and the handshake together
+        QList<QSslCertificate> extraCaCertificates;      // trusted besides the system's, for wss://
+        int timeoutMs = 20000;                           // connect, TLS and the handshake together
         QString peerName = QStringLiteral("the server"); // for error messages: "the proxy refused ..."
     };
 

@@ -70,22 +70,30 @@ void TestCliCommandLine::testFlag_data()
                              << "https://tunnel.example.com";
     QTest::newRow("--proxy ws") << QStringList{port, "--proxy=ws://localhost:9000"} << "proxy"
                                 << "ws://localhost:9000";
-    QTest::newRow("--port") << QStringList{"--port", "8081"} << "target" << "http://127.0.0.1:8081";
-    QTest::newRow("--port 1") << QStringList{"--port", "1"} << "target" << "http://127.0.0.1:1";
-    QTest::newRow("--port 65535") << QStringList{"--port", "65535"} << "target" << "http://127.0.0.1:65535";
+    QTest::newRow("--port") << QStringList{"--port", "8081"} << "target"
+                            << "http://127.0.0.1:8081";
+    QTest::newRow("--port 1") << QStringList{"--port", "1"} << "target"
+                              << "http://127.0.0.1:1";
+    QTest::newRow("--port 65535") << QStringList{"--port", "65535"} << "target"
+                                  << "http://127.0.0.1:65535";
     QTest::newRow("--target") << QStringList{"--target", "https://app.local:8443"} << "target"
                               << "https://app.local:8443";
-    QTest::newRow("--key") << QStringList{port, "--key", "/tmp/other-key.pem"} << "key" << "/tmp/other-key.pem";
-    QTest::newRow("--name") << QStringList{port, "--name", "blog-2"} << "name" << "blog-2";
+    QTest::newRow("--key") << QStringList{port, "--key", "/tmp/other-key.pem"} << "key"
+                           << "/tmp/other-key.pem";
+    QTest::newRow("--name") << QStringList{port, "--name", "blog-2"} << "name"
+                            << "blog-2";
     QTest::newRow("--state-file") << QStringList{port, "--state-file", "/tmp/state.json"} << "state-file"
                                   << "/tmp/state.json";
-    QTest::newRow("--ca-file") << QStringList{port, "--ca-file", "CA"} << "ca-file" << "CA";
+    QTest::newRow("--ca-file") << QStringList{port, "--ca-file", "CA"} << "ca-file"
+                               << "CA";
     QTest::newRow("--host-header rewrite") << QStringList{port, "--host-header", "rewrite"} << "host-header"
                                            << "rewrite";
     QTest::newRow("--host-header literal") << QStringList{port, "--host-header", "app.test"} << "host-header"
                                            << "app.test";
-    QTest::newRow("--log-format json") << QStringList{port, "--log-format", "json"} << "log-format" << "json";
-    QTest::newRow("--log-format text") << QStringList{port, "--log-format", "text"} << "log-format" << "text";
+    QTest::newRow("--log-format json") << QStringList{port, "--log-format", "json"} << "log-format"
+                                       << "json";
+    QTest::newRow("--log-format text") << QStringList{port, "--log-format", "text"} << "log-format"
+                                       << "text";
 }
 
 void TestCliCommandLine::testFlag()
@@ -123,17 +131,16 @@ void TestCliCommandLine::testError_data()
     const QString port = QStringLiteral("--port=3000");
     QTest::newRow("unknown flag") << QStringList{port, "--bogus"} << "Unknown option 'bogus'." << true;
     QTest::newRow("missing value") << QStringList{"--port"} << "Missing value after '--port'." << true;
-    QTest::newRow("positional") << QStringList{port, "extra"} << "unexpected argument \"extra\"; try --help"
-                                << false;
-    QTest::newRow("bad log format") << QStringList{port, "--log-format", "xml"}
-                                    << "--log-format must be text or json" << false;
+    QTest::newRow("positional") << QStringList{port, "extra"} << "unexpected argument \"extra\"; try --help" << false;
+    QTest::newRow("bad log format") << QStringList{port, "--log-format", "xml"} << "--log-format must be text or json"
+                                    << false;
     QTest::newRow("port and target") << QStringList{port, "--target", "http://127.0.0.1:4000"}
                                      << "give either --port or --target, not both" << false;
-    QTest::newRow("port not a number") << QStringList{"--port", "http"}
-                                       << "--port must be a number between 1 and 65535" << false;
+    QTest::newRow("port not a number") << QStringList{"--port", "http"} << "--port must be a number between 1 and 65535"
+                                       << false;
     QTest::newRow("port 0") << QStringList{"--port", "0"} << "--port must be a number between 1 and 65535" << false;
-    QTest::newRow("port too big") << QStringList{"--port", "65536"}
-                                  << "--port must be a number between 1 and 65535" << false;
+    QTest::newRow("port too big") << QStringList{"--port", "65536"} << "--port must be a number between 1 and 65535"
+                                  << false;
     QTest::newRow("no local service") << QStringList{} << "no local service given (use --port or --target)" << false;
     QTest::newRow("target with path") << QStringList{"--target", "http://127.0.0.1:3000/app"}
                                       << "the target \"http://127.0.0.1:3000/app\" must not have a path; requests "

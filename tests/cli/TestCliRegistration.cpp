@@ -61,8 +61,8 @@ private:
     {
         auto cli = std::make_unique<ManagedProcess>(QStringLiteral("keyhole-cli"));
         const QStringList args = QStringList{QStringLiteral("--proxy"), proxy.url().toString(),
-                                             QStringLiteral("--port"), QString::number(testing::freeTcpPort()),
-                                             QStringLiteral("--key"), m_dir->filePath(QStringLiteral("key.pem"))}
+                                             QStringLiteral("--port"),  QString::number(testing::freeTcpPort()),
+                                             QStringLiteral("--key"),   m_dir->filePath(QStringLiteral("key.pem"))}
             + extra;
         if (!cli->start(testing::cliProgram(), args))
             return nullptr;
@@ -118,13 +118,12 @@ private Q_SLOTS:
     void busyRefusalIsRetried()
     {
         // Twice busy, then room: the program keeps going and comes online, no exit 3.
-        FakeProxy proxy([](int attempt) {
-            return attempt < 2 ? refusal(protocol::Goodbye::CodeBusy, true) : accepted();
-        });
+        FakeProxy proxy(
+            [](int attempt) { return attempt < 2 ? refusal(protocol::Goodbye::CodeBusy, true) : accepted(); });
         auto cli = launch(proxy);
         QVERIFY(cli);
-        const QRegularExpressionMatch online =
-            cli->waitForLine(QRegularExpression(QStringLiteral("^Tunnel online: (\\S+)")), 30000);
+        const QRegularExpressionMatch online = cli->waitForLine(
+            QRegularExpression(QStringLiteral("^Tunnel online: (\\S+)")), 30000);
         QVERIFY2(online.hasMatch(), qPrintable(cli->errorString()));
         QCOMPARE(online.captured(1), QStringLiteral("http://label.tunnel.test"));
         QCOMPARE(proxy.registrations, 3);
@@ -152,7 +151,7 @@ private Q_SLOTS:
             });
             connect(&socket, &QWebSocket::connected, this, [&] {
                 const QByteArray token = crypto::RegistrationToken::create(*key, audience, {},
-                                                                          QDateTime::currentSecsSinceEpoch());
+                                                                           QDateTime::currentSecsSinceEpoch());
                 socket.sendBinaryMessage(protocol::Codec::encode(protocol::RegistrationRequest{token}));
             });
             socket.open(subscribe);
@@ -175,9 +174,9 @@ private Q_SLOTS:
         const QString keyFile = m_dir->filePath(QStringLiteral("key.pem"));
         QVERIFY(testing::writeFile(keyFile, key->privatePem()));
         auto cli = std::make_unique<ManagedProcess>(QStringLiteral("keyhole-cli"));
-        QVERIFY(cli->start(testing::cliProgram(), {QStringLiteral("--proxy"), audience, QStringLiteral("--port"),
-                                                   QString::number(testing::freeTcpPort()), QStringLiteral("--key"),
-                                                   keyFile}));
+        QVERIFY(cli->start(testing::cliProgram(),
+                           {QStringLiteral("--proxy"), audience, QStringLiteral("--port"),
+                            QString::number(testing::freeTcpPort()), QStringLiteral("--key"), keyFile}));
         // Refused twice (so it came back after the first), and still running.
         QTRY_VERIFY_WITH_TIMEOUT(cli->stderrData().count("refused for now") >= 2, 20000);
         QVERIFY2(cli->isRunning(), cli->stderrData().constData());

@@ -37,22 +37,54 @@ void TestClientSettings::validate_data()
     QTest::addColumn<QString>("value");
     QTest::addColumn<QString>("errorContains"); // empty: valid
 
-    QTest::newRow("valid") << "" << "" << "";
-    QTest::newRow("ws proxy accepted") << "proxy" << "ws://localhost:8080" << "";
-    QTest::newRow("ftp proxy") << "proxy" << "ftp://example.com" << "proxy URL";
-    QTest::newRow("proxy without host") << "proxy" << "http://" << "proxy URL";
-    QTest::newRow("proxy with query") << "proxy" << "http://example.com/?a=b" << "query";
-    QTest::newRow("no target") << "target" << "" << "--port or --target";
-    QTest::newRow("target ftp") << "target" << "ftp://127.0.0.1:21" << "target";
-    QTest::newRow("target with path") << "target" << "http://127.0.0.1:3000/app" << "path";
-    QTest::newRow("https target") << "target" << "https://localhost:8443" << "";
-    QTest::newRow("good name") << "name" << "blog-2" << "";
-    QTest::newRow("bad name") << "name" << "-Blog" << "tunnel name";
-    QTest::newRow("missing ca") << "ca" << "/nonexistent/ca.pem" << "CA file";
-    QTest::newRow("host rewrite") << "host" << "rewrite" << "";
-    QTest::newRow("host literal") << "host" << "app.test" << "";
-    QTest::newRow("host injection") << "host" << "a\r\nX-Evil: 1" << "Host header";
-    QTest::newRow("no key") << "key" << "" << "key";
+    QTest::newRow("valid") << ""
+                           << ""
+                           << "";
+    QTest::newRow("ws proxy accepted") << "proxy"
+                                       << "ws://localhost:8080"
+                                       << "";
+    QTest::newRow("ftp proxy") << "proxy"
+                               << "ftp://example.com"
+                               << "proxy URL";
+    QTest::newRow("proxy without host") << "proxy"
+                                        << "http://"
+                                        << "proxy URL";
+    QTest::newRow("proxy with query") << "proxy"
+                                      << "http://example.com/?a=b"
+                                      << "query";
+    QTest::newRow("no target") << "target"
+                               << ""
+                               << "--port or --target";
+    QTest::newRow("target ftp") << "target"
+                                << "ftp://127.0.0.1:21"
+                                << "target";
+    QTest::newRow("target with path") << "target"
+                                      << "http://127.0.0.1:3000/app"
+                                      << "path";
+    QTest::newRow("https target") << "target"
+                                  << "https://localhost:8443"
+                                  << "";
+    QTest::newRow("good name") << "name"
+                               << "blog-2"
+                               << "";
+    QTest::newRow("bad name") << "name"
+                              << "-Blog"
+                              << "tunnel name";
+    QTest::newRow("missing ca") << "ca"
+                                << "/nonexistent/ca.pem"
+                                << "CA file";
+    QTest::newRow("host rewrite") << "host"
+                                  << "rewrite"
+                                  << "";
+    QTest::newRow("host literal") << "host"
+                                  << "app.test"
+                                  << "";
+    QTest::newRow("host injection") << "host"
+                                    << "a\r\nX-Evil: 1"
+                                    << "Host header";
+    QTest::newRow("no key") << "key"
+                            << ""
+                            << "key";
 }
 
 void TestClientSettings::validate()
@@ -84,10 +116,14 @@ void TestClientSettings::subscribeUrl_data()
 {
     QTest::addColumn<QString>("proxy");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("http") << "http://localhost:8080" << "ws://localhost:8080/proxy/subscribe";
-    QTest::newRow("https") << "https://tunnel.example.com/" << "wss://tunnel.example.com/proxy/subscribe";
-    QTest::newRow("prefix") << "https://example.com/keyhole/" << "wss://example.com/keyhole/proxy/subscribe";
-    QTest::newRow("wss given") << "wss://example.com" << "wss://example.com/proxy/subscribe";
+    QTest::newRow("http") << "http://localhost:8080"
+                          << "ws://localhost:8080/proxy/subscribe";
+    QTest::newRow("https") << "https://tunnel.example.com/"
+                           << "wss://tunnel.example.com/proxy/subscribe";
+    QTest::newRow("prefix") << "https://example.com/keyhole/"
+                            << "wss://example.com/keyhole/proxy/subscribe";
+    QTest::newRow("wss given") << "wss://example.com"
+                               << "wss://example.com/proxy/subscribe";
 }
 
 void TestClientSettings::subscribeUrl()
@@ -103,13 +139,20 @@ void TestClientSettings::audience_data()
 {
     QTest::addColumn<QString>("proxy");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("plain") << "http://localhost:8080" << "http://localhost:8080";
-    QTest::newRow("case and slash") << "HTTPS://Tunnel.Example.COM/" << "https://tunnel.example.com";
-    QTest::newRow("default https port") << "https://example.com:443" << "https://example.com";
-    QTest::newRow("default http port") << "http://example.com:80/" << "http://example.com";
-    QTest::newRow("non-default port") << "https://example.com:8443" << "https://example.com:8443";
-    QTest::newRow("ws maps to http") << "ws://example.com:8080" << "http://example.com:8080";
-    QTest::newRow("ipv6") << "http://[::1]:8080" << "http://[::1]:8080";
+    QTest::newRow("plain") << "http://localhost:8080"
+                           << "http://localhost:8080";
+    QTest::newRow("case and slash") << "HTTPS://Tunnel.Example.COM/"
+                                    << "https://tunnel.example.com";
+    QTest::newRow("default https port") << "https://example.com:443"
+                                        << "https://example.com";
+    QTest::newRow("default http port") << "http://example.com:80/"
+                                       << "http://example.com";
+    QTest::newRow("non-default port") << "https://example.com:8443"
+                                      << "https://example.com:8443";
+    QTest::newRow("ws maps to http") << "ws://example.com:8080"
+                                     << "http://example.com:8080";
+    QTest::newRow("ipv6") << "http://[::1]:8080"
+                          << "http://[::1]:8080";
 }
 
 void TestClientSettings::audience()

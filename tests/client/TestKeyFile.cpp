@@ -43,8 +43,8 @@ void TestKeyFile::createsOnFirstRunWithOwnerOnlyPermissions()
     QVERIFY(result.key->hasPrivateKey());
     QVERIFY(QFile::exists(path));
 #ifdef Q_OS_UNIX
-    QCOMPARE(QFile::permissions(path), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser
-                                           | QFileDevice::WriteUser);
+    QCOMPARE(QFile::permissions(path),
+             QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser);
 #endif
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));

@@ -142,12 +142,9 @@ void TestLocalForwarder::requestIsRewrittenForTheService()
     LocalForwarder forwarder(optionsFor(backend.url()));
     HttpRequest request = makeRequest("PUT", "/a%20b/c");
     request.query = "x=1&y=%2F";
-    request.headers += {{"Connection", "keep-alive, X-Drop"},
-                        {"X-Drop", "1"},
-                        {"Transfer-Encoding", "chunked"},
-                        {"Content-Length", "999"},
-                        {"Expect", "100-continue"},
-                        {"Cookie", "a=1"},
+    request.headers += {{"Connection", "keep-alive, X-Drop"}, {"X-Drop", "1"},
+                        {"Transfer-Encoding", "chunked"},     {"Content-Length", "999"},
+                        {"Expect", "100-continue"},           {"Cookie", "a=1"},
                         {"Accept-Encoding", "gzip"}};
     request.body = QByteArray("line1\r\nline2");
     forwardInto(forwarder, request, answer);
@@ -377,12 +374,12 @@ void TestLocalForwarder::interimResponsesAreSkipped_data()
     const QByteArray final = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Final: yes\r\n\r\nhello";
     QTest::newRow("100 Continue") << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\n" + final};
     QTest::newRow("102 Processing") << QList<QByteArray>{"HTTP/1.1 102 Processing\r\n\r\n" + final};
-    QTest::newRow("103 Early Hints")
-        << QList<QByteArray>{"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + final};
-    QTest::newRow("several, one write")
-        << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
-                             "HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n"
-                             + final};
+    QTest::newRow("103 Early Hints") << QList<QByteArray>{
+        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + final};
+    QTest::newRow("several, one write") << QList<QByteArray>{
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+        "HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n"
+        + final};
     QTest::newRow("several, separate writes")
         << QList<QByteArray>{"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 102 Processing\r\n\r\n",
                              "HTTP/1.1 103 Early Hints\r\nLink: </a.js>\r\n\r\n", final};
@@ -471,7 +468,7 @@ void TestLocalForwarder::oversizeResponseIs502_data()
 {
     QTest::addColumn<QByteArray>("response");
     QTest::newRow("content-length") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
-                                           + QByteArray(100, 'x');
+            + QByteArray(100, 'x');
     QTest::newRow("chunked") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                            "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
     QTest::newRow("until close") << QByteArray("HTTP/1.1 200 OK\r\n\r\n") + QByteArray(64, 'y');

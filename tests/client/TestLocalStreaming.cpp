@@ -70,8 +70,7 @@ struct ProxySide {
                          [this](const RequestRecord &record) { records.append(record); });
     }
 
-    template <typename T>
-    QList<T> all() const
+    template <typename T> QList<T> all() const
     {
         QList<T> out;
         for (const Message &message : messages) {
@@ -472,8 +471,9 @@ void TestLocalStreaming::responseLimit_data()
     QTest::addColumn<bool>("headFirst");
     QTest::newRow("content-length") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 100001\r\n\r\n") << false;
     QTest::newRow("chunked") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                           "10000\r\n" + pattern(0x10000) + "\r\n10000\r\n" + pattern(0x10000)
-                                           + "\r\n") << true;
+                                           "10000\r\n"
+                                           + pattern(0x10000) + "\r\n10000\r\n" + pattern(0x10000) + "\r\n")
+                             << true;
     QTest::newRow("until close") << QByteArray("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n") + pattern(100001)
                                  << true;
 }
@@ -531,7 +531,7 @@ void TestLocalStreaming::idleBodyIsCancelled()
 {
     ScriptedService service;
     LocalForwarder::Options options = optionsFor(service.url());
-    options.timeoutMs = 300;        // the head comes in time...
+    options.timeoutMs = 300;         // the head comes in time...
     options.bodyIdleTimeoutMs = 600; // ...and a body that keeps moving is not cut by the head timeout
     LocalForwarder forwarder(options);
     ProxySide proxy(forwarder);

@@ -102,8 +102,7 @@ struct Proxy {
                          [this](const RequestRecord &r) { records.append(r); });
     }
 
-    template <typename T>
-    QList<T> all() const
+    template <typename T> QList<T> all() const
     {
         QList<T> out;
         for (const auto &message : sent) {

@@ -18,9 +18,9 @@
 #include <QWebSocketServer>
 
 using namespace keyhole;
-using keyhole::testing::CannedHttpService;
 using client::ClientState;
 using client::TunnelClient;
+using keyhole::testing::CannedHttpService;
 
 namespace {
 
@@ -37,7 +37,8 @@ std::unique_ptr<TunnelClient> makeClient(const QUrl &proxy, const QUrl &target =
 {
     auto key = crypto::KeyPair::generate();
     auto tunnel = std::make_unique<TunnelClient>(settingsFor(proxy, target), std::move(*key));
-    tunnel->setBackoff(client::Backoff(20, 100, [] { return 1.0; }, 1));
+    tunnel->setBackoff(client::Backoff(
+        20, 100, [] { return 1.0; }, 1));
     return tunnel;
 }
 

@@ -56,7 +56,8 @@ void TestTunnelClientBackoff::fullJitterScalesTheCeiling()
 
 void TestTunnelClientBackoff::floorStopsABusyLoop()
 {
-    Backoff backoff(1000, 30000, [] { return 0.0; }, 100);
+    Backoff backoff(
+        1000, 30000, [] { return 0.0; }, 100);
     QCOMPARE(backoff.nextDelayMs(), qint64(100));
     QCOMPARE(backoff.nextDelayMs(), qint64(100));
 }
@@ -77,7 +78,8 @@ void TestTunnelClientBackoff::outOfRangeRandomIsClamped()
 {
     Backoff high(1000, 30000, [] { return 7.0; });
     QCOMPARE(high.nextDelayMs(), qint64(1000));
-    Backoff low(1000, 30000, [] { return -3.0; }, 50);
+    Backoff low(
+        1000, 30000, [] { return -3.0; }, 50);
     QCOMPARE(low.nextDelayMs(), qint64(50));
 }
 

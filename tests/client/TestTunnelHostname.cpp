@@ -28,12 +28,18 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("proxyUrl");
         QTest::addColumn<QString>("hostname");
-        QTest::newRow("host") << "https://tunnel.example.com" << "LABEL.tunnel.example.com";
-        QTest::newRow("port and path left out") << "http://localhost:8080/base/" << "LABEL.localhost";
-        QTest::newRow("lowercase") << "https://Tunnel.Example.COM" << "LABEL.tunnel.example.com";
-        QTest::newRow("ws scheme") << "wss://tunnel.example.com" << "LABEL.tunnel.example.com";
-        QTest::newRow("no host yet") << "https://" << "LABEL";
-        QTest::newRow("empty") << "" << "LABEL";
+        QTest::newRow("host") << "https://tunnel.example.com"
+                              << "LABEL.tunnel.example.com";
+        QTest::newRow("port and path left out") << "http://localhost:8080/base/"
+                                                << "LABEL.localhost";
+        QTest::newRow("lowercase") << "https://Tunnel.Example.COM"
+                                   << "LABEL.tunnel.example.com";
+        QTest::newRow("ws scheme") << "wss://tunnel.example.com"
+                                   << "LABEL.tunnel.example.com";
+        QTest::newRow("no host yet") << "https://"
+                                     << "LABEL";
+        QTest::newRow("empty") << ""
+                               << "LABEL";
     }
 
     void testPredict()

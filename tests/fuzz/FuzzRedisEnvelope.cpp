@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)RedisEnvelope::decodeNumber(bytes);
 
     QString urlError;
-    if (const std::optional<keyhole::proxy::RedisUrl> url = keyhole::proxy::RedisUrl::parse(QString::fromUtf8(bytes), &urlError))
+    if (const std::optional<keyhole::proxy::RedisUrl> url = keyhole::proxy::RedisUrl::parse(QString::fromUtf8(bytes),
+                                                                                            &urlError))
         (void)url->redacted();
     else
         KEYHOLE_FUZZ_CHECK(!urlError.isEmpty());

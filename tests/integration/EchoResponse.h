@@ -9,8 +9,7 @@
 namespace keyhole::testing {
 
 // What test_service.py's /echo saw, parsed from its JSON answer.
-struct EchoResponse
-{
+struct EchoResponse {
     bool valid = false;
     QString method;
     QString path;

@@ -21,7 +21,8 @@ constexpr int StartTimeoutMs = 15000;
 
 QString haproxyProgram()
 {
-    return QStandardPaths::findExecutable(QStringLiteral("haproxy"), {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/bin")});
+    return QStandardPaths::findExecutable(QStringLiteral("haproxy"),
+                                          {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/bin")});
 }
 } // namespace
 
@@ -88,7 +89,8 @@ bool ScaleOutCluster::start()
         if (startHaproxy() && haproxyListening())
             break;
         if (attempt == 3)
-            return fail(QStringLiteral("haproxy did not come up: ") + QString::fromUtf8(m_haproxy->stderrData().right(1000)));
+            return fail(QStringLiteral("haproxy did not come up: ")
+                        + QString::fromUtf8(m_haproxy->stderrData().right(1000)));
         m_haproxy->kill();
         for (auto &proxy : m_proxies)
             proxy->kill();
@@ -120,25 +122,25 @@ bool ScaleOutCluster::start()
 bool ScaleOutCluster::startProxy(int index)
 {
     auto proxy = std::make_unique<ManagedProcess>(QStringLiteral("proxy-p%1").arg(index + 1));
-    const QStringList args{
-        QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(m_proxyPorts[size_t(index)]),
-        QStringLiteral("--public-url"), QStringLiteral("http://localhost:%1").arg(m_haPort),
-        QStringLiteral("--redis"), m_redis.url(),
-        QStringLiteral("--instance-id"), QString::fromLatin1(instanceId(index)),
-        QStringLiteral("--redis-ttl"), QString::number(kTtlSecs),
-        QStringLiteral("--request-timeout"), QString::number(kRequestTimeoutSecs),
-        // The limiter is tested elsewhere; here it would only turn load into 429s.
-        QStringLiteral("--rate-limit"), QStringLiteral("1000000"), QStringLiteral("--rate-burst"), QStringLiteral("1000000"),
-        QStringLiteral("--max-pending"), QStringLiteral("100000"),
-        // The request body limit that testHttpAcrossInstances holds to its edge; answers keep the
-        // default (no limit), so large streams cross instances too.
-        QStringLiteral("--max-request-body"), QString::number(kMaxRequestBody)};
+    const QStringList args{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(m_proxyPorts[size_t(index)]),
+                           QStringLiteral("--public-url"), QStringLiteral("http://localhost:%1").arg(m_haPort),
+                           QStringLiteral("--redis"), m_redis.url(), QStringLiteral("--instance-id"),
+                           QString::fromLatin1(instanceId(index)), QStringLiteral("--redis-ttl"),
+                           QString::number(kTtlSecs), QStringLiteral("--request-timeout"),
+                           QString::number(kRequestTimeoutSecs),
+                           // The limiter is tested elsewhere; here it would only turn load into 429s.
+                           QStringLiteral("--rate-limit"), QStringLiteral("1000000"), QStringLiteral("--rate-burst"),
+                           QStringLiteral("1000000"), QStringLiteral("--max-pending"), QStringLiteral("100000"),
+                           // The request body limit that testHttpAcrossInstances holds to its edge; answers keep the
+                           // default (no limit), so large streams cross instances too.
+                           QStringLiteral("--max-request-body"), QString::number(kMaxRequestBody)};
     if (!proxy->start(proxyProgram(), args, environment()))
         return fail(proxy->errorString());
     const auto m = proxy->waitForLine(ProxyListening, StartTimeoutMs);
     if (!m.hasMatch())
-        return fail(QStringLiteral("proxy %1: %2 %3").arg(index).arg(proxy->errorString(),
-                                                                     QString::fromUtf8(proxy->stderrData().right(2000))));
+        return fail(QStringLiteral("proxy %1: %2 %3")
+                        .arg(index)
+                        .arg(proxy->errorString(), QString::fromUtf8(proxy->stderrData().right(2000))));
     m_proxyPorts[size_t(index)] = quint16(m.captured(1).toUInt());
     m_proxies[size_t(index)] = std::move(proxy);
     return true;
@@ -190,16 +192,18 @@ bool ScaleOutCluster::startHaproxy()
                         "  option redispatch\n"
                         "  retries 3\n"
                         "frontend visitors\n"
-                        "  bind 127.0.0.1:" + QByteArray::number(m_haPort) + "\n"
-                        "  default_backend proxies\n"
-                        "backend proxies\n"
-                        "  balance roundrobin\n"
-                        "  option allbackups\n"
-                        "  option httpchk\n"
-                        "  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost\n"
-                        "  http-check expect status 200\n"
-                        "  timeout check 2s\n"
-                        "  default-server inter 400ms fall 2 rise 2\n";
+                        "  bind 127.0.0.1:"
+        + QByteArray::number(m_haPort)
+        + "\n"
+          "  default_backend proxies\n"
+          "backend proxies\n"
+          "  balance roundrobin\n"
+          "  option allbackups\n"
+          "  option httpchk\n"
+          "  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost\n"
+          "  http-check expect status 200\n"
+          "  timeout check 2s\n"
+          "  default-server inter 400ms fall 2 rise 2\n";
     for (int i = 0; i < kInstances; ++i)
         config += "  server p" + QByteArray::number(i + 1) + " 127.0.0.1:" + QByteArray::number(m_proxyPorts[size_t(i)])
             + " check\n";
@@ -255,21 +259,23 @@ bool ScaleOutCluster::startClient(std::unique_ptr<ManagedProcess> *client, const
 {
     *client = std::make_unique<ManagedProcess>(name);
     const QStringList args = QStringList{QStringLiteral("--proxy"), QStringLiteral("http://localhost:%1").arg(m_haPort),
-                                         QStringLiteral("--port"), QString::number(port),
-                                         QStringLiteral("--key"), m_dir.filePath(QStringLiteral("key.pem"))}
-                             + extra;
+                                         QStringLiteral("--port"),  QString::number(port),
+                                         QStringLiteral("--key"),   m_dir.filePath(QStringLiteral("key.pem"))}
+        + extra;
     if (!(*client)->start(cliProgram(), args, environment()))
         return fail((*client)->errorString());
     const auto m = (*client)->waitForLine(TunnelOnline, 20000);
     if (!m.hasMatch())
-        return fail(name + QStringLiteral(": ") + (*client)->errorString() + QString::fromUtf8((*client)->stderrData().right(2000)));
+        return fail(name + QStringLiteral(": ") + (*client)->errorString()
+                    + QString::fromUtf8((*client)->stderrData().right(2000)));
     *label = QUrl(m.captured(1)).host().section(u'.', 0, 0);
     return !label->isEmpty() || fail(QStringLiteral("no label in ") + m.captured(1));
 }
 
 int ScaleOutCluster::ownerOf(const QString &label) const
 {
-    const QList<QByteArray> parts = m_redis.cli({QStringLiteral("GET"), QStringLiteral("keyhole:owner:") + label}).split(' ');
+    const QList<QByteArray> parts =
+        m_redis.cli({QStringLiteral("GET"), QStringLiteral("keyhole:owner:") + label}).split(' ');
     return parts.size() == 3 ? indexOf(parts.at(1)) : -1;
 }
 

@@ -34,9 +34,9 @@ public:
     bool start();
     QString errorString() const { return m_error; }
 
-    bool startProxy(int index);   // again on its port after a kill
+    bool startProxy(int index); // again on its port after a kill
     void killProxy(int index);
-    void freezeProxy(int index);  // SIGSTOP
+    void freezeProxy(int index); // SIGSTOP
     void thawProxy(int index);
     ManagedProcess *proxy(int index) const { return m_proxies[size_t(index)].get(); }
     quint16 proxyPort(int index) const { return m_proxyPorts[size_t(index)]; }

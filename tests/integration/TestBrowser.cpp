@@ -84,15 +84,10 @@ std::unique_ptr<ManagedProcess> TestBrowser::runChromium(const QStringList &extr
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("HOME"), profile.path());
     const QStringList args =
-        QStringList{QStringLiteral("--headless"),
-                    QStringLiteral("--no-sandbox"),
-                    QStringLiteral("--disable-gpu"),
-                    QStringLiteral("--disable-quic"),
-                    QStringLiteral("--no-first-run"),
-                    QStringLiteral("--no-proxy-server"),
-                    QStringLiteral("--disable-background-networking"),
-                    QStringLiteral("--disable-component-update"),
-                    QStringLiteral("--disable-sync"),
+        QStringList{QStringLiteral("--headless"), QStringLiteral("--no-sandbox"), QStringLiteral("--disable-gpu"),
+                    QStringLiteral("--disable-quic"), QStringLiteral("--no-first-run"),
+                    QStringLiteral("--no-proxy-server"), QStringLiteral("--disable-background-networking"),
+                    QStringLiteral("--disable-component-update"), QStringLiteral("--disable-sync"),
                     QStringLiteral("--disable-dev-shm-usage"),
                     QStringLiteral("--user-data-dir=") + profile.filePath(QStringLiteral("profile")),
                     // The page's script runs to its result before the DOM is dumped or the shot taken.
@@ -140,13 +135,13 @@ void TestBrowser::testScreenshot()
     QVERIFY(QDir().mkpath(dir));
     const QString shot = dir + QStringLiteral("/browser-websocket.png");
     QFile::remove(shot);
-    std::unique_ptr<ManagedProcess> browser =
-        runChromium({QStringLiteral("--screenshot=") + shot, QStringLiteral("--window-size=800,600"),
-                     QStringLiteral("--hide-scrollbars")});
+    std::unique_ptr<ManagedProcess> browser = runChromium({QStringLiteral("--screenshot=") + shot,
+                                                           QStringLiteral("--window-size=800,600"),
+                                                           QStringLiteral("--hide-scrollbars")});
     QFile file(shot);
-    QVERIFY2(file.open(QIODevice::ReadOnly),
-             qPrintable(QStringLiteral("no screenshot at %1; chromium stderr: %2")
-                            .arg(shot, browserErrors(browser.get()))));
+    QVERIFY2(
+        file.open(QIODevice::ReadOnly),
+        qPrintable(QStringLiteral("no screenshot at %1; chromium stderr: %2").arg(shot, browserErrors(browser.get()))));
     QVERIFY2(file.read(8) == QByteArray("\x89PNG\r\n\x1a\n", 8), "the screenshot is not a PNG");
     // The shot was taken once the page had its result (its load event waits for the WebSocket to close).
     QVERIFY2(m_fx->service()->waitForLine(PageClosed, 5000).hasMatch(), qPrintable(m_fx->service()->errorString()));

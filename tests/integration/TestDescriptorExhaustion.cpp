@@ -59,9 +59,10 @@ private Q_SLOTS:
         if (prlimit.isEmpty())
             QSKIP("prlimit (util-linux) is not installed");
         ManagedProcess proxy(QStringLiteral("proxy"));
-        QVERIFY2(proxy.start(prlimit, {QStringLiteral("--nofile=64:64"), proxyProgram(), QStringLiteral("--listen"),
-                                       QStringLiteral("127.0.0.1:0"), QStringLiteral("--head-timeout"),
-                                       QStringLiteral("60"), QStringLiteral("--send-timeout"), QStringLiteral("30")}),
+        QVERIFY2(proxy.start(prlimit,
+                             {QStringLiteral("--nofile=64:64"), proxyProgram(), QStringLiteral("--listen"),
+                              QStringLiteral("127.0.0.1:0"), QStringLiteral("--head-timeout"), QStringLiteral("60"),
+                              QStringLiteral("--send-timeout"), QStringLiteral("30")}),
                  qPrintable(proxy.errorString()));
         const QRegularExpressionMatch listening = proxy.waitForLine(kListening);
         QVERIFY2(listening.hasMatch(), qPrintable(proxy.errorString()));

@@ -160,11 +160,11 @@ void TestHttpTunnel::testBinaryUpload()
     const QByteArray data = deterministicBytes(size, "upload-" + QByteArray::number(size));
     const QString file = writeTempFile(QStringLiteral("upload.bin"), data);
     QVERIFY(!file.isEmpty());
-    const CurlResult r =
-        m_fx->visit(QStringLiteral("/echo"),
-                    NoExpect
-                        + QStringList{QStringLiteral("-H"), QStringLiteral("Content-Type: application/octet-stream"),
-                                      QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    const CurlResult r = m_fx->visit(QStringLiteral("/echo"),
+                                     NoExpect
+                                         + QStringList{QStringLiteral("-H"),
+                                                       QStringLiteral("Content-Type: application/octet-stream"),
+                                                       QStringLiteral("--data-binary"), QLatin1Char('@') + file});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 200);
     const EchoResponse echo = EchoResponse::parse(r.body);
@@ -260,11 +260,11 @@ void TestHttpTunnel::testChunkedUpload()
 {
     const QByteArray data = deterministicBytes(200000, "chunked");
     const QString file = writeTempFile(QStringLiteral("chunked.bin"), data);
-    const CurlResult r =
-        m_fx->visit(QStringLiteral("/echo"),
-                    NoExpect
-                        + QStringList{QStringLiteral("-H"), QStringLiteral("Transfer-Encoding: chunked"),
-                                      QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    const CurlResult r = m_fx->visit(QStringLiteral("/echo"),
+                                     NoExpect
+                                         + QStringList{QStringLiteral("-H"),
+                                                       QStringLiteral("Transfer-Encoding: chunked"),
+                                                       QStringLiteral("--data-binary"), QLatin1Char('@') + file});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 200);
     const EchoResponse echo = EchoResponse::parse(r.body);
@@ -322,9 +322,9 @@ void TestHttpTunnel::testForwardedHeaders_data()
 void TestHttpTunnel::testForwardedHeaders()
 {
     QFETCH(QStringList, visitorHeaders);
-    const CurlResult r =
-        m_fx->visit(QStringLiteral("/echo"),
-                    visitorHeaders + QStringList{QStringLiteral("-A"), QStringLiteral("keyhole-test/1.0")});
+    const CurlResult r = m_fx->visit(QStringLiteral("/echo"),
+                                     visitorHeaders
+                                         + QStringList{QStringLiteral("-A"), QStringLiteral("keyhole-test/1.0")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 200);
     const EchoResponse echo = EchoResponse::parse(r.body);
@@ -385,11 +385,11 @@ void TestHttpTunnel::testUnknownLabel()
 {
     const QString label(52, QLatin1Char('a'));
     const QString host = QStringLiteral("%1.localhost:%2").arg(label).arg(m_fx->proxyPort());
-    const CurlResult r =
-        runCurl(m_fx->resolveArgs()
-                + QStringList{QStringLiteral("--resolve"),
-                              QStringLiteral("%1.localhost:%2:127.0.0.1").arg(label).arg(m_fx->proxyPort()),
-                              QStringLiteral("http://%1/echo").arg(host)});
+    const CurlResult r = runCurl(
+        m_fx->resolveArgs()
+        + QStringList{QStringLiteral("--resolve"),
+                      QStringLiteral("%1.localhost:%2:127.0.0.1").arg(label).arg(m_fx->proxyPort()),
+                      QStringLiteral("http://%1/echo").arg(host)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 404);
     QVERIFY2(r.body.contains((label + QStringLiteral(".localhost")).toUtf8()), r.body.constData());
@@ -399,9 +399,9 @@ void TestHttpTunnel::testUnknownLabel()
 
 void TestHttpTunnel::testPathRouting()
 {
-    const CurlResult r =
-        runCurl(m_fx->resolveArgs()
-                + QStringList{m_fx->proxyUrl(QStringLiteral("/proxy/request/%1/echo/sub?x=1&y=2").arg(m_fx->label()))});
+    const CurlResult r = runCurl(
+        m_fx->resolveArgs()
+        + QStringList{m_fx->proxyUrl(QStringLiteral("/proxy/request/%1/echo/sub?x=1&y=2").arg(m_fx->label()))});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 200);
     const EchoResponse echo = EchoResponse::parse(r.body);
@@ -457,10 +457,12 @@ void TestHttpTunnel::testAccessLogCarriesTheVisitorsRequestId()
         }
         return {};
     };
-    QTRY_VERIFY2_WITH_TIMEOUT(!logLine().isEmpty(), qPrintable(QString::fromUtf8(m_fx->proxy()->stderrData().right(2000))),
-                              10000);
-    QVERIFY2(logLine().contains("id=" + id), qPrintable(QStringLiteral("visitor saw %1; log line: %2")
-                                                              .arg(QString::fromLatin1(id), QString::fromUtf8(logLine()))));
+    QTRY_VERIFY2_WITH_TIMEOUT(!logLine().isEmpty(),
+                              qPrintable(QString::fromUtf8(m_fx->proxy()->stderrData().right(2000))), 10000);
+    QVERIFY2(
+        logLine().contains("id=" + id),
+        qPrintable(
+            QStringLiteral("visitor saw %1; log line: %2").arg(QString::fromLatin1(id), QString::fromUtf8(logLine()))));
 }
 
 QTEST_GUILESS_MAIN(TestHttpTunnel)

@@ -93,10 +93,15 @@ void TestScaleOut::cleanupTestCase()
 
 bool TestScaleOut::waitCrossInstanceOk(int via, int timeoutMs)
 {
-    return QTest::qWaitFor([&] {
-        return m_cluster->visit(QStringLiteral("/status/200"), {QStringLiteral("-m"), QStringLiteral("5")},
-                                m_cluster->proxyPort(via), 8000).status == 200;
-    }, timeoutMs);
+    return QTest::qWaitFor(
+        [&] {
+            return m_cluster
+                       ->visit(QStringLiteral("/status/200"), {QStringLiteral("-m"), QStringLiteral("5")},
+                               m_cluster->proxyPort(via), 8000)
+                       .status
+                == 200;
+        },
+        timeoutMs);
 }
 
 void TestScaleOut::testHttpAcrossInstances_data()
@@ -118,7 +123,8 @@ void TestScaleOut::testHttpAcrossInstances()
     QSet<QByteArray> servers;
     for (int i = 0; i < 6; ++i) {
         const QByteArray seed = "down" + QByteArray::number(i);
-        const CurlResult down = m_cluster->visit(QStringLiteral("/bytes/%1?seed=%2").arg(size).arg(QString::fromLatin1(seed)));
+        const CurlResult down = m_cluster->visit(
+            QStringLiteral("/bytes/%1?seed=%2").arg(size).arg(QString::fromLatin1(seed)));
         QVERIFY2(down.status == 200, qPrintable(down.describe()));
         QCOMPARE(sha256Hex(down.body), sha256Hex(deterministicBytes(size, seed)));
         servers.insert(servedBy(down));
@@ -150,11 +156,11 @@ void TestScaleOut::testStreamsAcrossInstances()
     const quint16 port = m_cluster->proxyPort(otherThan(holder));
 
     constexpr int kBig = 48 * 1024 * 1024;
-    const CurlResult big = runCurl(m_cluster->resolveArgs(m_cluster->label(), port)
-                                       + QStringList{QStringLiteral("-m"), QStringLiteral("120"),
-                                                     m_cluster->url(m_cluster->label(), port,
-                                                                    QStringLiteral("/big/%1").arg(kBig))},
-                                   130000);
+    const CurlResult big = runCurl(
+        m_cluster->resolveArgs(m_cluster->label(), port)
+            + QStringList{QStringLiteral("-m"), QStringLiteral("120"),
+                          m_cluster->url(m_cluster->label(), port, QStringLiteral("/big/%1").arg(kBig))},
+        130000);
     QVERIFY2(big.status == 200, qPrintable(big.describe()));
     QCOMPARE(big.body.size(), qsizetype(kBig));
     QCOMPARE(sha256Hex(big.body), sha256Hex(QByteArray(kBig, 'x')));
@@ -206,9 +212,10 @@ void TestScaleOut::testWebSocketAcrossInstances()
         QVERIFY(visitor.start(m_cluster->wsPython(),
                               {wsClientScript(), QStringLiteral("--url"),
                                QStringLiteral("ws://%1.localhost:%2/echo").arg(m_cluster->wsLabel()).arg(port),
-                               QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("echo"),
-                               QStringLiteral("--kind"), QStringLiteral("binary"), QStringLiteral("--sizes"),
-                               QStringLiteral("1,125,65536,500000"), QStringLiteral("--seed"), QString::number(i)}));
+                               QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(port),
+                               QStringLiteral("echo"), QStringLiteral("--kind"), QStringLiteral("binary"),
+                               QStringLiteral("--sizes"), QStringLiteral("1,125,65536,500000"),
+                               QStringLiteral("--seed"), QString::number(i)}));
         QVERIFY(visitor.waitForExit(30000));
         const QList<QByteArray> lines = visitor.stdoutLines();
         const QJsonObject result = QJsonDocument::fromJson(lines.isEmpty() ? QByteArray() : lines.last()).object();
@@ -220,10 +227,11 @@ void TestScaleOut::testWebSocketAcrossInstances()
     QVERIFY(visitor.start(m_cluster->wsPython(),
                           {wsClientScript(), QStringLiteral("--url"),
                            QStringLiteral("ws://%1.localhost:%2/echo").arg(m_cluster->wsLabel()).arg(port),
-                           QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("burst"),
-                           QStringLiteral("--count"), QStringLiteral("500")}));
+                           QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(port),
+                           QStringLiteral("burst"), QStringLiteral("--count"), QStringLiteral("500")}));
     QVERIFY(visitor.waitForExit(30000));
-    const QJsonObject result = QJsonDocument::fromJson(visitor.stdoutLines().value(visitor.stdoutLines().size() - 1)).object();
+    const QJsonObject result =
+        QJsonDocument::fromJson(visitor.stdoutLines().value(visitor.stdoutLines().size() - 1)).object();
     QVERIFY2(result.value(QStringLiteral("ok")).toBool(), visitor.stdoutData().right(500).constData());
 }
 
@@ -266,8 +274,9 @@ void TestScaleOut::testHundredThousandRequests()
         while (done < requests) {
             const int seconds = qBound(2, int((requests - done) / rate) + 1, 60);
             QProcess process;
-            process.start(wrk, {QStringLiteral("-t2"), QStringLiteral("-c16"), QStringLiteral("-d%1s").arg(seconds),
-                                QStringLiteral("--timeout"), QStringLiteral("10s"), QStringLiteral("-H"), host, url});
+            process.start(wrk,
+                          {QStringLiteral("-t2"), QStringLiteral("-c16"), QStringLiteral("-d%1s").arg(seconds),
+                           QStringLiteral("--timeout"), QStringLiteral("10s"), QStringLiteral("-H"), host, url});
             if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, (seconds + 30) * 1000))
                 return "wrk did not finish";
             const QByteArray out = process.readAllStandardOutput();
@@ -297,7 +306,8 @@ void TestScaleOut::testHundredThousandRequests()
     QVERIFY2(!report.contains("Non-2xx or 3xx") && !report.contains("Socket errors") && !report.startsWith("status"),
              report.constData());
     if (!wrk.isEmpty()) {
-        const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("total requests: (\\d+)")).match(QString::fromLatin1(report));
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("total requests: (\\d+)")).match(QString::fromLatin1(report));
         QVERIFY2(m.hasMatch() && m.captured(1).toInt() >= 100000, report.constData());
     }
 
@@ -306,14 +316,15 @@ void TestScaleOut::testHundredThousandRequests()
     QCOMPARE(redis.channelCount(), channelsBefore);
     QCOMPARE(channelsBefore, instances + 1); // the inboxes and keyhole:claims
     for (int i = 0; i < instances; ++i)
-        QCOMPARE(redis.subscriberCount(QStringLiteral("keyhole:inbox:") + QString::fromLatin1(m_cluster->instanceId(i))), 1);
+        QCOMPARE(
+            redis.subscriberCount(QStringLiteral("keyhole:inbox:") + QString::fromLatin1(m_cluster->instanceId(i))), 1);
     // RSS: after the warm-up, 100k requests may move the allocator's high-water mark a little, but a
     // leak of even 100 bytes per request would add 10 MB. 8 MB is the tolerance.
     for (int i = 0; i < instances; ++i) {
         const qint64 after = m_cluster->proxyRssKb(i);
         qInfo() << "instance" << i + 1 << "RSS before" << rssBefore.at(i) << "KiB, after" << after << "KiB";
-        QVERIFY2(after - rssBefore.at(i) < 8 * 1024, qPrintable(QStringLiteral("p%1 grew from %2 to %3 KiB")
-                                                                   .arg(i + 1).arg(rssBefore.at(i)).arg(after)));
+        QVERIFY2(after - rssBefore.at(i) < 8 * 1024,
+                 qPrintable(QStringLiteral("p%1 grew from %2 to %3 KiB").arg(i + 1).arg(rssBefore.at(i)).arg(after)));
     }
 }
 
@@ -329,7 +340,8 @@ void TestScaleOut::testKillOwnerFailsOver()
     const qint64 killedAt = load.now();
     m_cluster->killProxy(victim);
     // The client comes back through haproxy on another instance, with the same hostname.
-    const auto online = m_cluster->client()->waitForLine(QRegularExpression(QStringLiteral("^Tunnel online: (\\S+)")), 15000);
+    const auto online = m_cluster->client()->waitForLine(QRegularExpression(QStringLiteral("^Tunnel online: (\\S+)")),
+                                                         15000);
     QVERIFY2(online.hasMatch(), "the client re-registered");
     QVERIFY(online.captured(1).contains(urlBefore));
     const bool flows = QTest::qWaitFor([&] { return load.okAfter(killedAt + 1) >= 10; }, 12000);
@@ -413,10 +425,11 @@ void TestScaleOut::testRedisFrozen()
     // A visitor that arrives while Redis is stopped is told before Redis comes back. (The load's
     // own requests may all be ones already in flight, answered late once Redis continues.)
     const quint16 remotePort = m_cluster->proxyPort(otherThan(holder));
-    const CurlResult probe = runCurl(m_cluster->resolveArgs(m_cluster->label(), remotePort)
-                                         + QStringList{QStringLiteral("-m"), QStringLiteral("15"),
-                                                       m_cluster->url(m_cluster->label(), remotePort, QStringLiteral("/bytes/16"))},
-                                     20000);
+    const CurlResult probe = runCurl(
+        m_cluster->resolveArgs(m_cluster->label(), remotePort)
+            + QStringList{QStringLiteral("-m"), QStringLiteral("15"),
+                          m_cluster->url(m_cluster->label(), remotePort, QStringLiteral("/bytes/16"))},
+        20000);
     const qint64 probeMs = remote.now() - frozenAt;
     const qint64 leftMs = frozenMs - probeMs;
     if (leftMs > 0)
@@ -428,16 +441,18 @@ void TestScaleOut::testRedisFrozen()
     QTRY_VERIFY_WITH_TIMEOUT(remote.okAfter(thawedAt + 100) >= 5, 20000);
     local.stop();
     remote.stop();
-    qInfo().noquote() << local.summary() << "|" << remote.summary() << "| recovered within"
-                      << remote.now() - thawedAt << "ms";
+    qInfo().noquote() << local.summary() << "|" << remote.summary() << "| recovered within" << remote.now() - thawedAt
+                      << "ms";
 
     QCOMPARE(local.count(200), local.outcomes().size()); // held here: served all along
     QCOMPARE(local.badBodies() + remote.badBodies(), 0);
     // Nothing hangs: while frozen, cross-instance visitors got 503 (Redis did not answer in time)
     // or 504/502, each well within the request deadline.
     for (const auto &o : remote.outcomes()) {
-        QVERIFY2(o.status == 200 || o.status == 503 || o.status == 504 || o.status == 502, qPrintable(remote.summary()));
-        QVERIFY2(o.endedMs - o.startedMs <= (ScaleOutCluster::kRequestTimeoutSecs + 2) * 1000, qPrintable(remote.summary()));
+        QVERIFY2(o.status == 200 || o.status == 503 || o.status == 504 || o.status == 502,
+                 qPrintable(remote.summary()));
+        QVERIFY2(o.endedMs - o.startedMs <= (ScaleOutCluster::kRequestTimeoutSecs + 2) * 1000,
+                 qPrintable(remote.summary()));
     }
     QTRY_COMPARE_WITH_TIMEOUT(owner(), holder, 10000); // claimed again after an expiry
     QCOMPARE(countLines(m_cluster->client()->stderrData(), "connecting to"), reconnectsBefore);
@@ -456,8 +471,9 @@ void TestScaleOut::testSlowInstanceDroppedAndRecovers()
     // Each exchange keeps at most a window of its body in flight, and the visitor side pauses while
     // the holder is behind, so a frozen instance no longer fills the cluster's 2 MiB pub/sub bound:
     // for the drop to happen (and be recovered from), this case lowers the bound below a few windows.
-    QCOMPARE(m_cluster->redis().cli({QStringLiteral("CONFIG"), QStringLiteral("SET"),
-                                     QStringLiteral("client-output-buffer-limit"), QStringLiteral("pubsub 256kb 128kb 1")})
+    QCOMPARE(m_cluster->redis()
+                 .cli({QStringLiteral("CONFIG"), QStringLiteral("SET"), QStringLiteral("client-output-buffer-limit"),
+                       QStringLiteral("pubsub 256kb 128kb 1")})
                  .trimmed(),
              QByteArray("OK"));
     const auto restoreBound = qScopeGuard([this] {
@@ -470,9 +486,10 @@ void TestScaleOut::testSlowInstanceDroppedAndRecovers()
     for (int i = 0; i < 12; ++i) {
         const int via = (slow + 1 + i % 2) % ScaleOutCluster::kInstances;
         const quint16 port = m_cluster->proxyPort(via);
-        uploads.push_back(startCurl(m_cluster->resolveArgs(m_cluster->label(), port) + NoExpect
-                                    + QStringList{QStringLiteral("-m"), QStringLiteral("20"), QStringLiteral("--data-binary"),
-                                                  u'@' + file, m_cluster->url(m_cluster->label(), port, QStringLiteral("/echo?raw=1"))}));
+        uploads.push_back(startCurl(
+            m_cluster->resolveArgs(m_cluster->label(), port) + NoExpect
+            + QStringList{QStringLiteral("-m"), QStringLiteral("20"), QStringLiteral("--data-binary"), u'@' + file,
+                          m_cluster->url(m_cluster->label(), port, QStringLiteral("/echo?raw=1"))}));
     }
     const bool dropped = QTest::qWaitFor([&] { return m_cluster->redis().subscriberCount(inbox) == 0; }, 10000);
     m_cluster->thawProxy(slow);
@@ -500,10 +517,11 @@ void TestScaleOut::testNewestRegistrationReplacesAcrossInstances()
 {
     // Two clients with one key and name, one after the other through haproxy: round robin puts the
     // second on another instance, whose claim replaces the first across instances.
-    const QStringList args{QStringLiteral("--proxy"), QStringLiteral("http://localhost:%1").arg(m_cluster->haproxyPort()),
-                           QStringLiteral("--port"), QString::number(m_cluster->proxyPort(0)), // any port: never visited
-                           QStringLiteral("--key"), m_cluster->tempPath(QStringLiteral("key.pem")),
-                           QStringLiteral("--name"), QStringLiteral("twice")};
+    const QStringList args{
+        QStringLiteral("--proxy"), QStringLiteral("http://localhost:%1").arg(m_cluster->haproxyPort()),
+        QStringLiteral("--port"),  QString::number(m_cluster->proxyPort(0)), // any port: never visited
+        QStringLiteral("--key"),   m_cluster->tempPath(QStringLiteral("key.pem")),
+        QStringLiteral("--name"),  QStringLiteral("twice")};
     const QRegularExpression online(QStringLiteral("^Tunnel online: http://([a-z2-7]+)\\."));
     ManagedProcess first(QStringLiteral("first"));
     QVERIFY(first.start(cliProgram(), args));

@@ -149,8 +149,8 @@ void TestStreaming::testSseFirstEventAtOnce_data()
 void TestStreaming::testSseFirstEventAtOnce()
 {
     QFETCH(QString, framing);
-    TunnelFixture *fx =
-        tunnel(QStringLiteral("short-timeout"), {QStringLiteral("--request-timeout"), QStringLiteral("2")});
+    TunnelFixture *fx = tunnel(QStringLiteral("short-timeout"),
+                               {QStringLiteral("--request-timeout"), QStringLiteral("2")});
     QVERIFY2(fx, qPrintable(m_tunnelError));
     const QString id = QStringLiteral("sse-") + framing;
     PacedVisitor visitor;
@@ -187,12 +187,12 @@ void TestStreaming::testSseFirstEventAtOnce()
 void TestStreaming::testSseOutlivesRequestTimeout()
 {
     // --request-timeout 2 bounds the wait for the head only: a 5 s stream that keeps flowing is delivered whole.
-    TunnelFixture *fx =
-        tunnel(QStringLiteral("short-timeout"), {QStringLiteral("--request-timeout"), QStringLiteral("2")});
+    TunnelFixture *fx = tunnel(QStringLiteral("short-timeout"),
+                               {QStringLiteral("--request-timeout"), QStringLiteral("2")});
     QVERIFY2(fx, qPrintable(m_tunnelError));
     const int events = 10;
-    const CurlResult r =
-        fx->visit(QStringLiteral("/sse?n=%1&interval_ms=500&id=sse-long").arg(events), {QStringLiteral("-N")}, 60000);
+    const CurlResult r = fx->visit(QStringLiteral("/sse?n=%1&interval_ms=500&id=sse-long").arg(events),
+                                   {QStringLiteral("-N")}, 60000);
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QCOMPARE(r.status, 200);
     QByteArray expected;
@@ -240,8 +240,8 @@ void TestStreaming::testParallelDownloads()
     constexpr int Jobs = 8;
     std::vector<std::unique_ptr<CurlJob>> jobs;
     for (int i = 0; i < Jobs; ++i) {
-        const QString url =
-            fx->visitorUrl(QStringLiteral("/bytes?size=%1&chunked=%2&seed=par-%3").arg(LargeBody).arg(i % 2).arg(i));
+        const QString url = fx->visitorUrl(
+            QStringLiteral("/bytes?size=%1&chunked=%2&seed=par-%3").arg(LargeBody).arg(i % 2).arg(i));
         jobs.push_back(startCurl(fx->resolveArgs() + QStringList{url}));
     }
     for (int i = 0; i < Jobs; ++i) {
@@ -382,8 +382,8 @@ void TestStreaming::testOriginalBodyLimitOneFlagAway()
     QFETCH(QStringList, curlArgs);
     QFETCH(int, status);
     QFETCH(bool, mayBeCut);
-    TunnelFixture *fx =
-        tunnel(QStringLiteral("max-body"), {QStringLiteral("--max-body"), QString::number(OriginalMaxBody)});
+    TunnelFixture *fx = tunnel(QStringLiteral("max-body"),
+                               {QStringLiteral("--max-body"), QString::number(OriginalMaxBody)});
     QVERIFY2(fx, qPrintable(m_tunnelError));
     const QString file = fx->tempPath(QStringLiteral("beyond.bin"));
     if (!QFile::exists(file))

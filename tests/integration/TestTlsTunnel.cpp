@@ -25,9 +25,10 @@ private Q_SLOTS:
         const QString cert = fx.tempPath(QStringLiteral("cert.pem"));
         const QString key = fx.tempPath(QStringLiteral("key.pem"));
         QProcess gen;
-        gen.start(openssl, {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
-                            "subjectAltName=DNS:localhost,DNS:*.localhost"});
+        gen.start(openssl,
+                  {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                   "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                   "subjectAltName=DNS:localhost,DNS:*.localhost"});
         QVERIFY(gen.waitForFinished(30000));
         QCOMPARE(gen.exitCode(), 0);
 
@@ -57,8 +58,7 @@ private Q_SLOTS:
 
         // A visitor through the tunnel over https (-k: curl refuses wildcards directly under "localhost").
         const CurlResult r = runCurl(fx.resolveArgs()
-                                     + QStringList{"-k", "--data-binary", "over tls",
-                                                   fx.publicUrl() + "/echo?raw=1"});
+                                     + QStringList{"-k", "--data-binary", "over tls", fx.publicUrl() + "/echo?raw=1"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.body, QByteArray("over tls"));

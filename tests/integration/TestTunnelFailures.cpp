@@ -112,8 +112,8 @@ void TestTunnelFailures::testReconnectAfterProxyRestart()
 void TestTunnelFailures::testSecondClientReplacesFirst()
 {
     QVERIFY2(m_fx->start(), qPrintable(m_fx->errorString()));
-    std::unique_ptr<ManagedProcess> second =
-        m_fx->launchClient(QStringLiteral("second client"), {}, QStringLiteral("state2.json"));
+    std::unique_ptr<ManagedProcess> second = m_fx->launchClient(QStringLiteral("second client"), {},
+                                                                QStringLiteral("state2.json"));
     const QString secondUrl = m_fx->waitForOnline(second.get());
     QVERIFY2(!secondUrl.isEmpty(), qPrintable(m_fx->errorString()));
     QCOMPARE(secondUrl, m_fx->publicUrl());
@@ -136,8 +136,8 @@ void TestTunnelFailures::testUnauthorizedKeyRefused()
     QVERIFY(writeFile(authorized, QByteArray(52, 'b') + '\n'));
     QVERIFY2(m_fx->startService(), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->startProxy({QStringLiteral("--authorized-keys"), authorized}), qPrintable(m_fx->errorString()));
-    std::unique_ptr<ManagedProcess> client =
-        m_fx->launchClient(QStringLiteral("client"), {}, QStringLiteral("state.json"));
+    std::unique_ptr<ManagedProcess> client = m_fx->launchClient(QStringLiteral("client"), {},
+                                                                QStringLiteral("state.json"));
     QVERIFY2(client->waitForExit(20000), qPrintable(client->errorString()));
     QCOMPARE(client->exitStatus(), QProcess::NormalExit);
     QCOMPARE(client->exitCode(), 3);
@@ -199,15 +199,15 @@ void TestTunnelFailures::testHeadTooLarge()
              qPrintable(m_fx->errorString()));
     const QString headerFile = m_fx->tempPath(QStringLiteral("big-header.txt"));
     QVERIFY(writeFile(headerFile, "X-Big: " + QByteArray(40000, 'a') + '\n'));
-    const CurlResult r =
-        m_fx->visit(QStringLiteral("/echo?big-header"), {QStringLiteral("-H"), QLatin1Char('@') + headerFile});
+    const CurlResult r = m_fx->visit(QStringLiteral("/echo?big-header"),
+                                     {QStringLiteral("-H"), QLatin1Char('@') + headerFile});
     QVERIFY2(r.status == 431, qPrintable(r.describe()));
     QVERIFY(!m_fx->service()->stdoutData().contains("big-header"));
 
     // Just under the limit still passes.
     QVERIFY(writeFile(headerFile, "X-Big: " + QByteArray(20000, 'a') + '\n'));
-    const CurlResult ok =
-        m_fx->visit(QStringLiteral("/status/200"), {QStringLiteral("-H"), QLatin1Char('@') + headerFile});
+    const CurlResult ok = m_fx->visit(QStringLiteral("/status/200"),
+                                      {QStringLiteral("-H"), QLatin1Char('@') + headerFile});
     QVERIFY2(ok.status == 200, qPrintable(ok.describe()));
 }
 
@@ -257,13 +257,15 @@ void TestTunnelFailures::testSigtermDrainsRequestsInFlight()
     QVERIFY2(m_fx->start(), qPrintable(m_fx->errorString()));
     auto job = startCurl(m_fx->resolveArgs() + QStringList{m_fx->visitorUrl(QStringLiteral("/slow/2000"))});
     // The request is in flight once the local service has it.
-    QVERIFY2(m_fx->service()->waitForLine(QRegularExpression(QStringLiteral("^request GET /slow/2000$")), 15000).hasMatch(),
-             qPrintable(m_fx->service()->errorString()));
+    QVERIFY2(
+        m_fx->service()->waitForLine(QRegularExpression(QStringLiteral("^request GET /slow/2000$")), 15000).hasMatch(),
+        qPrintable(m_fx->service()->errorString()));
     m_fx->proxy()->terminate();
     // No longer accepting: a new visitor is refused while the old request drains.
-    QTRY_VERIFY_WITH_TIMEOUT(runCurl(m_fx->resolveArgs() + QStringList{m_fx->visitorUrl(QStringLiteral("/echo"))}, 5000)
-                                     .exitCode == 7, // curl: could not connect
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        runCurl(m_fx->resolveArgs() + QStringList{m_fx->visitorUrl(QStringLiteral("/echo"))}, 5000).exitCode
+            == 7, // curl: could not connect
+        5000);
     QVERIFY(m_fx->proxy()->isRunning());
     const CurlResult r = job->wait(15000);
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));

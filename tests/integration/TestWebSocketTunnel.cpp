@@ -79,8 +79,9 @@ void TestWebSocketTunnel::initTestCase()
     QVERIFY2(!m_python.isEmpty(), qPrintable(error));
     m_fx = std::make_unique<TunnelFixture>();
     // Bursts of 1000 messages each way are about ordering, not the rate limiter.
-    QVERIFY2(startTunnel(m_fx.get(), {QStringLiteral("--rate-limit"), QStringLiteral("1000000"),
-                                      QStringLiteral("--rate-burst"), QStringLiteral("1000000")}),
+    QVERIFY2(startTunnel(m_fx.get(),
+                         {QStringLiteral("--rate-limit"), QStringLiteral("1000000"), QStringLiteral("--rate-burst"),
+                          QStringLiteral("1000000")}),
              qPrintable(m_fx->errorString()));
 }
 
@@ -99,9 +100,9 @@ std::unique_ptr<ManagedProcess> TestWebSocketTunnel::launchVisitor(TunnelFixture
                                                                    const QStringList &modeArgs)
 {
     auto visitor = std::make_unique<ManagedProcess>(QStringLiteral("ws-client"));
-    const QStringList args =
-        QStringList{wsClientScript(), QStringLiteral("--url"), QStringLiteral("ws://") + fx->host() + path,
-                    QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(fx->proxyPort())}
+    const QStringList args = QStringList{wsClientScript(), QStringLiteral("--url"),
+                                         QStringLiteral("ws://") + fx->host() + path, QStringLiteral("--connect"),
+                                         QStringLiteral("127.0.0.1:%1").arg(fx->proxyPort())}
         + modeArgs;
     if (!visitor->start(m_python, args))
         qWarning().noquote() << visitor->errorString();
@@ -143,9 +144,10 @@ void TestWebSocketTunnel::testEcho()
 {
     QFETCH(QString, kind);
     QFETCH(QString, sizes);
-    const QJsonObject r = visit(QStringLiteral("/echo"), {QStringLiteral("echo"), QStringLiteral("--kind"), kind,
-                                                         QStringLiteral("--sizes"), sizes, QStringLiteral("--seed"),
-                                                         QString::number(QDateTime::currentMSecsSinceEpoch())});
+    const QJsonObject r = visit(QStringLiteral("/echo"),
+                                {QStringLiteral("echo"), QStringLiteral("--kind"), kind, QStringLiteral("--sizes"),
+                                 sizes, QStringLiteral("--seed"),
+                                 QString::number(QDateTime::currentMSecsSinceEpoch())});
     QVERIFY2(!r.contains(QStringLiteral("error")), qPrintable(compact(r)));
     const QJsonArray results = r.value(QStringLiteral("results")).toArray();
     QCOMPARE(results.size(), sizes.split(QLatin1Char(',')).size());
@@ -182,13 +184,13 @@ void TestWebSocketTunnel::testMessageWithHandshake()
 {
     // The visitor's first frame travels in the same TCP write as its upgrade request, and the service
     // greets right after its own handshake: neither message may be lost while the two hops open.
-    const QJsonObject r = visit(QStringLiteral("/greet"), {QStringLiteral("early"), QStringLiteral("--expect"),
-                                                           QStringLiteral("2")});
+    const QJsonObject r = visit(QStringLiteral("/greet"),
+                                {QStringLiteral("early"), QStringLiteral("--expect"), QStringLiteral("2")});
     QVERIFY2(!r.contains(QStringLiteral("error")), qPrintable(compact(r)));
     QCOMPARE(r.value(QStringLiteral("status")).toInt(), 101);
     QVERIFY2(r.value(QStringLiteral("accept_ok")).toBool(), "Sec-WebSocket-Accept does not match the visitor's key");
-    QCOMPARE(r.value(QStringLiteral("messages")).toArray(), (QJsonArray{QStringLiteral("hello"),
-                                                                         QStringLiteral("early")}));
+    QCOMPARE(r.value(QStringLiteral("messages")).toArray(),
+             (QJsonArray{QStringLiteral("hello"), QStringLiteral("early")}));
 }
 
 void TestWebSocketTunnel::testSubprotocol_data()
@@ -232,9 +234,9 @@ void TestWebSocketTunnel::testRefusedUpgrade()
     const QJsonObject r = visit(path, {QStringLiteral("status")});
     QCOMPARE(r.value(QStringLiteral("error")).toString(), QStringLiteral("InvalidStatusCode"));
     QCOMPARE(r.value(QStringLiteral("status")).toInt(), status);
-    QVERIFY2(m_fx->service()->waitForLine(QRegularExpression(QStringLiteral("^refused ") + path + u'$'), 5000)
-                 .hasMatch(),
-             "the upgrade did not reach the service");
+    QVERIFY2(
+        m_fx->service()->waitForLine(QRegularExpression(QStringLiteral("^refused ") + path + u'$'), 5000).hasMatch(),
+        "the upgrade did not reach the service");
 }
 
 void TestWebSocketTunnel::testHeadersForwarded()
@@ -268,9 +270,9 @@ void TestWebSocketTunnel::testHeadersForwarded()
 void TestWebSocketTunnel::testVisitorCloseCode()
 {
     const QString path = QStringLiteral("/echo?case=visitor-close");
-    const QJsonObject r =
-        visit(path, {QStringLiteral("close"), QStringLiteral("--code"), QStringLiteral("4000"),
-                     QStringLiteral("--reason"), QStringLiteral("bye")});
+    const QJsonObject r = visit(path,
+                                {QStringLiteral("close"), QStringLiteral("--code"), QStringLiteral("4000"),
+                                 QStringLiteral("--reason"), QStringLiteral("bye")});
     QVERIFY2(!r.contains(QStringLiteral("error")), qPrintable(compact(r)));
     QCOMPARE(r.value(QStringLiteral("echoed")).toString(), QStringLiteral("before close"));
     const QRegularExpressionMatch m = m_fx->service()->waitForLine(
@@ -282,8 +284,8 @@ void TestWebSocketTunnel::testVisitorCloseCode()
 
 void TestWebSocketTunnel::testServiceCloseCode()
 {
-    const QJsonObject r = visit(QStringLiteral("/close/4001"), {QStringLiteral("wait-close"), QStringLiteral("--send"),
-                                                                QStringLiteral("close now")});
+    const QJsonObject r = visit(QStringLiteral("/close/4001"),
+                                {QStringLiteral("wait-close"), QStringLiteral("--send"), QStringLiteral("close now")});
     QVERIFY2(!r.contains(QStringLiteral("error")), qPrintable(compact(r)));
     QCOMPARE(r.value(QStringLiteral("close_code")).toInt(), 4001);
     QCOMPARE(r.value(QStringLiteral("close_reason")).toString(), QStringLiteral("bye 4001"));
@@ -292,9 +294,9 @@ void TestWebSocketTunnel::testServiceCloseCode()
 
 void TestWebSocketTunnel::testConcurrentSockets()
 {
-    const QJsonObject r = visit(QStringLiteral("/echo"), {QStringLiteral("concurrent"), QStringLiteral("--n"),
-                                                          QStringLiteral("100"), QStringLiteral("--messages"),
-                                                          QStringLiteral("4")});
+    const QJsonObject r = visit(QStringLiteral("/echo"),
+                                {QStringLiteral("concurrent"), QStringLiteral("--n"), QStringLiteral("100"),
+                                 QStringLiteral("--messages"), QStringLiteral("4")});
     QVERIFY2(!r.contains(QStringLiteral("error")), qPrintable(compact(r)));
     QVERIFY2(r.value(QStringLiteral("ok")).toBool(), qPrintable(compact(r)));
 }
@@ -303,12 +305,12 @@ void TestWebSocketTunnel::testOversizeMessage_data()
 {
     QTest::addColumn<QString>("path");
     QTest::addColumn<QStringList>("modeArgs");
-    QTest::newRow("visitor sends limit+1") << QStringLiteral("/echo?case=oversize")
-                                           << QStringList{QStringLiteral("wait-close"), QStringLiteral("--size"),
-                                                          QString::number(MessageLimit + 1)};
-    QTest::newRow("service sends limit+1") << QStringLiteral("/big/%1").arg(MessageLimit + 1)
-                                           << QStringList{QStringLiteral("wait-close"), QStringLiteral("--send"),
-                                                          QStringLiteral("go")};
+    QTest::newRow("visitor sends limit+1")
+        << QStringLiteral("/echo?case=oversize")
+        << QStringList{QStringLiteral("wait-close"), QStringLiteral("--size"), QString::number(MessageLimit + 1)};
+    QTest::newRow("service sends limit+1")
+        << QStringLiteral("/big/%1").arg(MessageLimit + 1)
+        << QStringList{QStringLiteral("wait-close"), QStringLiteral("--send"), QStringLiteral("go")};
 }
 
 void TestWebSocketTunnel::testOversizeMessage()
@@ -325,8 +327,8 @@ void TestWebSocketTunnel::testOversizeMessage()
     const QRegularExpressionMatch m = m_fx->service()->waitForLine(closed, 5000);
     QVERIFY2(m.hasMatch(), qPrintable(m_fx->service()->errorString()));
     QCOMPARE(m.captured(1).toInt(), 1009);
-    const QJsonObject after = visit(QStringLiteral("/echo"), {QStringLiteral("echo"), QStringLiteral("--sizes"),
-                                                              QStringLiteral("10")});
+    const QJsonObject after = visit(QStringLiteral("/echo"),
+                                    {QStringLiteral("echo"), QStringLiteral("--sizes"), QStringLiteral("10")});
     QVERIFY2(after.value(QStringLiteral("ok")).toBool(), qPrintable(compact(after)));
 }
 
@@ -349,14 +351,15 @@ void TestWebSocketTunnel::testTooManyWebSockets()
 void TestWebSocketTunnel::testMessagesAreNotRateLimited()
 {
     TunnelFixture fx;
-    QVERIFY2(startTunnel(&fx, {QStringLiteral("--rate-limit"), QStringLiteral("5"), QStringLiteral("--rate-burst"),
-                               QStringLiteral("20")}),
+    QVERIFY2(startTunnel(&fx,
+                         {QStringLiteral("--rate-limit"), QStringLiteral("5"), QStringLiteral("--rate-burst"),
+                          QStringLiteral("20")}),
              qPrintable(fx.errorString()));
     // The request rate counts the WebSocket once, when it opens; its messages (a web terminal sends
     // thousands a second) are not requests: all 200 come back and the socket stays open.
-    const QJsonObject r = visit(QStringLiteral("/echo"), {QStringLiteral("burst"), QStringLiteral("--count"),
-                                                          QStringLiteral("200")},
-                                30000, &fx);
+    const QJsonObject r = visit(QStringLiteral("/echo"),
+                                {QStringLiteral("burst"), QStringLiteral("--count"), QStringLiteral("200")}, 30000,
+                                &fx);
     QVERIFY2(r.value(QStringLiteral("ok")).toBool(), qPrintable(compact(r)));
     QVERIFY2(r.value(QStringLiteral("received")).toInt() == 200, qPrintable(compact(r)));
     QVERIFY2(!r.contains(QStringLiteral("close_code")) || r.value(QStringLiteral("close_code")).toInt() != 1013,

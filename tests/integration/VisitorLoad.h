@@ -50,10 +50,12 @@ public:
     void stop()
     {
         m_running = false;
-        const bool drained = QTest::qWaitFor([this] {
-            poll();
-            return m_jobs.empty();
-        }, 30000);
+        const bool drained = QTest::qWaitFor(
+            [this] {
+                poll();
+                return m_jobs.empty();
+            },
+            30000);
         if (!drained)
             qWarning() << m_name << "visitors still running after 30 s";
         m_poll.stop();
@@ -63,7 +65,8 @@ public:
     const QList<Outcome> &outcomes() const { return m_outcomes; }
     int count(int status) const
     {
-        return int(std::count_if(m_outcomes.begin(), m_outcomes.end(), [status](const Outcome &o) { return o.status == status; }));
+        return int(std::count_if(m_outcomes.begin(), m_outcomes.end(),
+                                 [status](const Outcome &o) { return o.status == status; }));
     }
     int okAfter(qint64 ms) const
     {
@@ -105,8 +108,10 @@ private:
         Job job;
         job.seed = m_name.toLatin1() + QByteArray::number(++m_counter);
         job.startedMs = now();
-        job.curl = startCurl(m_resolve + QStringList{QStringLiteral("-m"), QStringLiteral("15"),
-                                                     m_base + QStringLiteral("/bytes/4096?seed=") + QString::fromLatin1(job.seed)});
+        job.curl = startCurl(
+            m_resolve
+            + QStringList{QStringLiteral("-m"), QStringLiteral("15"),
+                          m_base + QStringLiteral("/bytes/4096?seed=") + QString::fromLatin1(job.seed)});
         m_jobs.push_back(std::move(job));
     }
 

@@ -20,7 +20,8 @@ public:
 
     // Waits for the client's first HttpRequest.
     static std::optional<keyhole::protocol::HttpRequest> firstRequest(FakeTunnelClient &client);
-    static keyhole::protocol::HttpResponse streamedHead(const QByteArray &id, keyhole::protocol::HeaderList headers = {});
+    static keyhole::protocol::HttpResponse streamedHead(const QByteArray &id,
+                                                        keyhole::protocol::HeaderList headers = {});
     static bool cancelledFor(const FakeTunnelClient &client, const QByteArray &id);
     // Everything of the request body the client got: the head's first bytes, then each HttpBody.
     static QByteArray requestBodySoFar(const FakeTunnelClient &client, bool *ended = nullptr);

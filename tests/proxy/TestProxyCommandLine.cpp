@@ -30,8 +30,8 @@ private Q_SLOTS:
     {
         const ParsedCommandLine parsed = parseProxyCommandLine(
             {"keyhole-proxy", "--listen", "127.0.0.1:0", "--domain", "Tunnel.Example.com", "--request-timeout", "2",
-             "--max-body", "1000", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.1",
-             "--public-url", "https://tunnel.example.com/"});
+             "--max-body", "1000", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.1", "--public-url",
+             "https://tunnel.example.com/"});
         QVERIFY2(parsed.config, qPrintable(parsed.error));
         QCOMPARE(parsed.config->listenPort, quint16(0));
         QCOMPARE(parsed.config->domain, QStringLiteral("tunnel.example.com"));
@@ -71,8 +71,9 @@ private Q_SLOTS:
 
     void testRedisFlags()
     {
-        const ParsedCommandLine parsed = parseProxyCommandLine(
-            {"keyhole-proxy", "--redis", "redis://:pw@10.0.0.5:6380/2", "--instance-id", "proxy_1", "--redis-ttl", "5"});
+        const ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy", "--redis",
+                                                                "redis://:pw@10.0.0.5:6380/2", "--instance-id",
+                                                                "proxy_1", "--redis-ttl", "5"});
         QVERIFY2(parsed.config, qPrintable(parsed.error));
         QCOMPARE(parsed.config->redisUrl, QStringLiteral("redis://:pw@10.0.0.5:6380/2"));
         QCOMPARE(parsed.config->instanceId, QByteArray("proxy_1"));
@@ -88,8 +89,8 @@ private Q_SLOTS:
         QCOMPARE(defaults.config->wsBytesPerSec, qint64(0));
         QCOMPARE(defaults.config->rateLimitPerSec, 1000.0);
         QCOMPARE(defaults.config->rateBurst, 5000.0);
-        const ParsedCommandLine parsed =
-            parseProxyCommandLine({"keyhole-proxy", "--send-timeout", "3", "--ws-rate", "1048576"});
+        const ParsedCommandLine parsed = parseProxyCommandLine(
+            {"keyhole-proxy", "--send-timeout", "3", "--ws-rate", "1048576"});
         QVERIFY2(parsed.config, qPrintable(parsed.error));
         QCOMPARE(parsed.config->sendTimeoutMs, 3000);
         QCOMPARE(parsed.config->wsBytesPerSec, qint64(1048576));
@@ -103,22 +104,21 @@ private Q_SLOTS:
         QTest::addColumn<int>("idleMs");
         QTest::addColumn<qint64>("wsMessage");
         const qint64 mib100 = qint64(100) * 1024 * 1024;
-        QTest::newRow("request limit") << QStringList{"--max-request-body", "5000"} << qint64(5000) << qint64(0) << 120000
-                                       << qint64(512000);
-        QTest::newRow("response limit") << QStringList{"--max-response-body", "7000"} << mib100 << qint64(7000) << 120000
-                                        << qint64(512000);
-        QTest::newRow("no request limit") << QStringList{"--max-request-body", "0"} << qint64(0) << qint64(0) << 120000
-                                          << qint64(512000);
+        QTest::newRow("request limit") << QStringList{"--max-request-body", "5000"} << qint64(5000) << qint64(0)
+                                       << 120000 << qint64(512000);
+        QTest::newRow("response limit") << QStringList{"--max-response-body", "7000"} << mib100 << qint64(7000)
+                                        << 120000 << qint64(512000);
+        QTest::newRow("no request limit")
+            << QStringList{"--max-request-body", "0"} << qint64(0) << qint64(0) << 120000 << qint64(512000);
         // --max-body sets both and leaves WebSocket messages alone; a specific flag wins over it.
-        QTest::newRow("max-body sets both") << QStringList{"--max-body", "512000"} << qint64(512000) << qint64(512000)
-                                            << 120000 << qint64(512000);
-        QTest::newRow("specific flag wins")
-            << QStringList{"--max-body", "1000", "--max-response-body", "0"} << qint64(1000) << qint64(0) << 120000
-            << qint64(512000);
-        QTest::newRow("ws message apart") << QStringList{"--max-body", "1000", "--max-ws-message", "2048"} << qint64(1000)
-                                          << qint64(1000) << 120000 << qint64(2048);
-        QTest::newRow("body idle timeout") << QStringList{"--body-idle-timeout", "7"} << mib100 << qint64(0) << 7000
-                                           << qint64(512000);
+        QTest::newRow("max-body sets both")
+            << QStringList{"--max-body", "512000"} << qint64(512000) << qint64(512000) << 120000 << qint64(512000);
+        QTest::newRow("specific flag wins") << QStringList{"--max-body", "1000", "--max-response-body", "0"}
+                                            << qint64(1000) << qint64(0) << 120000 << qint64(512000);
+        QTest::newRow("ws message apart") << QStringList{"--max-body", "1000", "--max-ws-message", "2048"}
+                                          << qint64(1000) << qint64(1000) << 120000 << qint64(2048);
+        QTest::newRow("body idle timeout")
+            << QStringList{"--body-idle-timeout", "7"} << mib100 << qint64(0) << 7000 << qint64(512000);
     }
 
     void testBodyFlags()
@@ -142,8 +142,8 @@ private Q_SLOTS:
         QTest::newRow("timeout not a number") << QStringList{"--request-timeout", "soon"} << "--request-timeout";
         QTest::newRow("negative body") << QStringList{"--max-body", "-1"} << "--max-body";
         QTest::newRow("negative request body") << QStringList{"--max-request-body", "-1"} << "--max-request-body";
-        QTest::newRow("response body not a number") << QStringList{"--max-response-body", "lots"}
-                                                    << "--max-response-body";
+        QTest::newRow("response body not a number")
+            << QStringList{"--max-response-body", "lots"} << "--max-response-body";
         QTest::newRow("zero body idle timeout") << QStringList{"--body-idle-timeout", "0"} << "--body-idle-timeout";
         QTest::newRow("zero ws message") << QStringList{"--max-ws-message", "0"} << "--max-ws-message";
         QTest::newRow("path routing neither on nor off") << QStringList{"--path-routing", "yes"} << "--path-routing";

@@ -30,7 +30,7 @@ namespace {
 // The header lines of a visitor's WebSocket upgrade (RFC 6455's sample key).
 const QByteArray kUpgradeHeaders = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-}
+} // namespace
 
 class TestProxyServer : public QObject
 {
@@ -38,7 +38,7 @@ class TestProxyServer : public QObject
 
 private:
     util::ManualClock m_clock; // declared first: outlives the server that reads it
-    InProcessProxy m_server; // the fixture: its helpers are used under their own names below
+    InProcessProxy m_server;   // the fixture: its helpers are used under their own names below
 
     static ProxyConfig baseConfig() { return InProcessProxy::baseConfig(); }
     void startServer(const ProxyConfig &config, const util::Clock *clock = nullptr)
@@ -70,11 +70,15 @@ private:
             protocol::HttpResponse response;
             response.id = request.id;
             response.status = 200;
-            response.headers = {{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}, {"X-Method", request.method},
-                                {"X-Path", request.path}, {"X-Query", request.query},
+            response.headers = {{"Set-Cookie", "a=1"},
+                                {"Set-Cookie", "b=2"},
+                                {"X-Method", request.method},
+                                {"X-Path", request.path},
+                                {"X-Query", request.query},
                                 {"X-Got-XFF", http::headerValue(request.headers, "X-Forwarded-For")},
                                 {"X-Got-Host", http::headerValue(request.headers, "Host")},
-                                {"Connection", "x-secret"}, {"X-Secret", "hop"}};
+                                {"Connection", "x-secret"},
+                                {"X-Secret", "hop"}};
             response.body = request.body;
             client->send(response);
         };
@@ -143,7 +147,8 @@ private Q_SLOTS:
         QCOMPARE(request.remoteAddress, QStringLiteral("127.0.0.1"));
 
         // Keep-alive and pipelining: two requests in one write, answered in order on the same socket.
-        visitor.write(rawRequest("POST", hostFor(*client), "/one", "1") + rawRequest("POST", hostFor(*client), "/two", "22"));
+        visitor.write(rawRequest("POST", hostFor(*client), "/one", "1")
+                      + rawRequest("POST", hostFor(*client), "/two", "22"));
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.body, QByteArray("1"));
         QVERIFY(visitor.readResponse());
@@ -174,7 +179,8 @@ private Q_SLOTS:
         QTest::newRow("version 8") << upgrade + key + "Sec-WebSocket-Version: 8\r\n" << 426;
         QTest::newRow("no key") << upgrade + "Sec-WebSocket-Version: 13\r\n" << 400;
         QTest::newRow("not websocket") << "Upgrade: h2c\r\nConnection: Upgrade\r\n" + key
-                + "Sec-WebSocket-Version: 13\r\n" << 426;
+                + "Sec-WebSocket-Version: 13\r\n"
+                                       << 426;
     }
 
     void testControlHandshakeIsAnsweredByTheProxy()
@@ -260,7 +266,8 @@ private Q_SLOTS:
         }
         {
             RawVisitor visitor(m_server->port());
-            QByteArray chunked = "POST / HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+            QByteArray chunked = "POST / HTTP/1.1\r\nHost: " + hostFor(*client)
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n";
             for (int i = 0; i < 3; ++i)
                 chunked += "1f4\r\n" + QByteArray(500, 'b') + "\r\n";
             visitor.write(chunked + "0\r\n\r\n");
@@ -639,8 +646,7 @@ private Q_SLOTS:
                 client->send(protocol::WsResponse{upgrade->id, false, {}, 403, {{"Content-Type", "text/plain"}}, "no"});
         });
         RawVisitor visitor(m_server->port());
-        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 kUpgradeHeaders));
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {}, kUpgradeHeaders));
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.head.status, 403);
         QCOMPARE(visitor.body, QByteArray("no"));
@@ -665,8 +671,7 @@ private Q_SLOTS:
         auto client = startWithClient(config);
         QVERIFY(client);
         RawVisitor visitor(m_server->port());
-        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 kUpgradeHeaders));
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {}, kUpgradeHeaders));
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.head.status, 504);
         // The client is told nobody waits for that socket any more.
@@ -685,8 +690,7 @@ private Q_SLOTS:
         first.open(request);
         QTRY_COMPARE(first.state(), QAbstractSocket::ConnectedState);
         RawVisitor second(m_server->port());
-        second.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                kUpgradeHeaders));
+        second.write(rawRequest("GET", hostFor(*client), "/ws", {}, kUpgradeHeaders));
         QVERIFY(second.readResponse());
         QCOMPARE(second.head.status, 503);
     }
@@ -699,9 +703,7 @@ private Q_SLOTS:
         RawVisitor visitor(m_server->port());
         // Upgrade and a first masked text frame "hi" in one write, as an eager browser might send them.
         const QByteArray frame("\x81\x82\x00\x00\x00\x00hi", 8);
-        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {},
-                                 kUpgradeHeaders)
-                      + frame);
+        visitor.write(rawRequest("GET", hostFor(*client), "/ws", {}, kUpgradeHeaders) + frame);
         QTRY_VERIFY(!client->receivedOf<protocol::WsMessage>().isEmpty());
         QCOMPARE(client->receivedOf<protocol::WsMessage>().first().payload, QByteArray("hi"));
     }

@@ -121,7 +121,8 @@ private Q_SLOTS:
         QTRY_VERIFY(F::cancelledFor(*client, request->id));
         visitor.write(rawRequest("GET", hostFor(*client), "/next"));
         QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
-        client->send(protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
+        client->send(
+            protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
         QVERIFY(visitor.readResponse());
         QCOMPARE(visitor.body, QByteArray("ok"));
     }
@@ -146,8 +147,8 @@ private Q_SLOTS:
         }
         QVERIFY2(service->sent(request->id) < kSize, "the whole answer was credited while the visitor read nothing");
         QVERIFY(service->sent(request->id) - credited <= protocol::kStreamWindowBytes);
-        qInfo() << "credit stopped after" << credited << "bytes (the kernel's buffers); in flight:"
-                << service->sent(request->id) - credited;
+        qInfo() << "credit stopped after" << credited
+                << "bytes (the kernel's buffers); in flight:" << service->sent(request->id) - credited;
         // Reading resumes the credit, and the whole answer arrives.
         visitor.socket.setReadBufferSize(0);
         QVERIFY(visitor.readResponse(60000));
@@ -284,8 +285,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(F::cancelledFor(*client, request->id), 20000);
         visitor.socket.setReadBufferSize(0); // reading on, the visitor finds its connection cut
         QByteArray seen;
-        QTRY_VERIFY_WITH_TIMEOUT((F::readAvailable(visitor, &seen), visitor.socket.state() == QAbstractSocket::UnconnectedState),
-                                 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (F::readAvailable(visitor, &seen), visitor.socket.state() == QAbstractSocket::UnconnectedState), 20000);
         QVERIFY(!seen.endsWith("0\r\n\r\n"));
         // A body for an exchange that is gone, or never was, is ignored: the tunnel stays up.
         client->send(protocol::HttpBody{request->id, "late", false});
@@ -293,7 +294,8 @@ private Q_SLOTS:
         RawVisitor next(port());
         next.write(rawRequest("GET", hostFor(*client), "/after"));
         QTRY_COMPARE(client->receivedOf<protocol::HttpRequest>().size(), 2);
-        client->send(protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
+        client->send(
+            protocol::HttpResponse{client->receivedOf<protocol::HttpRequest>().last().id, 200, {}, "ok", false});
         QVERIFY(next.readResponse());
         QCOMPARE(next.body, QByteArray("ok"));
     }
@@ -342,7 +344,8 @@ private Q_SLOTS:
         QVERIFY(key);
         QWebSocket socket;
         QList<QByteArray> frames;
-        connect(&socket, &QWebSocket::binaryMessageReceived, this, [&frames](const QByteArray &frame) { frames.append(frame); });
+        connect(&socket, &QWebSocket::binaryMessageReceived, this,
+                [&frames](const QByteArray &frame) { frames.append(frame); });
         socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/subscribe").arg(port())));
         QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
         const QByteArray token = crypto::RegistrationToken::create(*key, m_fixture.server->publicUrl().toString(), {},
@@ -356,7 +359,8 @@ private Q_SLOTS:
         QVERIFY(response);
         QVERIFY(!response->accepted);
         QCOMPARE(response->code, QByteArray(protocol::Goodbye::CodeVersion));
-        QVERIFY2(response->reason.contains(QLatin1String("protocol 1")) && response->reason.contains(QLatin1String("2")),
+        QVERIFY2(response->reason.contains(QLatin1String("protocol 1"))
+                     && response->reason.contains(QLatin1String("2")),
                  qPrintable(response->reason));
         QTRY_COMPARE(socket.state(), QAbstractSocket::UnconnectedState);
     }

@@ -39,8 +39,8 @@ private Q_SLOTS:
         for (qsizetype i = 0; i < kSize; ++i)
             upload[i] = char('a' + i % 26);
         RawVisitor visitor(port());
-        visitor.write("POST /upload HTTP/1.1\r\nHost: " + hostFor(*client) + "\r\nContent-Length: "
-                      + QByteArray::number(kSize) + "\r\n\r\n" + upload);
+        visitor.write("POST /upload HTTP/1.1\r\nHost: " + hostFor(*client)
+                      + "\r\nContent-Length: " + QByteArray::number(kSize) + "\r\n\r\n" + upload);
         const auto request = F::firstRequest(*client);
         QVERIFY(request);
         QVERIFY(request->streamed);

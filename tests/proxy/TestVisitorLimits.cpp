@@ -209,8 +209,9 @@ private Q_SLOTS:
         const QString cert = dir.filePath(QStringLiteral("cert.pem"));
         const QString key = dir.filePath(QStringLiteral("key.pem"));
         QProcess gen;
-        gen.start(openssl, {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                            key, "-out", cert, "-days", "2", "-subj", "/CN=localhost"});
+        gen.start(openssl,
+                  {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                   "-out", cert, "-days", "2", "-subj", "/CN=localhost"});
         QVERIFY(gen.waitForFinished(30000) && gen.exitCode() == 0);
 
         ProxyConfig config = baseConfig();
@@ -233,8 +234,9 @@ private Q_SLOTS:
         // ...so a third is refused at once, not after a handshake timeout...
         RawVisitor third(m_server->port());
         QTRY_COMPARE_WITH_TIMEOUT(third.socket.state(), QAbstractSocket::UnconnectedState, kHeadMs);
-        QVERIFY2(clock.elapsed() < kHeadMs,
-                 qPrintable(QStringLiteral("refused after %1 ms: only once the handshakes timed out").arg(clock.elapsed())));
+        QVERIFY2(
+            clock.elapsed() < kHeadMs,
+            qPrintable(QStringLiteral("refused after %1 ms: only once the handshakes timed out").arg(clock.elapsed())));
         QCOMPARE(first.socket.state(), QAbstractSocket::ConnectedState);
         // ...and the two are cut after the head timeout.
         QTRY_COMPARE_WITH_TIMEOUT(first.socket.state(), QAbstractSocket::UnconnectedState, kHeadMs + kCutMarginMs);

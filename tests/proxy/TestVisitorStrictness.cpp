@@ -116,14 +116,15 @@ private Q_SLOTS:
         QTest::newRow("Transfer_Encoding")
             << "POST / HTTP/1.1\r\nHost: " + h + "\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
             << 400;
-        QTest::newRow("Content_Length")
-            << "POST / HTTP/1.1\r\nHost: " + h + "\r\nContent_Length: 5\r\n\r\nhello" << 400;
+        QTest::newRow("Content_Length") << "POST / HTTP/1.1\r\nHost: " + h + "\r\nContent_Length: 5\r\n\r\nhello"
+                                        << 400;
         QTest::newRow("two Hosts") << "GET / HTTP/1.1\r\nHost: " + h + "\r\nHost: other.example\r\n\r\n" << 400;
         QTest::newRow("Host list") << "GET / HTTP/1.1\r\nHost: " + h + ", other.example\r\n\r\n" << 400;
         QTest::newRow("Host userinfo") << "GET / HTTP/1.1\r\nHost: user@" + h + "\r\n\r\n" << 400;
         QTest::newRow("absolute-form userinfo") << "GET http://u@" + h + "/ HTTP/1.1\r\nHost: " + h + "\r\n\r\n" << 400;
         QTest::newRow("trailers over the head limit")
-            << chunkedHead(h) + "3\r\nabc\r\n0\r\nX-Big: " + QByteArray(5000, 't') + "\r\n\r\n" << 431;
+            << chunkedHead(h) + "3\r\nabc\r\n0\r\nX-Big: " + QByteArray(5000, 't') + "\r\n\r\n"
+            << 431;
     }
 
     void testRefusedAndClosed()
@@ -194,7 +195,7 @@ private Q_SLOTS:
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         QVERIFY(fd >= 0);
         const auto closeFd = qScopeGuard([fd] { ::close(fd); });
-        sockaddr_in address {};
+        sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(m_server->port());
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

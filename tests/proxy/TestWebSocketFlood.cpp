@@ -122,8 +122,8 @@ private:
     {
         m_proxy = std::make_unique<ManagedProcess>(QStringLiteral("proxy"));
         QVERIFY2(m_proxy->start(testing::proxyProgram(),
-                                {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--send-timeout"),
-                                 QString::number(kSendTimeoutSecs)}),
+                                {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                 QStringLiteral("--send-timeout"), QString::number(kSendTimeoutSecs)}),
                  qPrintable(m_proxy->errorString()));
         const QRegularExpressionMatch m = m_proxy->waitForLine(kListening);
         QVERIFY2(m.hasMatch(), qPrintable(m_proxy->errorString()));
@@ -144,7 +144,8 @@ private:
         QVERIFY2(peer.accepted < kFloodBytes, "the proxy took every ping: nothing holds the peer back");
         // Nothing of the pending pongs is taken: the proxy gives up on the peer after --send-timeout
         // (well before the registration deadline, 10 s, would end an unregistered control channel).
-        QTRY_VERIFY_WITH_TIMEOUT(peer.socket.state() == QAbstractSocket::UnconnectedState, kSendTimeoutSecs * 1000 + 6000);
+        QTRY_VERIFY_WITH_TIMEOUT(peer.socket.state() == QAbstractSocket::UnconnectedState,
+                                 kSendTimeoutSecs * 1000 + 6000);
         QVERIFY(m_proxy->isRunning());
     }
 
@@ -180,8 +181,8 @@ private Q_SLOTS:
         const qint64 before = memoryKiB(m_proxy->pid(), "VmRSS:");
         QVERIFY(before > 0);
         PingFlooder visitor;
-        const QByteArray host = (crypto::labelForKey(client.key()) + QStringLiteral(".localhost:")
-                                 + QString::number(m_port)).toLatin1();
+        const QByteArray host =
+            (crypto::labelForKey(client.key()) + QStringLiteral(".localhost:") + QString::number(m_port)).toLatin1();
         QVERIFY(visitor.open(m_port, host, "/ws"));
         floodAndCheck(visitor, before);
         // The service's side is told the socket is gone.

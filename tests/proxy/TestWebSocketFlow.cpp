@@ -254,7 +254,8 @@ private Q_SLOTS:
             for (int c = 0; c < kConnections; ++c) {
                 QByteArray requests;
                 for (int m = c; m < kModules; m += kConnections)
-                    requests += rawRequest("GET", hostFor(client->key()), "/src/module" + QByteArray::number(m) + ".js");
+                    requests += rawRequest("GET", hostFor(client->key()),
+                                           "/src/module" + QByteArray::number(m) + ".js");
                 browser[size_t(c)]->write(requests);
             }
             for (int c = 0; c < kConnections; ++c) {

@@ -30,8 +30,7 @@ using namespace keyhole::util;
 namespace {
 
 // Runs `f` with stderr redirected to a file and returns what it wrote.
-template<typename F>
-QByteArray captureStderr(F f)
+template <typename F> QByteArray captureStderr(F f)
 {
     QTemporaryFile file;
     if (!file.open())
@@ -99,8 +98,8 @@ void TestLogging::textFormat()
     const QList<QByteArray> lines = out.split('\n');
     QCOMPARE(lines.size(), 3);
     QVERIFY(lines.at(2).isEmpty());
-    const QRegularExpression re(QStringLiteral(
-        R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info keyhole\.proxy: hello 42$)"));
+    const QRegularExpression re(
+        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info keyhole\.proxy: hello 42$)"));
     QVERIFY2(re.match(QString::fromUtf8(lines.at(0))).hasMatch(), lines.at(0).constData());
     QVERIFY2(lines.at(1).contains(" warning keyhole.http: "), lines.at(1).constData());
     QVERIFY(lines.at(1).contains("two\\nlines"));

@@ -15,8 +15,7 @@ namespace keyhole::testing {
 using HeaderPairs = QList<QPair<QByteArray, QByteArray>>;
 
 // One response head as curl saw it (interim 1xx responses included).
-struct CurlResponseHead
-{
+struct CurlResponseHead {
     QByteArray statusLine;
     int status = 0;
     HeaderPairs headers; // in wire order, names as sent
@@ -26,16 +25,14 @@ struct CurlResponseHead
 };
 
 // Per-URL figures from curl's --write-out.
-struct CurlTransfer
-{
+struct CurlTransfer {
     int status = 0;
     int numConnects = -1;
     qint64 sizeDownload = -1;
     double timeTotal = 0;
 };
 
-struct CurlResult
-{
+struct CurlResult {
     int exitCode = -1;                 // curl's exit code; -1 if it did not run or timed out
     int status = 0;                    // the last transfer's final status (0 if none)
     HeaderPairs headers;               // the last final (non-1xx) response's headers

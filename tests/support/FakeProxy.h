@@ -33,8 +33,7 @@ public:
     // Accepts the registration, with limits of 1000 bytes and a 30 s request timeout.
     void accept();
 
-    template <typename T>
-    QList<T> all() const
+    template <typename T> QList<T> all() const
     {
         QList<T> out;
         for (const auto &message : received) {

@@ -31,8 +31,7 @@ public:
     QList<keyhole::protocol::Message> received;
     std::function<void(const keyhole::protocol::HttpRequest &)> answerer;
 
-    template<typename T>
-    QList<T> receivedOf() const
+    template <typename T> QList<T> receivedOf() const
     {
         QList<T> out;
         for (const auto &message : received)

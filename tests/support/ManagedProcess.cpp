@@ -72,7 +72,7 @@ void ManagedProcess::readStdout()
     }
 }
 
-template<typename Done> bool ManagedProcess::waitUntil(Done done, int timeoutMs)
+template <typename Done> bool ManagedProcess::waitUntil(Done done, int timeoutMs)
 {
     const QDeadlineTimer deadline(timeoutMs);
     QEventLoop loop;

@@ -60,7 +60,7 @@ public:
 private:
     void readStdout();
     // Runs an event loop until `done()` is true, the program exits or `timeoutMs` passes.
-    template<typename Done> bool waitUntil(Done done, int timeoutMs);
+    template <typename Done> bool waitUntil(Done done, int timeoutMs);
     bool scanLines(const QRegularExpression &pattern, QRegularExpressionMatch *match);
 
     QString m_name;

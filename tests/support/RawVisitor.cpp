@@ -57,7 +57,8 @@ bool RawVisitor::readResponse(int timeoutMs, bool headRequest)
             int(qMax<qint64>(1, deadline.remainingTime())));
         if (socket.bytesAvailable() == 0) {
             Q_UNUSED(ready)
-            if (socket.state() != QAbstractSocket::ConnectedState && parser.finish() == http::HttpParser::Status::MessageComplete) {
+            if (socket.state() != QAbstractSocket::ConnectedState
+                && parser.finish() == http::HttpParser::Status::MessageComplete) {
                 head = parser.responseHead();
                 body = parser.takeBody();
                 return true;

@@ -48,19 +48,20 @@ bool RedisServer::launch()
         return false;
     }
     m_process = std::make_unique<ManagedProcess>(QStringLiteral("redis"));
-    const QStringList args = QStringList{QStringLiteral("--port"), QString::number(m_port),
-                                         QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
-                                         QStringLiteral("--save"), QString(),
-                                         QStringLiteral("--appendonly"), QStringLiteral("no"),
+    const QStringList args = QStringList{QStringLiteral("--port"),           QString::number(m_port),
+                                         QStringLiteral("--bind"),           QStringLiteral("127.0.0.1"),
+                                         QStringLiteral("--save"),           QString(),
+                                         QStringLiteral("--appendonly"),     QStringLiteral("no"),
                                          QStringLiteral("--protected-mode"), QStringLiteral("no")}
-                             + m_extraArgs;
+        + m_extraArgs;
     if (!m_process->start(serverProgram(), args)) {
         m_error = m_process->errorString();
         return false;
     }
     const auto ready = m_process->waitForLine(QRegularExpression(QStringLiteral("Ready to accept connections")), 10000);
     if (!ready.hasMatch()) {
-        m_error = QStringLiteral("redis-server did not start: ") + QString::fromUtf8(m_process->stdoutData().right(1500));
+        m_error = QStringLiteral("redis-server did not start: ")
+            + QString::fromUtf8(m_process->stdoutData().right(1500));
         m_process->kill();
         return false;
     }

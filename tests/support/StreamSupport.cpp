@@ -16,7 +16,7 @@ constexpr qint64 BlockBytes = 65536;
 constexpr qint64 RotationStep = 7919; // as stream_service.py
 
 // Calls `sink(piece)` with the stream's bytes in order, one block at a time.
-template<typename Sink> void forEachStreamBlock(qint64 size, const QByteArray &seed, Sink sink)
+template <typename Sink> void forEachStreamBlock(qint64 size, const QByteArray &seed, Sink sink)
 {
     const QByteArray base = deterministicBytes(BlockBytes, seed);
     const QByteArray doubled = base + base;
@@ -49,9 +49,8 @@ bool writeStreamFile(const QString &path, qint64 size, const QByteArray &seed)
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return false;
     bool ok = true;
-    forEachStreamBlock(size, seed, [&](QByteArrayView piece) {
-        ok = ok && file.write(piece.data(), piece.size()) == piece.size();
-    });
+    forEachStreamBlock(
+        size, seed, [&](QByteArrayView piece) { ok = ok && file.write(piece.data(), piece.size()) == piece.size(); });
     return ok && file.flush();
 }
 
@@ -62,8 +61,8 @@ QString streamServiceScript()
 
 QJsonObject streamServiceRecord(quint16 servicePort, const QString &id)
 {
-    const CurlResult r =
-        runCurl({QStringLiteral("http://127.0.0.1:%1/progress?id=%2").arg(servicePort).arg(id)}, 10000);
+    const CurlResult r = runCurl({QStringLiteral("http://127.0.0.1:%1/progress?id=%2").arg(servicePort).arg(id)},
+                                 10000);
     if (r.exitCode != 0 || r.status != 200)
         return {};
     return QJsonDocument::fromJson(r.body).object();

@@ -46,8 +46,9 @@ QString wsPythonProgram(QString *error)
                 return QPair<QString, QString>(candidate, QString());
         }
         return QPair<QString, QString>(
-            QString(), QStringLiteral("no Python with the websockets module (install python3-websockets); tried: ")
-                           + tried.join(QStringLiteral(", ")));
+            QString(),
+            QStringLiteral("no Python with the websockets module (install python3-websockets); tried: ")
+                + tried.join(QStringLiteral(", ")));
     }();
     if (error)
         *error = found.second;

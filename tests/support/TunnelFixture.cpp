@@ -9,8 +9,8 @@ namespace keyhole::testing {
 
 namespace {
 const QRegularExpression ServiceListening(QStringLiteral("^listening on (\\d+)$"));
-const QRegularExpression
-    ProxyListening(QStringLiteral("^keyhole-proxy listening on \\S*:(\\d+) \\(public URL (\\S+)\\)"));
+const QRegularExpression ProxyListening(
+    QStringLiteral("^keyhole-proxy listening on \\S*:(\\d+) \\(public URL (\\S+)\\)"));
 const QRegularExpression TunnelOnline(QStringLiteral("^Tunnel online: (\\S+)"));
 constexpr int StartTimeoutMs = 15000;
 } // namespace
@@ -81,8 +81,8 @@ bool TunnelFixture::startProxy(const QStringList &extraArgs, quint16 port)
         return fail(QStringLiteral("KEYHOLE_PROXY is not set (run the test through ctest)"));
     m_proxyArgs = extraArgs;
     m_proxy = std::make_unique<ManagedProcess>(QStringLiteral("proxy"));
-    const QStringList args =
-        QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)} + extraArgs;
+    const QStringList args = QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)}
+        + extraArgs;
     if (!m_proxy->start(proxyProgram(), args, environment()))
         return fail(m_proxy->errorString());
     const QRegularExpressionMatch m = m_proxy->waitForLine(ProxyListening, StartTimeoutMs);
@@ -130,8 +130,8 @@ QString TunnelFixture::waitForOnline(ManagedProcess *client, int timeoutMs)
 {
     const QRegularExpressionMatch m = client->waitForLine(TunnelOnline, timeoutMs);
     if (!m.hasMatch()) {
-        m_error =
-            client->errorString() + QStringLiteral("; stderr: ") + QString::fromUtf8(client->stderrData().right(2000));
+        m_error = client->errorString() + QStringLiteral("; stderr: ")
+            + QString::fromUtf8(client->stderrData().right(2000));
         return {};
     }
     return m.captured(1);

@@ -33,20 +33,55 @@ private Q_SLOTS:
 
         const QString p = QStringLiteral("https://tunnel.example.com");
         const QString h = QStringLiteral("127.0.0.1");
-        QTest::newRow("valid") << p << "http" << h << 3000 << "" << "" << "";
-        QTest::newRow("valid https target with name") << p << "https" << "localhost" << 8443 << "blog" << "" << "";
-        QTest::newRow("ws proxy") << "ws://localhost:8080" << "http" << h << 1 << "" << "" << "";
-        QTest::newRow("empty proxy") << "" << "http" << h << 3000 << "" << "" << "proxy";
-        QTest::newRow("ftp proxy") << "ftp://example.com" << "http" << h << 3000 << "" << "" << "proxy";
-        QTest::newRow("proxy without host") << "https://" << "http" << h << 3000 << "" << "" << "proxy";
-        QTest::newRow("proxy with query") << "https://example.com/?a=b" << "http" << h << 3000 << "" << "" << "query";
-        QTest::newRow("bad scheme") << p << "gopher" << h << 3000 << "" << "" << "http or https";
-        QTest::newRow("empty host") << p << "http" << "  " << 3000 << "" << "" << "host";
-        QTest::newRow("port 0") << p << "http" << h << 0 << "" << "" << "port";
-        QTest::newRow("port too big") << p << "http" << h << 65536 << "" << "" << "port";
-        QTest::newRow("bad name") << p << "http" << h << 3000 << "Not Valid" << "" << "name";
-        QTest::newRow("name trailing dash") << p << "http" << h << 3000 << "blog-" << "" << "name";
-        QTest::newRow("missing CA file") << p << "http" << h << 3000 << "" << "/nonexistent/ca.pem" << "CA file";
+        QTest::newRow("valid") << p << "http" << h << 3000 << ""
+                               << ""
+                               << "";
+        QTest::newRow("valid https target with name") << p << "https"
+                                                      << "localhost" << 8443 << "blog"
+                                                      << ""
+                                                      << "";
+        QTest::newRow("ws proxy") << "ws://localhost:8080"
+                                  << "http" << h << 1 << ""
+                                  << ""
+                                  << "";
+        QTest::newRow("empty proxy") << ""
+                                     << "http" << h << 3000 << ""
+                                     << ""
+                                     << "proxy";
+        QTest::newRow("ftp proxy") << "ftp://example.com"
+                                   << "http" << h << 3000 << ""
+                                   << ""
+                                   << "proxy";
+        QTest::newRow("proxy without host") << "https://"
+                                            << "http" << h << 3000 << ""
+                                            << ""
+                                            << "proxy";
+        QTest::newRow("proxy with query") << "https://example.com/?a=b"
+                                          << "http" << h << 3000 << ""
+                                          << ""
+                                          << "query";
+        QTest::newRow("bad scheme") << p << "gopher" << h << 3000 << ""
+                                    << ""
+                                    << "http or https";
+        QTest::newRow("empty host") << p << "http"
+                                    << "  " << 3000 << ""
+                                    << ""
+                                    << "host";
+        QTest::newRow("port 0") << p << "http" << h << 0 << ""
+                                << ""
+                                << "port";
+        QTest::newRow("port too big") << p << "http" << h << 65536 << ""
+                                      << ""
+                                      << "port";
+        QTest::newRow("bad name") << p << "http" << h << 3000 << "Not Valid"
+                                  << ""
+                                  << "name";
+        QTest::newRow("name trailing dash") << p << "http" << h << 3000 << "blog-"
+                                            << ""
+                                            << "name";
+        QTest::newRow("missing CA file") << p << "http" << h << 3000 << ""
+                                         << "/nonexistent/ca.pem"
+                                         << "CA file";
     }
 
     void validate()

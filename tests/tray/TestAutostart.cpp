@@ -18,9 +18,8 @@ private Q_SLOTS:
 #endif
         QTemporaryDir dir;
         const QString location = dir.filePath(QStringLiteral("autostart/keyhole.desktop"));
-        Autostart autostart(QStringLiteral("/opt/Key hole/bin/keyhole"), {QStringLiteral("--settings"),
-                                                                          QStringLiteral("/tmp/a$b.ini")},
-                            location);
+        Autostart autostart(QStringLiteral("/opt/Key hole/bin/keyhole"),
+                            {QStringLiteral("--settings"), QStringLiteral("/tmp/a$b.ini")}, location);
         QCOMPARE(autostart.location(), location);
         QVERIFY(!autostart.isEnabled());
 

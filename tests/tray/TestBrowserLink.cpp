@@ -23,8 +23,8 @@ class TestBrowserLink : public QObject
 
 private:
     UrlRecorder m_recorder;
-    const QStringList m_schemes{QStringLiteral("http"),       QStringLiteral("https"), QStringLiteral("file"),
-                                QStringLiteral("javascript"), QStringLiteral("ssh"),   QStringLiteral("smb"),
+    const QStringList m_schemes{QStringLiteral("http"),          QStringLiteral("https"), QStringLiteral("file"),
+                                QStringLiteral("javascript"),    QStringLiteral("ssh"),   QStringLiteral("smb"),
                                 QStringLiteral("x-keyhole-test")};
 
 private Q_SLOTS:

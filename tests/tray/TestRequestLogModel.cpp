@@ -136,13 +136,14 @@ private Q_SLOTS:
     {
         RequestRecord r = record("POST", "/api/it's", 200);
         r.query = "a=1&b=2";
-        r.requestHeaders = {{"Host", "abc.localhost:8080"}, {"Content-Type", "application/json"},
-                            {"Content-Length", "9"}};
+        r.requestHeaders = {
+            {"Host", "abc.localhost:8080"}, {"Content-Type", "application/json"}, {"Content-Length", "9"}};
         r.requestBodyPreview = "{\"x\":\"'\"}";
         const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
-        QCOMPARE(curl, QStringLiteral("curl -X 'POST' 'http://127.0.0.1:3000/api/it'\\''s?a=1&b=2' "
-                                      "-H 'Host: abc.localhost:8080' -H 'Content-Type: application/json' "
-                                      "--data-binary '{\"x\":\"'\\''\"}'"));
+        QCOMPARE(curl,
+                 QStringLiteral("curl -X 'POST' 'http://127.0.0.1:3000/api/it'\\''s?a=1&b=2' "
+                                "-H 'Host: abc.localhost:8080' -H 'Content-Type: application/json' "
+                                "--data-binary '{\"x\":\"'\\''\"}'"));
         const QString get = RequestLogModel::curlCommand(record("GET", "", 200), QUrl(QStringLiteral("http://h:1/")));
         QCOMPARE(get, QStringLiteral("curl 'http://h:1/'"));
     }
@@ -159,7 +160,9 @@ private Q_SLOTS:
         QTest::newRow("binary") << QByteArray("\x00\x01\xff\xfe", 4) << false;
         QTest::newRow("invalid UTF-8") << QByteArray("abc\xc3") << false;
         QTest::newRow("bidi override") << QByteArray("safe \xe2\x80\xae txet") << false;
-        QTest::newRow("C1 control") << QByteArray("a\xc2\x9b" "2J") << false;
+        QTest::newRow("C1 control") << QByteArray("a\xc2\x9b"
+                                                  "2J")
+                                    << false;
     }
 
     void curlCommandHasNoControlCharacters()
@@ -174,7 +177,8 @@ private Q_SLOTS:
                          && c.category() != QChar::Other_Format,
                      qPrintable(QStringLiteral("U+%1 in %2").arg(c.unicode(), 4, 16, QLatin1Char('0')).arg(curl)));
         if (inlined) {
-            QVERIFY2(curl.endsWith(QStringLiteral("--data-binary '%1'").arg(QString::fromUtf8(body))), qPrintable(curl));
+            QVERIFY2(curl.endsWith(QStringLiteral("--data-binary '%1'").arg(QString::fromUtf8(body))),
+                     qPrintable(curl));
             return;
         }
         // The exact bytes, base64-encoded, go to curl's standard input.
@@ -192,7 +196,9 @@ private Q_SLOTS:
                             {"X-Injected", "v\r\nX-Evil: 1"},
                             {"X-Escape", "\x1b[2J"},
                             {"Bad Name", "v"},
-                            {"X-Bidi", "\xe2\x80\xae" "abc"}};
+                            {"X-Bidi",
+                             "\xe2\x80\xae"
+                             "abc"}};
         const QString curl = RequestLogModel::curlCommand(r, QUrl(QStringLiteral("http://127.0.0.1:3000")));
         QCOMPARE(curl, QStringLiteral("curl 'http://127.0.0.1:3000/a%0D%0Ab%20c?q=%1B[31m' -H 'X-Ok: fine'"));
     }

@@ -13,8 +13,8 @@
 #include <QTest>
 
 using namespace keyhole;
-using keyhole::testing::CannedHttpService;
 using client::RequestRecord;
+using keyhole::testing::CannedHttpService;
 
 namespace {
 
@@ -28,8 +28,10 @@ RequestRecord capturedPost()
     r.startedAt = QDateTime::currentDateTimeUtc();
     r.status = 200;
     r.durationMs = 5;
-    r.requestHeaders = {{"Host", "abc.localhost:8080"}, {"Content-Type", "application/json"},
-                        {"X-Hub-Event", "push"}, {"Content-Length", "13"}};
+    r.requestHeaders = {{"Host", "abc.localhost:8080"},
+                        {"Content-Type", "application/json"},
+                        {"X-Hub-Event", "push"},
+                        {"Content-Length", "13"}};
     r.requestBodyPreview = "{\"ref\":\"main\"}";
     r.bytesIn = r.requestBodyPreview.size();
     r.responseHeaders = {{"Content-Type", "text/plain"}};

@@ -86,12 +86,24 @@ private Q_SLOTS:
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("problem");
 
-        QTest::newRow("proxy not a URL") << "proxyUrl" << "not a url" << "proxy";
-        QTest::newRow("proxy ftp") << "proxyUrl" << "ftp://x.test" << "proxy";
-        QTest::newRow("proxy empty") << "proxyUrl" << "" << "proxy";
-        QTest::newRow("empty host") << "targetHost" << "" << "host";
-        QTest::newRow("bad name") << "name" << "No Spaces" << "name";
-        QTest::newRow("missing CA") << "caFile" << "/nonexistent/ca.pem" << "CA file";
+        QTest::newRow("proxy not a URL") << "proxyUrl"
+                                         << "not a url"
+                                         << "proxy";
+        QTest::newRow("proxy ftp") << "proxyUrl"
+                                   << "ftp://x.test"
+                                   << "proxy";
+        QTest::newRow("proxy empty") << "proxyUrl"
+                                     << ""
+                                     << "proxy";
+        QTest::newRow("empty host") << "targetHost"
+                                    << ""
+                                    << "host";
+        QTest::newRow("bad name") << "name"
+                                  << "No Spaces"
+                                  << "name";
+        QTest::newRow("missing CA") << "caFile"
+                                    << "/nonexistent/ca.pem"
+                                    << "CA file";
     }
 
     void validatesAsYouType()

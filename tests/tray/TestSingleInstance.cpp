@@ -104,8 +104,8 @@ private Q_SLOTS:
         // Not a name under the shared temp folder, which any user could take first.
         QTemporaryDir runtime;
         QVERIFY(runtime.isValid());
-        QVERIFY(QFile::setPermissions(runtime.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                                          | QFileDevice::ExeOwner));
+        QVERIFY(QFile::setPermissions(runtime.path(),
+                                      QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
         const QByteArray previous = qgetenv("XDG_RUNTIME_DIR");
         qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtime.path()));
         const QString name = SingleInstance::defaultName();

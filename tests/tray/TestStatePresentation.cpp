@@ -21,12 +21,14 @@ private Q_SLOTS:
         QTest::addColumn<QString>("icon");
         QTest::addColumn<QString>("line");
 
-        QTest::newRow("offline") << ClientState::Offline << ":/icons/keyhole-offline.svg" << "Tunnel stopped";
+        QTest::newRow("offline") << ClientState::Offline << ":/icons/keyhole-offline.svg"
+                                 << "Tunnel stopped";
         QTest::newRow("connecting") << ClientState::Connecting << ":/icons/keyhole-connecting.svg"
                                     << "Connecting to the proxy…";
         QTest::newRow("registering") << ClientState::Registering << ":/icons/keyhole-connecting.svg"
                                      << "Registering…";
-        QTest::newRow("online") << ClientState::Online << ":/icons/keyhole-online.svg" << "Online";
+        QTest::newRow("online") << ClientState::Online << ":/icons/keyhole-online.svg"
+                                << "Online";
         QTest::newRow("waiting") << ClientState::WaitingToReconnect << ":/icons/keyhole-connecting.svg"
                                  << "Connection lost, retrying in 7 s";
         QTest::newRow("refused") << ClientState::Refused << ":/icons/keyhole-error.svg"

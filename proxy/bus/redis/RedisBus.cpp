@@ -123,7 +123,8 @@ void RedisBus::onSubscribedChanged(bool subscribed)
         failAllRemote(QStringLiteral("This proxy instance lost its connection to the other instances."));
         for (auto it = m_origins.begin(); it != m_origins.end();) {
             if (it->webSocket) {
-                tearDownAtTunnel(it->label, it.key(), websocket::CloseInternalError, QStringLiteral("proxy instances lost contact"));
+                tearDownAtTunnel(it->label, it.key(), websocket::CloseInternalError,
+                                 QStringLiteral("proxy instances lost contact"));
                 it = m_origins.erase(it);
             } else {
                 ++it;
@@ -251,15 +252,15 @@ void RedisBus::route(const QString &label, const QByteArray &id, const protocol:
     const QByteArray assumed = m_lastOwner.value(label).instance;
     m_flow->sent(assumed, bytes);
     RedisScripts::run(
-        m_commands, RedisScripts::Script::Route, {RedisKeys::owner(label)},
-        {head, tail, RedisKeys::inboxPrefix()}, this,
-        [this, label, id, bytes, assumed](const RedisReply &reply) {
+        m_commands, RedisScripts::Script::Route, {RedisKeys::owner(label)}, {head, tail, RedisKeys::inboxPrefix()},
+        this, [this, label, id, bytes, assumed](const RedisReply &reply) {
             if (reply.type != RedisReply::Type::Array || reply.elements.size() < 3) {
                 m_flow->undelivered(assumed, bytes);
                 if (!reply.isFailed())
                     qCWarning(lcBus).noquote() << "routing to" << label << "failed:" << reply.describe();
-                failRemote(id, 503,
-                           QStringLiteral("This tunnel is on another proxy instance, and Redis did not answer in time."), 1);
+                failRemote(
+                    id, 503,
+                    QStringLiteral("This tunnel is on another proxy instance, and Redis did not answer in time."), 1);
                 return;
             }
             const qint64 delivered = reply.elements.at(0).toInteger();
@@ -280,8 +281,9 @@ void RedisBus::route(const QString &label, const QByteArray &id, const protocol:
             if (delivered == 0) {
                 // Nobody reads that inbox: the instance is gone. Fail now; do not wait for the deadline.
                 m_flow->undelivered(assumed, bytes);
-                failRemote(id, 502, QStringLiteral("The proxy instance holding this tunnel is not reachable. "
-                                                   "The tunnel's client will reconnect; try again shortly."));
+                failRemote(id, 502,
+                           QStringLiteral("The proxy instance holding this tunnel is not reachable. "
+                                          "The tunnel's client will reconnect; try again shortly."));
                 return;
             }
             m_flow->moved(assumed, owner, bytes);
@@ -369,20 +371,23 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
         it->sinceMs = nowMs();
     }
     const Origin origin = *it;
-    if ((response && !response->streamed) || (body && body->end) || std::holds_alternative<protocol::HttpCancel>(message)
+    if ((response && !response->streamed) || (body && body->end)
+        || std::holds_alternative<protocol::HttpCancel>(message)
         || std::holds_alternative<protocol::WsTeardown>(message) || (wsResponse && !wsResponse->accepted))
         m_origins.erase(it);
 
     if (!m_commands->isReady()) {
         if (origin.webSocket && m_origins.remove(id))
-            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance is unreachable"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway,
+                             QStringLiteral("the visitor's proxy instance is unreachable"));
         else if (origin.streamed && m_origins.remove(id))
             cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance is unreachable"));
         return;
     }
     if (m_flow->overHardLimit(destination)) {
         if (isWsMessage && m_origins.remove(id)) {
-            tearDownAtTunnel(origin.label, id, websocket::CloseTryAgainLater, QStringLiteral("the visitor's proxy instance is not keeping up"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseTryAgainLater,
+                             QStringLiteral("the visitor's proxy instance is not keeping up"));
             sendFailure(destination, id, 500, QStringLiteral("the proxy instance is not keeping up"));
         } else if (origin.streamed && m_origins.remove(id)) {
             cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance is not keeping up"));
@@ -400,7 +405,8 @@ void RedisBus::replyToVisitor(const QByteArray &id, const protocol::Message &mes
     envelope.payload = protocol::Codec::encode(message);
     publishTo(destination, envelope.encode(), [this, id, origin](qint64 receivers) {
         if (receivers == 0 && origin.webSocket && m_origins.remove(id))
-            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway, QStringLiteral("the visitor's proxy instance went away"));
+            tearDownAtTunnel(origin.label, id, websocket::CloseGoingAway,
+                             QStringLiteral("the visitor's proxy instance went away"));
         else if (receivers == 0 && origin.streamed)
             cancelAtTunnel(origin.label, id, QStringLiteral("the visitor's proxy instance went away"));
     });

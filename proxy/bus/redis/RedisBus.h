@@ -81,7 +81,7 @@ private:
         QByteArray owner; // empty until the route answers (or the first answer arrives)
         quint64 epoch = 0;
         bool webSocket = false;
-        bool open = false; // a WebSocket past its handshake
+        bool open = false;     // a WebSocket past its handshake
         bool streamed = false; // a body is streaming either way: lives while it moves
         qint64 startedMs = 0;  // or when it last moved, for a streamed one
     };

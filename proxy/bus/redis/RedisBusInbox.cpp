@@ -104,8 +104,8 @@ void RedisBus::handleToTunnel(const RedisEnvelope &envelope)
             return;
         }
         const auto *request = std::get_if<protocol::HttpRequest>(&message);
-        m_origins.insert(id, {label, std::holds_alternative<protocol::WsRequest>(message),
-                              request && request->streamed, nowMs()});
+        m_origins.insert(
+            id, {label, std::holds_alternative<protocol::WsRequest>(message), request && request->streamed, nowMs()});
     } else if (teardown) {
         if (!m_origins.remove(id))
             return;
@@ -219,7 +219,8 @@ void RedisBus::onClaimed(const QString &label, quint64 epoch, quint64 previousEp
 {
     // Visitors elsewhere fail what they sent under the previous claim; so do we on this side.
     if (previousEpoch != 0 && previousEpoch != epoch)
-        tearDownRemoteOrigins(label, websocket::CloseInternalError, QStringLiteral("the tunnel's proxy instance changed"));
+        tearDownRemoteOrigins(label, websocket::CloseInternalError,
+                              QStringLiteral("the tunnel's proxy instance changed"));
 }
 
 void RedisBus::prune()

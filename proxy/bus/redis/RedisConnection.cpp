@@ -28,9 +28,11 @@ qint64 nowMs()
 void ignoreSigpipeOnce()
 {
     static const bool done = [] {
-        struct sigaction current {};
+        struct sigaction current {
+        };
         if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-            struct sigaction ignore {};
+            struct sigaction ignore {
+            };
             ignore.sa_handler = SIG_IGN;
             ::sigaction(SIGPIPE, &ignore, nullptr);
         }
@@ -316,8 +318,9 @@ void RedisConnection::onReply(redisAsyncContext *, void *reply, void *privdata)
     self->forget(pending.get());
     if (!reply) {
         // The context is going away: answer outside hiredis, which is in the middle of freeing.
-        self->failLater(pending.get(), self->m_dropReason.isEmpty() ? QByteArray("Redis connection lost")
-                                                                    : self->m_dropReason.toUtf8());
+        self->failLater(pending.get(),
+                        self->m_dropReason.isEmpty() ? QByteArray("Redis connection lost")
+                                                     : self->m_dropReason.toUtf8());
         return;
     }
     if (pending->done && (!pending->hasContext || pending->context))

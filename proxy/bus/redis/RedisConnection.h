@@ -37,9 +37,9 @@ public:
     enum class State { Closed, Connecting, Ready };
 
     struct Options {
-        QByteArray clientName;        // CLIENT SETNAME: lets operators (and tests) tell our connections apart
-        int connectTimeoutMs = 2000;  // TCP connect plus the handshake
-        int commandTimeoutMs = 2000;  // for the oldest unanswered command
+        QByteArray clientName;       // CLIENT SETNAME: lets operators (and tests) tell our connections apart
+        int connectTimeoutMs = 2000; // TCP connect plus the handshake
+        int commandTimeoutMs = 2000; // for the oldest unanswered command
         int minBackoffMs = 100;
         int maxBackoffMs = 3000;
         qsizetype maxPendingCommands = 100000; // beyond these, new commands fail at once
@@ -102,13 +102,13 @@ private:
     RedisUrl m_url;
     Options m_options;
     State m_state = State::Closed;
-    bool m_wanted = false;     // open() was called and close() not since
+    bool m_wanted = false; // open() was called and close() not since
     bool m_destroying = false;
     bool m_warnedUnreachable = false;
     redisAsyncContext *m_context = nullptr;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
-    quint64 m_generation = 0;  // guards host lookups and queued work of an earlier connection
+    quint64 m_generation = 0; // guards host lookups and queued work of an earlier connection
     QString m_dropReason;
     std::deque<Pending *> m_pending; // unanswered commands, oldest first
     qint64 m_pendingBytes = 0;

@@ -16,7 +16,8 @@ inline QByteArray instanceOf(const QByteArray &id)
 // Messages that start an exchange.
 inline bool isOpening(const protocol::Message &message)
 {
-    return std::holds_alternative<protocol::HttpRequest>(message) || std::holds_alternative<protocol::WsRequest>(message);
+    return std::holds_alternative<protocol::HttpRequest>(message)
+        || std::holds_alternative<protocol::WsRequest>(message);
 }
 
 } // namespace keyhole::proxy::redis

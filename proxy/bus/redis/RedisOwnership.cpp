@@ -71,37 +71,37 @@ void RedisOwnership::claim(const QString &label)
         return; // claimAll() runs once the connection is back
     const Local &local = m_local[label];
     const quint64 generation = local.generation;
-    RedisScripts::run(
-        m_commands, RedisScripts::Script::Claim, {ownerKey(label), RedisKeys::epoch(label)},
-        {m_instanceId, QByteArray::number(local.registeredAtMs), QByteArray::number(m_ttlMs), RedisKeys::claimsChannel(),
-         label.toUtf8()},
-        this, [this, label, generation](const RedisReply &reply) {
-            auto it = m_local.find(label);
-            if (it == m_local.end() || it->generation != generation)
-                return; // detached or registered again meanwhile
-            if (reply.type != RedisReply::Type::Array || reply.elements.size() < 3) {
-                if (!reply.isFailed())
-                    qCWarning(lcBus).noquote() << "claim of" << label << "failed:" << reply.describe();
-                return; // the renewal tick or the next reconnect tries again
-            }
-            bool ok = false;
-            const qint64 won = reply.elements.at(0).toInteger(&ok);
-            const qint64 epoch = reply.elements.at(1).toInteger();
-            if (!ok || epoch <= 0)
-                return;
-            if (won == 0) {
-                qCInfo(lcBus).noquote() << "tunnel" << label << "was registered later on instance"
-                                        << reply.elements.at(2).text << ": replaced";
-                it->value.clear();
-                Q_EMIT taken(label);
-                return;
-            }
-            const quint64 previous = it->epoch;
-            it->epoch = quint64(epoch);
-            it->value = QByteArray::number(epoch) + ' ' + m_instanceId + ' ' + QByteArray::number(it->registeredAtMs);
-            qCDebug(lcBus).noquote() << "claimed" << label << "epoch" << epoch;
-            Q_EMIT claimed(label, quint64(epoch), previous);
-        });
+    RedisScripts::run(m_commands, RedisScripts::Script::Claim, {ownerKey(label), RedisKeys::epoch(label)},
+                      {m_instanceId, QByteArray::number(local.registeredAtMs), QByteArray::number(m_ttlMs),
+                       RedisKeys::claimsChannel(), label.toUtf8()},
+                      this, [this, label, generation](const RedisReply &reply) {
+                          auto it = m_local.find(label);
+                          if (it == m_local.end() || it->generation != generation)
+                              return; // detached or registered again meanwhile
+                          if (reply.type != RedisReply::Type::Array || reply.elements.size() < 3) {
+                              if (!reply.isFailed())
+                                  qCWarning(lcBus).noquote() << "claim of" << label << "failed:" << reply.describe();
+                              return; // the renewal tick or the next reconnect tries again
+                          }
+                          bool ok = false;
+                          const qint64 won = reply.elements.at(0).toInteger(&ok);
+                          const qint64 epoch = reply.elements.at(1).toInteger();
+                          if (!ok || epoch <= 0)
+                              return;
+                          if (won == 0) {
+                              qCInfo(lcBus).noquote() << "tunnel" << label << "was registered later on instance"
+                                                      << reply.elements.at(2).text << ": replaced";
+                              it->value.clear();
+                              Q_EMIT taken(label);
+                              return;
+                          }
+                          const quint64 previous = it->epoch;
+                          it->epoch = quint64(epoch);
+                          it->value = QByteArray::number(epoch) + ' ' + m_instanceId + ' '
+                              + QByteArray::number(it->registeredAtMs);
+                          qCDebug(lcBus).noquote() << "claimed" << label << "epoch" << epoch;
+                          Q_EMIT claimed(label, quint64(epoch), previous);
+                      });
 }
 
 void RedisOwnership::verify(const QString &label)

@@ -39,7 +39,7 @@ public:
     static QByteArray ownerKey(const QString &label);
 
 Q_SIGNALS:
-    void taken(const QString &label);                 // a newer registration elsewhere holds it
+    void taken(const QString &label); // a newer registration elsewhere holds it
     void claimed(const QString &label, quint64 epoch, quint64 previousEpoch);
 
 private:

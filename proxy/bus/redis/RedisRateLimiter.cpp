@@ -58,9 +58,10 @@ void RedisRateLimiter::save()
     // Kept until the bucket would be full again anyway.
     const double rate = m_bucket.rate();
     const qint64 ttlMs = rate > 0 ? qint64(std::ceil(m_bucket.burst() * 1000.0 / rate)) + 1000 : 3600 * 1000;
-    RedisScripts::run(m_commands, RedisScripts::Script::RateSave, {m_key},
-                      {QByteArray::number(m_bucket.available(), 'f', 3), QByteArray::number(qMin<qint64>(ttlMs, 86400000))},
-                      nullptr, {});
+    RedisScripts::run(
+        m_commands, RedisScripts::Script::RateSave, {m_key},
+        {QByteArray::number(m_bucket.available(), 'f', 3), QByteArray::number(qMin<qint64>(ttlMs, 86400000))}, nullptr,
+        {});
 }
 
 } // namespace keyhole::proxy

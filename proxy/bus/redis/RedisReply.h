@@ -12,7 +12,7 @@ struct RedisReply {
     enum class Type { Failed, Nil, Status, Error, Integer, String, Array };
 
     Type type = Type::Failed;
-    QByteArray text;  // Status, Error, String; for Failed the reason
+    QByteArray text; // Status, Error, String; for Failed the reason
     qint64 integer = 0;
     QList<RedisReply> elements;
 

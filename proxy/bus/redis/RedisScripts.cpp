@@ -78,8 +78,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 )lua";
 
-constexpr RedisScripts::Script kAll[] = {RedisScripts::Script::Route,   RedisScripts::Script::Claim,
-                                         RedisScripts::Script::Renew,   RedisScripts::Script::Release,
+constexpr RedisScripts::Script kAll[] = {RedisScripts::Script::Route,    RedisScripts::Script::Claim,
+                                         RedisScripts::Script::Renew,    RedisScripts::Script::Release,
                                          RedisScripts::Script::RateLoad, RedisScripts::Script::RateSave};
 
 QList<QByteArray> evalArgs(const QByteArray &head, const QList<QByteArray> &keys, const QList<QByteArray> &args)
@@ -97,12 +97,18 @@ QList<QByteArray> evalArgs(const QByteArray &head, const QList<QByteArray> &keys
 QByteArray RedisScripts::source(Script script)
 {
     switch (script) {
-    case Script::Route: return QByteArray(kRoute);
-    case Script::Claim: return QByteArray(kClaim);
-    case Script::Renew: return QByteArray(kRenew);
-    case Script::Release: return QByteArray(kRelease);
-    case Script::RateLoad: return QByteArray(kRateLoad);
-    case Script::RateSave: return QByteArray(kRateSave);
+    case Script::Route:
+        return QByteArray(kRoute);
+    case Script::Claim:
+        return QByteArray(kClaim);
+    case Script::Renew:
+        return QByteArray(kRenew);
+    case Script::Release:
+        return QByteArray(kRelease);
+    case Script::RateLoad:
+        return QByteArray(kRateLoad);
+    case Script::RateSave:
+        return QByteArray(kRateSave);
     }
     return {};
 }
@@ -126,18 +132,17 @@ void RedisScripts::run(RedisConnection *connection, Script script, const QList<Q
                        const QList<QByteArray> &args, QObject *context, RedisConnection::Callback done)
 {
     QPointer<RedisConnection> guard(connection);
-    connection->command(
-        evalArgs(sha1(script), keys, args), context,
-        [guard, script, keys, args, context, done = std::move(done)](const RedisReply &reply) mutable {
-            if (reply.type == RedisReply::Type::Error && reply.text.startsWith("NOSCRIPT") && guard) {
-                QList<QByteArray> again = evalArgs(source(script), keys, args);
-                again[0] = QByteArrayLiteral("EVAL");
-                guard->command(again, context, std::move(done));
-                return;
-            }
-            if (done)
-                done(reply);
-        });
+    connection->command(evalArgs(sha1(script), keys, args), context,
+                        [guard, script, keys, args, context, done = std::move(done)](const RedisReply &reply) mutable {
+                            if (reply.type == RedisReply::Type::Error && reply.text.startsWith("NOSCRIPT") && guard) {
+                                QList<QByteArray> again = evalArgs(source(script), keys, args);
+                                again[0] = QByteArrayLiteral("EVAL");
+                                guard->command(again, context, std::move(done));
+                                return;
+                            }
+                            if (done)
+                                done(reply);
+                        });
 }
 
 } // namespace keyhole::proxy

@@ -94,22 +94,23 @@ void RedisSubscriber::beat()
     m_unheard.emplace_back(nonce, now);
     if (m_unheard.size() > kMaxUnheard)
         m_unheard.pop_front();
-    m_commands->command({QByteArrayLiteral("PUBLISH"), m_channels.first(), m_heartbeatPrefix + RedisEnvelope::encodeNumber(nonce)},
-                        this, [this, nonce](const RedisReply &reply) {
-                            if (reply.isFailed()) {
-                                // Never published (the command connection went): not a sign against us.
-                                for (auto it = m_unheard.begin(); it != m_unheard.end(); ++it) {
-                                    if (it->first == nonce) {
-                                        m_unheard.erase(it);
-                                        break;
-                                    }
-                                }
-                                return;
-                            }
-                            // 0 receivers: Redis no longer counts us as subscribed although we think we are.
-                            if (reply.type == RedisReply::Type::Integer && reply.integer == 0 && m_subscribed)
-                                m_connection.reconnect(QStringLiteral("Redis has no subscriber for our inbox"));
-                        });
+    m_commands->command(
+        {QByteArrayLiteral("PUBLISH"), m_channels.first(), m_heartbeatPrefix + RedisEnvelope::encodeNumber(nonce)},
+        this, [this, nonce](const RedisReply &reply) {
+            if (reply.isFailed()) {
+                // Never published (the command connection went): not a sign against us.
+                for (auto it = m_unheard.begin(); it != m_unheard.end(); ++it) {
+                    if (it->first == nonce) {
+                        m_unheard.erase(it);
+                        break;
+                    }
+                }
+                return;
+            }
+            // 0 receivers: Redis no longer counts us as subscribed although we think we are.
+            if (reply.type == RedisReply::Type::Integer && reply.integer == 0 && m_subscribed)
+                m_connection.reconnect(QStringLiteral("Redis has no subscriber for our inbox"));
+        });
 }
 
 bool RedisSubscriber::isHealthy() const

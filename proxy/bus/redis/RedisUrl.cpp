@@ -18,10 +18,12 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
 {
     const QUrl url(text.trimmed(), QUrl::StrictMode);
     if (text.trimmed().isEmpty() || !url.isValid())
-        return refuse(error, QStringLiteral("'%1' is not a URL; expected redis://[:password@]host:port[/db]").arg(text));
+        return refuse(error,
+                      QStringLiteral("'%1' is not a URL; expected redis://[:password@]host:port[/db]").arg(text));
     if (url.scheme() == QLatin1String("rediss"))
-        return refuse(error, QStringLiteral("rediss:// (Redis over TLS) is not supported by this build (hiredis 0.14 "
-                                            "has no TLS); use a TLS tunnel such as stunnel and redis:// to it"));
+        return refuse(error,
+                      QStringLiteral("rediss:// (Redis over TLS) is not supported by this build (hiredis 0.14 "
+                                     "has no TLS); use a TLS tunnel such as stunnel and redis:// to it"));
     if (url.scheme() != QLatin1String("redis"))
         return refuse(error, QStringLiteral("'%1': the scheme must be redis://").arg(text));
     if (url.host().isEmpty())
@@ -40,7 +42,8 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
     result.user = url.userName(QUrl::FullyDecoded).toUtf8();
     result.password = url.password(QUrl::FullyDecoded).toUtf8();
     if (!url.userName().isEmpty() && result.password.isEmpty())
-        return refuse(error, QStringLiteral("'%1': a user name needs a password (redis://user:password@host)").arg(text));
+        return refuse(error,
+                      QStringLiteral("'%1': a user name needs a password (redis://user:password@host)").arg(text));
 
     QString path = url.path();
     if (path.startsWith(u'/'))

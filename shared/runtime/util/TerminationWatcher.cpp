@@ -39,12 +39,23 @@ BOOL WINAPI consoleHandler(DWORD event)
         return FALSE;
     QString name;
     switch (event) {
-    case CTRL_C_EVENT: name = QStringLiteral("SIGINT"); break;
-    case CTRL_BREAK_EVENT: name = QStringLiteral("SIGBREAK"); break;
-    case CTRL_CLOSE_EVENT: name = QStringLiteral("CTRL_CLOSE"); break;
-    case CTRL_LOGOFF_EVENT: name = QStringLiteral("CTRL_LOGOFF"); break;
-    case CTRL_SHUTDOWN_EVENT: name = QStringLiteral("CTRL_SHUTDOWN"); break;
-    default: return FALSE;
+    case CTRL_C_EVENT:
+        name = QStringLiteral("SIGINT");
+        break;
+    case CTRL_BREAK_EVENT:
+        name = QStringLiteral("SIGBREAK");
+        break;
+    case CTRL_CLOSE_EVENT:
+        name = QStringLiteral("CTRL_CLOSE");
+        break;
+    case CTRL_LOGOFF_EVENT:
+        name = QStringLiteral("CTRL_LOGOFF");
+        break;
+    case CTRL_SHUTDOWN_EVENT:
+        name = QStringLiteral("CTRL_SHUTDOWN");
+        break;
+    default:
+        return FALSE;
     }
     // This runs on a thread of its own: hand over to the watcher's thread.
     QMetaObject::invokeMethod(
@@ -120,8 +131,8 @@ struct TerminationWatcher::Platform {
             unsigned char byte = 0;
             while (::read(fds[0], &byte, 1) == 1) {
                 const QString name = byte == SIGINT ? QStringLiteral("SIGINT")
-                                   : byte == SIGTERM ? QStringLiteral("SIGTERM")
-                                                     : QStringLiteral("SIG%1").arg(int(byte));
+                    : byte == SIGTERM               ? QStringLiteral("SIGTERM")
+                                                    : QStringLiteral("SIG%1").arg(int(byte));
                 Q_EMIT watcher->terminationRequested(name);
             }
         });

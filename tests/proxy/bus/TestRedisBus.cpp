@@ -357,7 +357,7 @@ void TestRedisBus::testReconnectResubscribeAndReclaim()
     const quint64 before = a->epochOf("x");
 
     QVERIFY2(m_redis->restart(), qPrintable(m_redis->errorString())); // empty: keys and subscriptions gone
-    QTRY_VERIFY_WITH_TIMEOUT(a->epochOf("x") > before, 10000);       // claimed again, with a larger epoch
+    QTRY_VERIFY_WITH_TIMEOUT(a->epochOf("x") > before, 10000);        // claimed again, with a larger epoch
     QTRY_VERIFY_WITH_TIMEOUT(a->isSubscribed() && b->isSubscribed() && b->isConnected(), 10000);
     QCOMPARE(m_redis->subscriberCount("keyhole:inbox:a"), 1);
     QVERIFY(m_redis->cli({"GET", "keyhole:owner:x"}).contains(" a "));
@@ -425,7 +425,8 @@ void TestRedisBus::testSharedRateLimiter()
 void TestRedisBus::testPasswordAuth()
 {
     RedisServer secured;
-    QVERIFY2(secured.start({QStringLiteral("--requirepass"), QStringLiteral("s3cr@t")}), qPrintable(secured.errorString()));
+    QVERIFY2(secured.start({QStringLiteral("--requirepass"), QStringLiteral("s3cr@t")}),
+             qPrintable(secured.errorString()));
     const QString good = QStringLiteral("redis://:s3cr%40t@127.0.0.1:%1").arg(secured.port());
     FakeVisitors visitorsA, visitorsB, visitorsWrong, visitorsNone;
     auto a = makeBus("a", &visitorsA, good);
@@ -469,10 +470,8 @@ void TestRedisBus::testSharedReplayCacheHoldsOnlyAllowedTokens()
     auto allowedKey = crypto::KeyPair::generate();
     QVERIFY(allowedKey);
     const QByteArray allowedThumbprint = allowedKey->thumbprint();
-    const crypto::RegistrationVerifier::KeyFilter allowed = [allowedThumbprint](const QByteArray &thumbprint,
-                                                                                const QString &) {
-        return thumbprint == allowedThumbprint;
-    };
+    const crypto::RegistrationVerifier::KeyFilter allowed =
+        [allowedThumbprint](const QByteArray &thumbprint, const QString &) { return thumbprint == allowedThumbprint; };
     int answered = 0;
     int accepted = 0;
     const auto count = [&](const crypto::RegistrationVerifier::Result &result) {

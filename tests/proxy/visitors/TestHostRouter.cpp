@@ -34,28 +34,27 @@ private Q_SLOTS:
                                       << QByteArray("/") << true;
         QTest::newRow("label host") << l + ".tunnel.example.com" << QByteArray("/a?b") << tunnel << kLabel
                                     << QByteArray("/a?b") << true;
-        QTest::newRow("label host with port, upper case")
-            << l.toUpper() + ".Tunnel.Example.com:8443" << QByteArray("/") << tunnel << kLabel << QByteArray("/")
-            << true;
+        QTest::newRow("label host with port, upper case") << l.toUpper() + ".Tunnel.Example.com:8443" << QByteArray("/")
+                                                          << tunnel << kLabel << QByteArray("/") << true;
         QTest::newRow("trailing dot") << l + ".tunnel.example.com." << QByteArray("/") << tunnel << kLabel
                                       << QByteArray("/") << true;
         QTest::newRow("not a label") << QByteArray("www.tunnel.example.com") << QByteArray("/") << unknown
                                      << QStringLiteral("www") << QByteArray("/") << true;
-        QTest::newRow("two levels") << "a." + l + ".tunnel.example.com" << QByteArray("/") << unknown
-                                    << "a." + kLabel << QByteArray("/") << true;
+        QTest::newRow("two levels") << "a." + l + ".tunnel.example.com" << QByteArray("/") << unknown << "a." + kLabel
+                                    << QByteArray("/") << true;
         QTest::newRow("path routing") << QByteArray("tunnel.example.com") << "/proxy/request/" + l + "/x/y?z=1"
                                       << tunnel << kLabel << QByteArray("/x/y?z=1") << true;
-        QTest::newRow("path routing, no rest") << QByteArray("tunnel.example.com") << "/proxy/request/" + l
-                                               << tunnel << kLabel << QByteArray("/") << true;
-        QTest::newRow("path routing, bad label") << QByteArray("tunnel.example.com")
-                                                 << QByteArray("/proxy/request/nope/x") << unknown
-                                                 << QStringLiteral("nope") << QByteArray("/x") << true;
-        QTest::newRow("lookalike suffix") << l + "tunnel.example.com" << QByteArray("/") << self << QString()
-                                          << QByteArray("/") << true;
-        QTest::newRow("path routing off") << QByteArray("tunnel.example.com") << "/proxy/request/" + l + "/x"
-                                          << self << QString() << QByteArray() << false;
-        QTest::newRow("path routing off, label host") << l + ".tunnel.example.com" << QByteArray("/x") << tunnel
-                                                      << kLabel << QByteArray("/x") << false;
+        QTest::newRow("path routing, no rest")
+            << QByteArray("tunnel.example.com") << "/proxy/request/" + l << tunnel << kLabel << QByteArray("/") << true;
+        QTest::newRow("path routing, bad label")
+            << QByteArray("tunnel.example.com") << QByteArray("/proxy/request/nope/x") << unknown
+            << QStringLiteral("nope") << QByteArray("/x") << true;
+        QTest::newRow("lookalike suffix")
+            << l + "tunnel.example.com" << QByteArray("/") << self << QString() << QByteArray("/") << true;
+        QTest::newRow("path routing off") << QByteArray("tunnel.example.com") << "/proxy/request/" + l + "/x" << self
+                                          << QString() << QByteArray() << false;
+        QTest::newRow("path routing off, label host")
+            << l + ".tunnel.example.com" << QByteArray("/x") << tunnel << kLabel << QByteArray("/x") << false;
     }
 
     void testRoute()

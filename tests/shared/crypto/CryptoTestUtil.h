@@ -15,8 +15,8 @@
 namespace keyhole::crypto::testvectors {
 
 inline const QByteArray kCanonicalJwk = QByteArrayLiteral(
-        "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"CD4AmPHN2AJudtkA3qFSAoPGqCP7iZJumfftVhCjoXQ\","
-        "\"y\":\"zr0Kdhwmay9ZmHADcPxo5ld99svdCJmqd8THFc1cRps\"}");
+    "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"CD4AmPHN2AJudtkA3qFSAoPGqCP7iZJumfftVhCjoXQ\","
+    "\"y\":\"zr0Kdhwmay9ZmHADcPxo5ld99svdCJmqd8THFc1cRps\"}");
 inline const QString kX = QStringLiteral("CD4AmPHN2AJudtkA3qFSAoPGqCP7iZJumfftVhCjoXQ");
 inline const QString kY = QStringLiteral("zr0Kdhwmay9ZmHADcPxo5ld99svdCJmqd8THFc1cRps");
 inline const QByteArray kThumbprintB64 = QByteArrayLiteral("x0ADszBpfG8DLP1K9FL1JDaQIVryuM3cEcroqqWMotc");

@@ -176,7 +176,7 @@ private Q_SLOTS:
         QTest::newRow("payload with space") << goodParts[0] + '.' + goodParts[1] + " ." + goodParts[2];
         QTest::newRow("signature padded") << good + "==";
         QTest::newRow("signature 63 bytes") << goodParts[0] + '.' + goodParts[1] + '.'
-                        + b64(QByteArray::fromBase64(goodParts[2], QByteArray::Base64UrlEncoding).left(63));
+                + b64(QByteArray::fromBase64(goodParts[2], QByteArray::Base64UrlEncoding).left(63));
         QTest::newRow("signature empty") << goodParts[0] + '.' + goodParts[1] + '.';
         QTest::newRow("signature DER") << goodParts[0] + '.' + goodParts[1] + '.' + b64(QByteArray(70, '\x30'));
     }

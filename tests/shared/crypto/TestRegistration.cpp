@@ -46,8 +46,7 @@ private:
     std::optional<KeyPair> m_key;
     ManualClock m_clock;
 
-    RegistrationVerifier::Result verifyAt(qint64 nowSecs, const QByteArray &token,
-                                          const QString &audience = kAudience)
+    RegistrationVerifier::Result verifyAt(qint64 nowSecs, const QByteArray &token, const QString &audience = kAudience)
     {
         m_clock.setEpochSecs(nowSecs);
         RegistrationVerifier verifier(audience, &m_clock);
@@ -161,22 +160,34 @@ private Q_SLOTS:
         QTest::addColumn<QString>("tokenAudience");
         QTest::addColumn<bool>("match");
         QTest::newRow("same") << kAudience << kAudience << true;
-        QTest::newRow("case and default port") << "http://localhost" << "http://LocalHost:80/" << true;
-        QTest::newRow("reverse") << "http://LocalHost:80/" << "http://localhost" << true;
-        QTest::newRow("https default port") << "https://proxy.example.com" << "HTTPS://Proxy.Example.COM:443/" << true;
-        QTest::newRow("wss default port") << "wss://proxy.example.com/" << "wss://proxy.example.com:443" << true;
-        QTest::newRow("path trailing slash") << "https://example.com/tunnel" << "https://example.com/tunnel/" << true;
+        QTest::newRow("case and default port") << "http://localhost"
+                                               << "http://LocalHost:80/" << true;
+        QTest::newRow("reverse") << "http://LocalHost:80/"
+                                 << "http://localhost" << true;
+        QTest::newRow("https default port") << "https://proxy.example.com"
+                                            << "HTTPS://Proxy.Example.COM:443/" << true;
+        QTest::newRow("wss default port") << "wss://proxy.example.com/"
+                                          << "wss://proxy.example.com:443" << true;
+        QTest::newRow("path trailing slash") << "https://example.com/tunnel"
+                                             << "https://example.com/tunnel/" << true;
         QTest::newRow("other host") << kAudience << "https://evil.example.com" << false;
         QTest::newRow("suffix host") << kAudience << "https://proxy.example.com.evil.com" << false;
-        QTest::newRow("other scheme") << "https://example.com" << "http://example.com" << false;
-        QTest::newRow("other port") << "https://example.com" << "https://example.com:8443" << false;
-        QTest::newRow("port 80 on https") << "https://example.com" << "https://example.com:80" << false;
-        QTest::newRow("other path") << "https://example.com/a" << "https://example.com/b" << false;
-        QTest::newRow("path case") << "https://example.com/a" << "https://example.com/A" << false;
+        QTest::newRow("other scheme") << "https://example.com"
+                                      << "http://example.com" << false;
+        QTest::newRow("other port") << "https://example.com"
+                                    << "https://example.com:8443" << false;
+        QTest::newRow("port 80 on https") << "https://example.com"
+                                          << "https://example.com:80" << false;
+        QTest::newRow("other path") << "https://example.com/a"
+                                    << "https://example.com/b" << false;
+        QTest::newRow("path case") << "https://example.com/a"
+                                   << "https://example.com/A" << false;
         QTest::newRow("empty token aud") << kAudience << "" << false;
         QTest::newRow("relative") << kAudience << "proxy.example.com" << false;
-        QTest::newRow("both empty") << "" << "" << false;
-        QTest::newRow("both junk") << "not a url" << "not a url" << false;
+        QTest::newRow("both empty") << ""
+                                    << "" << false;
+        QTest::newRow("both junk") << "not a url"
+                                   << "not a url" << false;
     }
 
     void audience()
@@ -193,13 +204,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("input");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("plain") << "https://example.com" << "https://example.com";
-        QTest::newRow("mixed case, port, slash") << "HTTP://LocalHost:80/" << "http://localhost";
-        QTest::newRow("non-default port kept") << "http://localhost:8080/" << "http://localhost:8080";
-        QTest::newRow("path kept") << "https://Example.com/Base//" << "https://example.com/Base";
-        QTest::newRow("no host") << "https://" << "";
-        QTest::newRow("relative") << "example.com" << "";
-        QTest::newRow("empty") << "" << "";
+        QTest::newRow("plain") << "https://example.com"
+                               << "https://example.com";
+        QTest::newRow("mixed case, port, slash") << "HTTP://LocalHost:80/"
+                                                 << "http://localhost";
+        QTest::newRow("non-default port kept") << "http://localhost:8080/"
+                                               << "http://localhost:8080";
+        QTest::newRow("path kept") << "https://Example.com/Base//"
+                                   << "https://example.com/Base";
+        QTest::newRow("no host") << "https://"
+                                 << "";
+        QTest::newRow("relative") << "example.com"
+                                  << "";
+        QTest::newRow("empty") << ""
+                               << "";
     }
 
     void normalizeAudience()
@@ -439,7 +457,9 @@ private Q_SLOTS:
             return thumbprint == allowedThumbprint;
         };
         QList<Outcome> outcomes;
-        const auto record = [&outcomes](const RegistrationVerifier::Result &result) { outcomes.append(result.outcome); };
+        const auto record = [&outcomes](const RegistrationVerifier::Result &result) {
+            outcomes.append(result.outcome);
+        };
         for (int i = 0; i < 5; ++i) {
             auto throwaway = KeyPair::generate();
             QVERIFY(throwaway);
@@ -447,9 +467,10 @@ private Q_SLOTS:
         }
         for (int i = 0; i < 5; ++i)
             verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), allowed, record);
-        QCOMPARE(outcomes, (QList<Outcome>{Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Unauthorized,
-                                           Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Accepted,
-                                           Outcome::Accepted, Outcome::Busy, Outcome::Busy, Outcome::Busy}));
+        QCOMPARE(outcomes,
+                 (QList<Outcome>{Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Unauthorized,
+                                 Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Accepted, Outcome::Accepted,
+                                 Outcome::Busy, Outcome::Busy, Outcome::Busy}));
         QCOMPARE(shared.calls, 2);
     }
 

@@ -79,8 +79,8 @@ void TestHeaderRules::tokens_data()
     QTest::addColumn<QByteArray>("name");
     QTest::addColumn<QByteArray>("token");
     QTest::addColumn<bool>("found");
-    QTest::newRow("single") << HeaderList{{"Connection", "upgrade"}} << QByteArray("Connection") << QByteArray("Upgrade")
-                            << true;
+    QTest::newRow("single") << HeaderList{{"Connection", "upgrade"}} << QByteArray("Connection")
+                            << QByteArray("Upgrade") << true;
     QTest::newRow("list") << HeaderList{{"connection", "keep-alive , Upgrade"}} << QByteArray("Connection")
                           << QByteArray("upgrade") << true;
     QTest::newRow("second header") << HeaderList{{"Connection", "keep-alive"}, {"Connection", "close"}}
@@ -111,7 +111,8 @@ void TestHeaderRules::hopByHop_data()
     for (const char *name : {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer", "TRANSFER-ENCODING",
                              "Upgrade", "Proxy-Authenticate", "proxy-authorization", "HTTP2-Settings"})
         QTest::newRow(name) << QByteArray(name) << true;
-    for (const char *name : {"Host", "Content-Length", "Authorization", "Set-Cookie", "Trailers", "Upgrade-Insecure-Requests"})
+    for (const char *name :
+         {"Host", "Content-Length", "Authorization", "Set-Cookie", "Trailers", "Upgrade-Insecure-Requests"})
         QTest::newRow(name) << QByteArray(name) << false;
 }
 
@@ -125,11 +126,16 @@ void TestHeaderRules::hopByHop()
 void TestHeaderRules::removeHopByHopNamedByConnection()
 {
     HeaderList headers = {
-        {"Host", "a.example"},         {"Connection", "keep-alive, X-Secret-Hop"},
-        {"x-secret-hop", "1"},         {"Keep-Alive", "timeout=5"},
-        {"Transfer-Encoding", "chunked"}, {"connection", "X-Other"},
-        {"X-Other", "2"},              {"Content-Type", "text/plain"},
-        {"Upgrade", "websocket"},      {"Cookie", "c=1"},
+        {"Host", "a.example"},
+        {"Connection", "keep-alive, X-Secret-Hop"},
+        {"x-secret-hop", "1"},
+        {"Keep-Alive", "timeout=5"},
+        {"Transfer-Encoding", "chunked"},
+        {"connection", "X-Other"},
+        {"X-Other", "2"},
+        {"Content-Type", "text/plain"},
+        {"Upgrade", "websocket"},
+        {"Cookie", "c=1"},
     };
     removeHopByHop(headers);
     const HeaderList expected = {{"Host", "a.example"}, {"Content-Type", "text/plain"}, {"Cookie", "c=1"}};
@@ -139,8 +145,8 @@ void TestHeaderRules::removeHopByHopNamedByConnection()
 void TestHeaderRules::forwardedUntrusted()
 {
     HeaderList headers = {
-        {"Host", "abc.tunnel.example"}, {"X-Forwarded-For", "6.6.6.6"}, {"x-forwarded-proto", "gopher"},
-        {"X-Forwarded-Host", "evil.example"}, {"Forwarded", "for=6.6.6.6"}, {"X-FORWARDED-FOR", "7.7.7.7"},
+        {"Host", "abc.tunnel.example"},       {"X-Forwarded-For", "6.6.6.6"}, {"x-forwarded-proto", "gopher"},
+        {"X-Forwarded-Host", "evil.example"}, {"Forwarded", "for=6.6.6.6"},   {"X-FORWARDED-FOR", "7.7.7.7"},
     };
     applyForwardedHeaders(headers, QStringLiteral("203.0.113.9"), false, "https", "abc.tunnel.example");
     const HeaderList expected = {
@@ -155,7 +161,7 @@ void TestHeaderRules::forwardedUntrusted()
 void TestHeaderRules::forwardedTrusted()
 {
     HeaderList headers = {
-        {"Host", "abc.tunnel.example"}, {"x-forwarded-for", "198.51.100.1"}, {"X-Forwarded-Proto", "http"},
+        {"Host", "abc.tunnel.example"},        {"x-forwarded-for", "198.51.100.1"},  {"X-Forwarded-Proto", "http"},
         {"X-Forwarded-Host", "front.example"}, {"X-Forwarded-For", "198.51.100.2 "},
     };
     applyForwardedHeaders(headers, QStringLiteral("10.0.0.5"), true, "https", "abc.tunnel.example");
@@ -244,7 +250,8 @@ void TestHeaderRules::writeRequestHead()
 void TestHeaderRules::writerDropsInjectedHeaders()
 {
     const HeaderList headers = {
-        {"X-Ok", "fine"}, {"X-Evil", "a\r\nSet-Cookie: stolen=1"}, {"Bad Name", "v"}, {"", "v"}, {"X-Nul", QByteArray("a\0b", 3)},
+        {"X-Ok", "fine"}, {"X-Evil", "a\r\nSet-Cookie: stolen=1"}, {"Bad Name", "v"},
+        {"", "v"},        {"X-Nul", QByteArray("a\0b", 3)},
     };
     QCOMPARE(responseHead(200, headers), QByteArray("HTTP/1.1 200 OK\r\nX-Ok: fine\r\n\r\n"));
 }

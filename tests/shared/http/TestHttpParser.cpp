@@ -121,11 +121,12 @@ void TestHttpParser::byteByByte_data()
     QTest::addColumn<QByteArray>("body");
     QTest::newRow("get") << QByteArray("GET /path?q=1 HTTP/1.1\r\nHost: h\r\nX-Long-Header-Name: some value\r\n\r\n")
                          << QByteArray();
-    QTest::newRow("content-length")
-        << QByteArray("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world") << QByteArray("hello world");
-    QTest::newRow("chunked")
-        << QByteArray("POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-        << QByteArray("hello world");
+    QTest::newRow("content-length") << QByteArray(
+        "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world")
+                                    << QByteArray("hello world");
+    QTest::newRow("chunked") << QByteArray(
+        "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                             << QByteArray("hello world");
 }
 
 void TestHttpParser::byteByByte()
@@ -141,7 +142,9 @@ void TestHttpParser::byteByByte()
         int heads = 0;
         while (offset < request.size() || status == HttpParser::Status::HeadComplete) {
             // split == request.size() + 1 means one byte per call
-            const qsizetype chunk = split > request.size() ? 1 : (offset < split ? split - offset : request.size() - offset);
+            const qsizetype chunk = split > request.size()
+                ? 1
+                : (offset < split ? split - offset : request.size() - offset);
             qsizetype consumed = 0;
             status = parser.feed(request.constData() + offset, std::min(chunk, request.size() - offset), &consumed);
             QVERIFY2(status != HttpParser::Status::Error, qPrintable(parser.errorText()));
@@ -205,7 +208,8 @@ void TestHttpParser::chunkedBodyOverLimit()
     HttpParser::Limits limits;
     limits.maxBodyBytes = 8;
     HttpParser parser(HttpParser::Mode::Request, limits);
-    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+    const QByteArray req =
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
     const Outcome out = feedAll(parser, req);
     QCOMPARE(out.status, HttpParser::Status::Error);
     QCOMPARE(parser.error(), HttpParser::Error::BodyTooLarge);
@@ -321,7 +325,8 @@ void TestHttpParser::upgrade()
 
     // A plain request is no upgrade, even with an Upgrade header alone.
     HttpParser plain(HttpParser::Mode::Request, defaultLimits());
-    QCOMPARE(feedAll(plain, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").status, HttpParser::Status::MessageComplete);
+    QCOMPARE(feedAll(plain, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").status,
+             HttpParser::Status::MessageComplete);
     QVERIFY(!plain.requestHead().upgrade);
 }
 
@@ -432,7 +437,8 @@ void TestHttpParser::malformed()
 void TestHttpParser::smugglingRejected()
 {
     HttpParser parser(HttpParser::Mode::Request, defaultLimits());
-    const QByteArray req = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    const QByteArray req =
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
     QCOMPARE(feedAll(parser, req).status, HttpParser::Status::Error);
     QCOMPARE(parser.error(), HttpParser::Error::Malformed);
 }
@@ -480,7 +486,9 @@ void TestHttpParser::strictRefusal_data()
     QTest::newRow("chunk size bare CR") << kChunkedHead + "3\rabc\r\n0\r\n\r\n";
     QTest::newRow("chunk ext empty name") << kChunkedHead + "3;\r\nabc\r\n0\r\n\r\n";
     QTest::newRow("chunk ext empty value") << kChunkedHead + "3;a=\r\nabc\r\n0\r\n\r\n";
-    QTest::newRow("chunk ext bad char") << kChunkedHead + "3;a\x01" "b\r\nabc\r\n0\r\n\r\n";
+    QTest::newRow("chunk ext bad char") << kChunkedHead
+            + "3;a\x01"
+              "b\r\nabc\r\n0\r\n\r\n";
     QTest::newRow("chunk ext unterminated quote") << kChunkedHead + "3;a=\"b\r\nabc\r\n0\r\n\r\n";
     QTest::newRow("chunk ext LF inside") << kChunkedHead + "3;a=b\nc\r\nabc\r\n0\r\n\r\n";
     QTest::newRow("last chunk then LF only") << kChunkedHead + "0\r\n\n";
@@ -500,12 +508,16 @@ void TestHttpParser::strictRefusal_data()
     QTest::newRow("bare CR ends head") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n\rX");
     QTest::newRow("NUL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0b\r\n\r\n", 35);
     QTest::newRow("NUL in name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX\0A: a\r\n\r\n", 33);
-    QTest::newRow("control char in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01" "b\r\n\r\n");
-    QTest::newRow("DEL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7f" "b\r\n\r\n");
+    QTest::newRow("control char in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01"
+                                                         "b\r\n\r\n");
+    QTest::newRow("DEL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7f"
+                                                "b\r\n\r\n");
     // The request target.
     QTest::newRow("target tab") << QByteArray("GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n");
-    QTest::newRow("target control") << QByteArray("GET /a\x01" "b HTTP/1.1\r\nHost: h\r\n\r\n");
-    QTest::newRow("target DEL") << QByteArray("GET /a\x7f" "b HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target control") << QByteArray("GET /a\x01"
+                                                  "b HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTest::newRow("target DEL") << QByteArray("GET /a\x7f"
+                                              "b HTTP/1.1\r\nHost: h\r\n\r\n");
     QTest::newRow("target 8-bit") << QByteArray("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n");
     QTest::newRow("target 8-bit in query") << QByteArray("GET /?q=\xff HTTP/1.1\r\nHost: h\r\n\r\n");
     QTest::newRow("target not origin-form") << QByteArray("GET index.html HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -516,8 +528,8 @@ void TestHttpParser::strictRefusal_data()
     QTest::newRow("name with slash") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX/A: a\r\n\r\n");
     QTest::newRow("name with 8-bit") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX\xc3\xa9: a\r\n\r\n");
     QTest::newRow("empty name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: a\r\n\r\n");
-    QTest::newRow("Transfer_Encoding")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n");
+    QTest::newRow("Transfer_Encoding") << QByteArray(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n");
     QTest::newRow("content_length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\ncontent_length: 3\r\n\r\nabc");
     // Host.
     QTest::newRow("two Hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
@@ -548,13 +560,11 @@ void TestHttpParser::strictAccepted_data()
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QByteArray>("body");
     QTest::newRow("chunk ext token") << kChunkedHead + "3;name=value\r\nabc\r\n0\r\n\r\n" << QByteArray("abc");
-    QTest::newRow("chunk ext quoted") << kChunkedHead + "3;a=\"x; y\";b\r\nabc\r\n0;z\r\n\r\n"
-                                      << QByteArray("abc");
+    QTest::newRow("chunk ext quoted") << kChunkedHead + "3;a=\"x; y\";b\r\nabc\r\n0;z\r\n\r\n" << QByteArray("abc");
     QTest::newRow("chunk size leading zeros") << kChunkedHead + "0003\r\nabc\r\n000\r\n\r\n" << QByteArray("abc");
     QTest::newRow("chunk size upper hex") << kChunkedHead + "A\r\n0123456789\r\n0\r\n\r\n" << QByteArray("0123456789");
     QTest::newRow("trailer") << kChunkedHead + "3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-B:\t2 \r\n\r\n" << QByteArray("abc");
-    QTest::newRow("empty line before request")
-        << QByteArray("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
+    QTest::newRow("empty line before request") << QByteArray("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
     QTest::newRow("obs-text and tab in value")
         << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX-A: caf\xc3\xa9\tb\r\n\r\n") << QByteArray();
     QTest::newRow("percent-encoded target")
@@ -562,8 +572,8 @@ void TestHttpParser::strictAccepted_data()
     QTest::newRow("OPTIONS *") << QByteArray("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") << QByteArray();
     QTest::newRow("Host with port") << QByteArray("GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n") << QByteArray();
     QTest::newRow("Host IPv6") << QByteArray("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n") << QByteArray();
-    QTest::newRow("underscore elsewhere") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX_Custom: 1\r\n\r\n")
-                                          << QByteArray();
+    QTest::newRow("underscore elsewhere")
+        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX_Custom: 1\r\n\r\n") << QByteArray();
     QTest::newRow("HTTP/1.0 without Host") << QByteArray("GET / HTTP/1.0\r\n\r\n") << QByteArray();
 }
 

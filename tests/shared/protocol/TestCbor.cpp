@@ -87,8 +87,8 @@ private slots:
 void TestCbor::integersMatchQt_data()
 {
     QTest::addColumn<quint64>("value");
-    for (quint64 v : {0ULL, 1ULL, 23ULL, 24ULL, 255ULL, 256ULL, 65535ULL, 65536ULL, 0xffffffffULL, 0x100000000ULL,
-                      ~0ULL})
+    for (quint64 v :
+         {0ULL, 1ULL, 23ULL, 24ULL, 255ULL, 256ULL, 65535ULL, 65536ULL, 0xffffffffULL, 0x100000000ULL, ~0ULL})
         QTest::addRow("%llu", static_cast<unsigned long long>(v)) << v;
 }
 
@@ -193,7 +193,13 @@ void TestCbor::nestedRoundTrip()
 void TestCbor::indefiniteLengths()
 {
     // {_ "a": [_ h'6162', "x"], "b": (_ h'01', h'0203')} with an indefinite map, array and byte string.
-    const QByteArray frame = QByteArray::fromHex("bf6161" "9f426162" "6178ff" "6162" "5f41014202" "03ff" "ff");
+    const QByteArray frame = QByteArray::fromHex("bf6161"
+                                                 "9f426162"
+                                                 "6178ff"
+                                                 "6162"
+                                                 "5f41014202"
+                                                 "03ff"
+                                                 "ff");
     CborReader r(frame);
     const QCborValue value = walk(r);
     QVERIFY2(!r.failed(), qPrintable(r.errorString()));
@@ -205,12 +211,13 @@ void TestCbor::indefiniteLengths()
 
 void TestCbor::skipsWhatFramesNeverCarry()
 {
-    const QCborValue odd(QCborMap{{QStringLiteral("neg"), -5},
-                                  {QStringLiteral("float"), 1.5},
-                                  {QStringLiteral("null"), QCborValue(nullptr)},
-                                  {QStringLiteral("tagged"), QCborValue(QCborKnownTags::DateTimeString, QStringLiteral("2026"))},
-                                  {QStringLiteral("deep"), QCborArray{QCborArray{QCborArray{1}}}},
-                                  {QStringLiteral("after"), 7}});
+    const QCborValue odd(
+        QCborMap{{QStringLiteral("neg"), -5},
+                 {QStringLiteral("float"), 1.5},
+                 {QStringLiteral("null"), QCborValue(nullptr)},
+                 {QStringLiteral("tagged"), QCborValue(QCborKnownTags::DateTimeString, QStringLiteral("2026"))},
+                 {QStringLiteral("deep"), QCborArray{QCborArray{QCborArray{1}}}},
+                 {QStringLiteral("after"), 7}});
     const QByteArray frame = odd.toCbor();
     CborReader r(frame);
     QVERIFY(r.next()); // the whole map at once
@@ -220,14 +227,16 @@ void TestCbor::skipsWhatFramesNeverCarry()
 
 void TestCbor::everyTruncationFails()
 {
-    const QByteArray frame = QCborValue(QCborMap{{QStringLiteral("id"), QByteArray("abc")},
-                                                 {QStringLiteral("h"), QCborArray{QCborArray{QByteArray("n"), QByteArray(300, 'v')}}},
-                                                 {QStringLiteral("n"), 70000}})
-                                 .toCbor();
+    const QByteArray frame =
+        QCborValue(QCborMap{{QStringLiteral("id"), QByteArray("abc")},
+                            {QStringLiteral("h"), QCborArray{QCborArray{QByteArray("n"), QByteArray(300, 'v')}}},
+                            {QStringLiteral("n"), 70000}})
+            .toCbor();
     for (int cut = 1; cut < frame.size(); ++cut) {
         CborReader r(QByteArrayView(frame.constData(), cut));
         walk(r);
-        QVERIFY2(r.failed(), qPrintable(QStringLiteral("cut at %1 of %2 read without error").arg(cut).arg(frame.size())));
+        QVERIFY2(r.failed(),
+                 qPrintable(QStringLiteral("cut at %1 of %2 read without error").arg(cut).arg(frame.size())));
         QVERIFY(r.truncated());
     }
 }

@@ -162,7 +162,9 @@ QByteArray mapFrame(const QList<Entry> &entries)
 
 QList<Entry> responseEntries(const QCborValue &status = 200)
 {
-    return {{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 4}, {QStringLiteral("id"), QByteArray("r1")},
+    return {{QStringLiteral("v"), kProtocolVersion},
+            {QStringLiteral("t"), 4},
+            {QStringLiteral("id"), QByteArray("r1")},
             {QStringLiteral("status"), status}};
 }
 
@@ -199,12 +201,19 @@ QList<Message> sampleMessages()
     accepted.maxRequestBodyBytes = 100 * 1024 * 1024;
     accepted.requestTimeoutMs = 30000;
 
-    return {RegistrationRequest{"eyJhbGciOiJFUzI1NiJ9.e30.sig"}, Message(accepted), Message(request),
-            Message(response), WsRequest{"ws-1", "/socket", "", {{"Origin", "https://x"}}, QStringLiteral("1.2.3.4")},
-            WsResponse{"ws-1", true, "chat", 101, {}, {}}, WsMessage{"ws-1", true, allBytes()},
-            WsTeardown{"ws-1", 1001, QStringLiteral("going away")}, Ping{42}, Pong{42},
+    return {RegistrationRequest{"eyJhbGciOiJFUzI1NiJ9.e30.sig"},
+            Message(accepted),
+            Message(request),
+            Message(response),
+            WsRequest{"ws-1", "/socket", "", {{"Origin", "https://x"}}, QStringLiteral("1.2.3.4")},
+            WsResponse{"ws-1", true, "chat", 101, {}, {}},
+            WsMessage{"ws-1", true, allBytes()},
+            WsTeardown{"ws-1", 1001, QStringLiteral("going away")},
+            Ping{42},
+            Pong{42},
             Goodbye{Goodbye::CodeReplaced, QStringLiteral("another client took this hostname")},
-            HttpBody{"r-1", patterned(1000), true}, HttpCredit{"r-1", 65536},
+            HttpBody{"r-1", patterned(1000), true},
+            HttpCredit{"r-1", 65536},
             HttpCancel{"r-1", QStringLiteral("visitor gone")}};
 }
 
@@ -308,8 +317,8 @@ void TestCodec::roundTrip_data()
 
     QTest::newRow("ws request") << Message(WsRequest{"w", "/ws", "room=1", cookieHeaders(), QStringLiteral("::1")});
     QTest::newRow("ws response accepted") << Message(WsResponse{"w", true, "graphql-ws", 101, {}, {}});
-    QTest::newRow("ws response refused")
-        << Message(WsResponse{"w", false, {}, 403, {{"Content-Type", "text/plain"}}, "forbidden"});
+    QTest::newRow("ws response refused") << Message(
+        WsResponse{"w", false, {}, 403, {{"Content-Type", "text/plain"}}, "forbidden"});
     QTest::newRow("ws response no status") << Message(WsResponse{"w", true, {}, 0, {}, {}});
     QTest::newRow("ws message text") << Message(WsMessage{"w", false, "héllo"});
     QTest::newRow("ws message binary") << Message(WsMessage{"w", true, allBytes()});
@@ -440,7 +449,8 @@ void TestCodec::readsRegistrationOfAnyVersion()
     const DecodeResult result = Codec::decode(frame);
     QCOMPARE(bool(result), readable);
     if (!readable) {
-        QCOMPARE(result.error, QStringLiteral("unsupported protocol version %1 (expected %2)").arg(version).arg(kProtocolVersion));
+        QCOMPARE(result.error,
+                 QStringLiteral("unsupported protocol version %1 (expected %2)").arg(version).arg(kProtocolVersion));
         return;
     }
     QCOMPARE(result.version, version);
@@ -570,41 +580,41 @@ void TestCodec::malformed_data()
                                << QStringLiteral("HttpResponse: field 'status' must be in 100..999");
     QTest::newRow("status 1000") << mapFrame(responseEntries(1000)) << h << b
                                  << QStringLiteral("HttpResponse: field 'status' must be in 100..999");
-    QTest::newRow("body as text") << mapFrame(with(base, QStringLiteral("body"), QStringLiteral("aGVsbG8="))) << h
-                                  << b << QStringLiteral("HttpResponse: field 'body' must be a byte string");
+    QTest::newRow("body as text") << mapFrame(with(base, QStringLiteral("body"), QStringLiteral("aGVsbG8="))) << h << b
+                                  << QStringLiteral("HttpResponse: field 'body' must be a byte string");
     QTest::newRow("oversize body") << mapFrame(with(base, QStringLiteral("body"), QByteArray(101, 'x'))) << h << 100
                                    << QStringLiteral("HttpResponse: field 'body' exceeds 100 bytes");
-    QTest::newRow("oversize header count")
-        << mapFrame(with(base, QStringLiteral("headers"), headerArray(5))) << 4 << b
-        << QStringLiteral("HttpResponse: field 'headers' has more than 4 entries");
+    QTest::newRow("oversize header count") << mapFrame(with(base, QStringLiteral("headers"), headerArray(5))) << 4 << b
+                                           << QStringLiteral("HttpResponse: field 'headers' has more than 4 entries");
     QTest::newRow("headers not array") << mapFrame(with(base, QStringLiteral("headers"), QCborMap{})) << h << b
                                        << QStringLiteral("HttpResponse: field 'headers' must be an array of [name, "
                                                          "value] byte-string pairs");
-    QTest::newRow("header triple")
-        << mapFrame(with(base, QStringLiteral("headers"),
-                         QCborArray{QCborArray{QByteArray("a"), QByteArray("b"), QByteArray("c")}}))
-        << h << b << QStringLiteral("HttpResponse: field 'headers' entries must be [name, value] arrays");
+    QTest::newRow("header triple") << mapFrame(with(
+        base, QStringLiteral("headers"), QCborArray{QCborArray{QByteArray("a"), QByteArray("b"), QByteArray("c")}}))
+                                   << h << b
+                                   << QStringLiteral(
+                                          "HttpResponse: field 'headers' entries must be [name, value] arrays");
     QTest::newRow("header single")
         << mapFrame(with(base, QStringLiteral("headers"), QCborArray{QCborArray{QByteArray("a")}})) << h << b
         << QStringLiteral("HttpResponse: field 'headers' entries must be [name, value] arrays");
     QTest::newRow("header name text")
         << mapFrame(with(base, QStringLiteral("headers"), QCborArray{QCborArray{QStringLiteral("a"), QByteArray("b")}}))
         << h << b << QStringLiteral("HttpResponse: field 'headers' entries must be [name, value] byte-string pairs");
-    QTest::newRow("header bytes over limit")
-        << mapFrame(with(base, QStringLiteral("headers"),
-                         QCborArray{QCborArray{QByteArray("a"), QByteArray(256 * 1024, 'v')}}))
-        << h << b << QStringLiteral("HttpResponse: field 'headers' exceeds 262144 bytes");
+    QTest::newRow("header bytes over limit") << mapFrame(
+        with(base, QStringLiteral("headers"), QCborArray{QCborArray{QByteArray("a"), QByteArray(256 * 1024, 'v')}}))
+                                             << h << b
+                                             << QStringLiteral("HttpResponse: field 'headers' exceeds 262144 bytes");
     QTest::newRow("duplicate id") << mapFrame(base + QList<Entry>{{QStringLiteral("id"), QByteArray("r2")}}) << h << b
                                   << QStringLiteral("HttpResponse: duplicate key 'id'");
-    QTest::newRow("duplicate version") << mapFrame(base + QList<Entry>{{QStringLiteral("v"), kProtocolVersion}}) << h << b
-                                       << QStringLiteral("HttpResponse: duplicate key 'v'");
+    QTest::newRow("duplicate version") << mapFrame(base + QList<Entry>{{QStringLiteral("v"), kProtocolVersion}}) << h
+                                       << b << QStringLiteral("HttpResponse: duplicate key 'v'");
     QTest::newRow("integer key") << mapFrame(base + QList<Entry>{{7, 1}}) << h << b
                                  << QStringLiteral("HttpResponse: map keys must be text strings");
     QTest::newRow("trailing garbage") << mapFrame(base) + QByteArray("\x00zz", 3) << h << b
                                       << QStringLiteral("HttpResponse: 3 trailing bytes after the map");
-    QTest::newRow("two maps") << mapFrame(base) + mapFrame(base) << h << b
-                              << QStringLiteral("HttpResponse: %1 trailing bytes after the map")
-                                     .arg(mapFrame(base).size());
+    QTest::newRow("two maps")
+        << mapFrame(base) + mapFrame(base) << h << b
+        << QStringLiteral("HttpResponse: %1 trailing bytes after the map").arg(mapFrame(base).size());
 
     QCborValue deep = 1;
     for (int i = 0; i < 20; ++i)
@@ -615,17 +625,16 @@ void TestCodec::malformed_data()
     QByteArray abuse = mapFrame(base);
     abuse[0] = char(0xa5);
     abuse += QByteArray::fromHex("6178") + QByteArray(1000, '\x9f');
-    QTest::newRow("indefinite nesting abuse") << abuse << h << b
-                                              << QStringLiteral("HttpResponse: nesting deeper than 8 levels");
+    QTest::newRow("indefinite nesting abuse")
+        << abuse << h << b << QStringLiteral("HttpResponse: nesting deeper than 8 levels");
     // Declares a 2^62-byte body but carries 3 bytes: refused without allocating.
     QByteArray hugeBody = mapFrame(with(base, QStringLiteral("body"), QByteArray("abc")));
     hugeBody.chop(4);
     hugeBody += QByteArray::fromHex("5b4000000000000000") + "abc";
     QTest::newRow("declared huge body") << hugeBody << h << b << QStringLiteral("HttpResponse: field 'body' exceeds *");
     QByteArray gigaBody = hugeBody.left(hugeBody.size() - 12) + QByteArray::fromHex("5a40000000") + "abc";
-    QTest::newRow("declared 1 GiB body, big limit")
-        << gigaBody << h << std::numeric_limits<int>::max()
-        << QStringLiteral("HttpResponse: field 'body' is truncated");
+    QTest::newRow("declared 1 GiB body, big limit") << gigaBody << h << std::numeric_limits<int>::max()
+                                                    << QStringLiteral("HttpResponse: field 'body' is truncated");
 
     const QList<Entry> teardown = {
         {QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 8}, {QStringLiteral("id"), QByteArray("w")}};
@@ -637,19 +646,19 @@ void TestCodec::malformed_data()
                                      << h << b << QStringLiteral("WsTeardown: field 'reason' must be a text string");
     QByteArray badUtf8 = mapFrame(teardown + QList<Entry>{{QStringLiteral("reason"), QStringLiteral("ab")}});
     badUtf8[badUtf8.size() - 1] = char(0xff);
-    QTest::newRow("reason invalid utf-8") << badUtf8 << h << b
-                                          << QStringLiteral("WsTeardown: invalid CBOR in field 'reason': *");
+    QTest::newRow("reason invalid utf-8")
+        << badUtf8 << h << b << QStringLiteral("WsTeardown: invalid CBOR in field 'reason': *");
 
     const QList<Entry> registration = {{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 2}};
-    QTest::newRow("accepted as int") << mapFrame(registration + QList<Entry>{{QStringLiteral("accepted"), 1}}) << h
-                                     << b << QStringLiteral("RegistrationResponse: field 'accepted' must be a boolean");
+    QTest::newRow("accepted as int") << mapFrame(registration + QList<Entry>{{QStringLiteral("accepted"), 1}}) << h << b
+                                     << QStringLiteral("RegistrationResponse: field 'accepted' must be a boolean");
     QTest::newRow("accepted missing") << mapFrame(registration) << h << b
                                       << QStringLiteral("RegistrationResponse: missing required field 'accepted'");
-    QTest::newRow("ping without nonce") << mapFrame({{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 9}}) << h << b
-                                        << QStringLiteral("Ping: missing required field 'nonce'");
-    QTest::newRow("empty token")
-        << mapFrame({{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 1}, {QStringLiteral("token"), QByteArray()}})
-        << h << b << QStringLiteral("RegistrationRequest: field 'token' must not be empty");
+    QTest::newRow("ping without nonce") << mapFrame({{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 9}})
+                                        << h << b << QStringLiteral("Ping: missing required field 'nonce'");
+    QTest::newRow("empty token") << mapFrame(
+        {{QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("t"), 1}, {QStringLiteral("token"), QByteArray()}})
+                                 << h << b << QStringLiteral("RegistrationRequest: field 'token' must not be empty");
     QTest::newRow("long key") << mapFrame(base + QList<Entry>{{QString(100, QLatin1Char('k')), 1}}) << h << b
                               << QStringLiteral("HttpResponse: map key longer than 64 bytes");
 }
@@ -682,9 +691,10 @@ void TestCodec::truncatedFramesFail()
         QVERIFY(Codec::decode(frame));
         for (qsizetype len = 0; len < frame.size(); ++len) {
             const DecodeResult result = Codec::decode(frame.left(len));
-            QVERIFY2(!result, qPrintable(QStringLiteral("%1 truncated to %2 bytes decoded")
-                                             .arg(QLatin1String(messageTypeName(messageType(message))))
-                                             .arg(len)));
+            QVERIFY2(!result,
+                     qPrintable(QStringLiteral("%1 truncated to %2 bytes decoded")
+                                    .arg(QLatin1String(messageTypeName(messageType(message))))
+                                    .arg(len)));
             QVERIFY(!result.error.isEmpty());
         }
     }
@@ -697,8 +707,8 @@ void TestCodec::truncatedFramesFail()
 void TestCodec::trailingBytesFail()
 {
     for (const Message &message : sampleMessages()) {
-        for (const QByteArray &tail : {QByteArray(1, '\0'), QByteArray(1, '\xff'), QByteArray("\xa0"),
-                                       Codec::encode(Ping{1})}) {
+        for (const QByteArray &tail :
+             {QByteArray(1, '\0'), QByteArray(1, '\xff'), QByteArray("\xa0"), Codec::encode(Ping{1})}) {
             const DecodeResult result = Codec::decode(Codec::encode(message) + tail);
             QVERIFY(!result);
             QVERIFY2(result.error.contains(QLatin1String("trailing bytes")), qPrintable(result.error));
@@ -747,7 +757,8 @@ void TestCodec::benchmarkEncode100KiB()
 {
     const Message message = HttpResponse{"r", 200, cookieHeaders(), patterned(100 * 1024)};
     QByteArray frame;
-    QBENCHMARK {
+    QBENCHMARK
+    {
         frame = Codec::encode(message);
     }
     QVERIFY(frame.size() > 100 * 1024);
@@ -756,7 +767,8 @@ void TestCodec::benchmarkEncode100KiB()
 void TestCodec::benchmarkDecode100KiB()
 {
     const QByteArray frame = Codec::encode(HttpResponse{"r", 200, cookieHeaders(), patterned(100 * 1024)});
-    QBENCHMARK {
+    QBENCHMARK
+    {
         const DecodeResult result = Codec::decode(frame);
         QVERIFY(result);
     }

@@ -171,7 +171,8 @@ void TestWebSocketChannel::testOurClientAgainstQWebSocketServer()
     connect(&server, &QWebSocketServer::newConnection, this, [&] {
         peer = server.nextPendingConnection();
         peer->setParent(&server);
-        connect(peer, &QWebSocket::binaryMessageReceived, peer, [&](const QByteArray &m) { peer->sendBinaryMessage(m); });
+        connect(peer, &QWebSocket::binaryMessageReceived, peer,
+                [&](const QByteArray &m) { peer->sendBinaryMessage(m); });
         connect(peer, &QWebSocket::pong, peer, [&](quint64, const QByteArray &payload) { pongsAtServer << payload; });
     });
 
@@ -327,11 +328,13 @@ void TestWebSocketChannel::testFramesRightAfterThe101AreNotLost()
         connect(socket, &QTcpSocket::readyRead, socket, [socket] {
             const QByteArray request = socket->readAll();
             socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Accept: " + acceptFor(request) + "\r\n\r\n"
-                          + QByteArray::fromHex("8205") + "first" + QByteArray::fromHex("8206") + "second");
+                          "Sec-WebSocket-Accept: "
+                          + acceptFor(request) + "\r\n\r\n" + QByteArray::fromHex("8205") + "first"
+                          + QByteArray::fromHex("8206") + "second");
         });
     });
-    std::unique_ptr<WebSocketChannel> channel(dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())), this));
+    std::unique_ptr<WebSocketChannel> channel(
+        dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())), this));
     QVERIFY(channel);
     QSignalSpy messages(channel.get(), &WebSocketChannel::binaryMessageReceived);
     QTRY_COMPARE(messages.size(), 2);
@@ -430,10 +433,12 @@ void TestWebSocketChannel::testCloseTimesOutAndAborts()
             const QByteArray request = socket->readAll();
             if (request.startsWith("GET"))
                 socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Accept: " + acceptFor(request) + "\r\n\r\n");
+                              "Sec-WebSocket-Accept: "
+                              + acceptFor(request) + "\r\n\r\n");
         });
     });
-    std::unique_ptr<WebSocketChannel> channel(dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())), this));
+    std::unique_ptr<WebSocketChannel> channel(
+        dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())), this));
     QVERIFY(channel);
     channel->setCloseTimeout(200);
     QSignalSpy gone(channel.get(), &WebSocketChannel::disconnected);

@@ -120,12 +120,12 @@ void TestWebSocketCodec::testRfc6455Examples_data()
     QTest::addColumn<int>("opcode");
     QTest::addColumn<QByteArray>("payload");
     QTest::addColumn<bool>("masked");
-    QTest::newRow("unmasked text") << QByteArray::fromHex("810548656c6c6f") << int(Opcode::Text)
-                                   << QByteArray("Hello") << false;
+    QTest::newRow("unmasked text") << QByteArray::fromHex("810548656c6c6f") << int(Opcode::Text) << QByteArray("Hello")
+                                   << false;
     QTest::newRow("masked text") << QByteArray::fromHex("818537fa213d7f9f4d5158") << int(Opcode::Text)
                                  << QByteArray("Hello") << true;
-    QTest::newRow("unmasked ping") << QByteArray::fromHex("890548656c6c6f") << int(Opcode::Ping)
-                                   << QByteArray("Hello") << false;
+    QTest::newRow("unmasked ping") << QByteArray::fromHex("890548656c6c6f") << int(Opcode::Ping) << QByteArray("Hello")
+                                   << false;
     QTest::newRow("masked pong") << QByteArray::fromHex("8a8537fa213d7f9f4d5158") << int(Opcode::Pong)
                                  << QByteArray("Hello") << true;
     QTest::newRow("256 bytes binary") << QByteArray::fromHex("827e0100") + QByteArray(256, 'z') << int(Opcode::Binary)
@@ -160,7 +160,9 @@ void TestWebSocketCodec::testRfc6455Examples()
 void TestWebSocketCodec::testRfc6455FragmentedExample()
 {
     // "Hel" then "lo", unmasked (RFC 6455 section 5.7).
-    const Decoded d = decodeAll(Role::Client, QByteArray::fromHex("010348656c" "80026c6f"));
+    const Decoded d = decodeAll(Role::Client,
+                                QByteArray::fromHex("010348656c"
+                                                    "80026c6f"));
     QCOMPARE(d.error, quint16(0));
     QCOMPARE(d.messages.size(), 1);
     QCOMPARE(d.messages.first().opcode, Opcode::Text);
@@ -259,11 +261,10 @@ void TestWebSocketCodec::testFragmentationWithInterleavedControlFrames()
 {
     const QByteArray text = QStringLiteral("grüße, ").repeated(30).toUtf8();
     QByteArray stream = frame(Opcode::Text, text.left(10), Role::Client, false)
-        + frame(Opcode::Ping, "p1", Role::Client)
-        + frame(Opcode::Continuation, text.mid(10, 100), Role::Client, false)
-        + frame(Opcode::Pong, "p2", Role::Client)
-        + frame(Opcode::Continuation, text.mid(110), Role::Client, true)
-        + frame(Opcode::Binary, "x", Role::Client, false) + frame(Opcode::Continuation, QByteArray(), Role::Client, false)
+        + frame(Opcode::Ping, "p1", Role::Client) + frame(Opcode::Continuation, text.mid(10, 100), Role::Client, false)
+        + frame(Opcode::Pong, "p2", Role::Client) + frame(Opcode::Continuation, text.mid(110), Role::Client, true)
+        + frame(Opcode::Binary, "x", Role::Client, false)
+        + frame(Opcode::Continuation, QByteArray(), Role::Client, false)
         + frame(Opcode::Continuation, "yz", Role::Client, true);
     const Decoded d = decodeAll(Role::Server, stream);
     QCOMPARE(d.error, quint16(0));
@@ -314,17 +315,19 @@ void TestWebSocketCodec::testProtocolErrors_data()
     QTest::newRow("continuation without a message")
         << Role::Server << frame(Opcode::Continuation, "x", Role::Client) << 1002;
     QTest::newRow("new message inside a fragmented one")
-        << Role::Server << frame(Opcode::Binary, "a", Role::Client, false) + frame(Opcode::Binary, "b", Role::Client) << 1002;
+        << Role::Server << frame(Opcode::Binary, "a", Role::Client, false) + frame(Opcode::Binary, "b", Role::Client)
+        << 1002;
     QTest::newRow("reserved data opcode 3") << Role::Client << QByteArray::fromHex("8300") << 1002;
     QTest::newRow("reserved control opcode 0xB") << Role::Client << QByteArray::fromHex("8b00") << 1002;
     QTest::newRow("64-bit length with MSB set") << Role::Client << QByteArray::fromHex("827f8000000000000001") << 1002;
-    QTest::newRow("16-bit length under 126") << Role::Client << QByteArray::fromHex("827e007d") + QByteArray(125, 'a')
-                                             << 1002;
+    QTest::newRow("16-bit length under 126")
+        << Role::Client << QByteArray::fromHex("827e007d") + QByteArray(125, 'a') << 1002;
     QTest::newRow("64-bit length under 65536") << Role::Client << QByteArray::fromHex("827f000000000000ffff") << 1002;
     QTest::newRow("text not UTF-8") << Role::Server << frame(Opcode::Text, "\xc3\x28", Role::Client) << 1007;
     QTest::newRow("text with a surrogate") << Role::Server << frame(Opcode::Text, "\xed\xa0\x80", Role::Client) << 1007;
     QTest::newRow("text overlong") << Role::Server << frame(Opcode::Text, "\xc0\xaf", Role::Client) << 1007;
-    QTest::newRow("text past U+10FFFF") << Role::Server << frame(Opcode::Text, "\xf4\x90\x80\x80", Role::Client) << 1007;
+    QTest::newRow("text past U+10FFFF") << Role::Server << frame(Opcode::Text, "\xf4\x90\x80\x80", Role::Client)
+                                        << 1007;
     QTest::newRow("close with one byte") << Role::Client << frame(Opcode::Close, "\x03", Role::Server) << 1002;
     QTest::newRow("close code 999") << Role::Client << frame(Opcode::Close, closePayload(999), Role::Server) << 1002;
     QTest::newRow("close code 1005") << Role::Client << frame(Opcode::Close, closePayload(1005), Role::Server) << 1002;
@@ -333,8 +336,8 @@ void TestWebSocketCodec::testProtocolErrors_data()
     QTest::newRow("close code 5000") << Role::Client << frame(Opcode::Close, closePayload(5000), Role::Server) << 1002;
     QTest::newRow("close reason not UTF-8")
         << Role::Client << frame(Opcode::Close, closePayload(1000, "\xff"), Role::Server) << 1007;
-    QTest::newRow("message over the limit") << Role::Server << frame(Opcode::Binary, QByteArray(1025, 'b'), Role::Client)
-                                            << 1009;
+    QTest::newRow("message over the limit")
+        << Role::Server << frame(Opcode::Binary, QByteArray(1025, 'b'), Role::Client) << 1009;
 }
 
 void TestWebSocketCodec::testProtocolErrors()

@@ -35,8 +35,10 @@ http::ResponseHead parseResponse(const QByteArray &bytes, qsizetype *consumed = 
 
 QByteArray goodRequest(const QByteArray &extra = {})
 {
-    return "GET /proxy/subscribe HTTP/1.1\r\nHost: proxy.test\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
-           "Sec-WebSocket-Key: " + kRfcKey + "\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
+    return "GET /proxy/subscribe HTTP/1.1\r\nHost: proxy.test\r\nUpgrade: websocket\r\nConnection: keep-alive, "
+           "Upgrade\r\n"
+           "Sec-WebSocket-Key: "
+        + kRfcKey + "\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
 }
 
 } // namespace
@@ -113,7 +115,8 @@ void TestWebSocketHandshake::testClientRequest()
 void TestWebSocketHandshake::testGoodServerResponse()
 {
     const http::ResponseHead head = parseResponse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n"
-                                                  "Connection: Upgrade\r\nSec-WebSocket-Accept: " + kRfcAccept + "\r\n\r\n");
+                                                  "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                                                  + kRfcAccept + "\r\n\r\n");
     QCOMPARE(handshake::checkServerResponse(head, kRfcKey), QString());
 }
 
@@ -156,7 +159,8 @@ void TestWebSocketHandshake::testResponseHeadEndsWhereFramesBegin()
     // The server's first frame may come in the same segment as the 101: the parser must stop at the
     // head's end so the frame is not lost.
     const QByteArray head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            "Sec-WebSocket-Accept: " + kRfcAccept + "\r\n\r\n";
+                            "Sec-WebSocket-Accept: "
+        + kRfcAccept + "\r\n\r\n";
     qsizetype consumed = 0;
     parseResponse(head + QByteArray::fromHex("820368656c"), &consumed);
     QCOMPARE(consumed, head.size());
