@@ -2,6 +2,7 @@
 
 #include "http/HttpMessageHead.h"
 #include "http/HttpParser.h"
+#include "protocol/Messages.h"
 #include "util/LazyDeadline.h"
 
 #include <QByteArray>
@@ -48,7 +49,7 @@ public:
 
     static constexpr int kIdleTimeoutMs = 30000;
     // What the socket reads ahead of the reader; with reading paused the rest waits in the kernel.
-    static constexpr qint64 kReadBufferBytes = 64 * 1024;
+    static constexpr qint64 kReadBufferBytes = protocol::kStreamWindowBytes;
 
     LocalConnection(const QUrl &target, const QList<QSslCertificate> &extraCaCertificates, QObject *parent = nullptr);
     ~LocalConnection() override;

@@ -21,9 +21,10 @@ constexpr int kOldestReadableVersion = 1;
 // flight (sent, not yet granted back by HttpCredit) before it must wait.
 constexpr qint64 kStreamWindowBytes = 256 * 1024;
 // A body up to this size that is complete when the head is sent rides inside the head message, so a
-// small exchange still costs one message each way. Streamed bodies travel in HttpBody messages of at
-// most kBodyChunkBytes of data each.
-constexpr qint64 kInlineBodyBytes = 64 * 1024;
+// small exchange still costs one message each way. One window: an inline body is never more than a
+// streamed one could have in flight. Streamed bodies travel in HttpBody messages of at most
+// kBodyChunkBytes of data each.
+constexpr qint64 kInlineBodyBytes = kStreamWindowBytes;
 constexpr qint64 kBodyChunkBytes = 64 * 1024;
 
 // Client -> proxy, first message on the control channel. `token` is a compact JWS (see
