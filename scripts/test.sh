@@ -19,7 +19,10 @@ fi
 
 scripts/install-deps.sh chromium nginx wrk redis-server haproxy # the browser test; the benchmark smoke check; scale-out
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON -DKEYHOLE_SANITIZE=$sanitize
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON -DKEYHOLE_SANITIZE=$sanitize \
+    "${launcher[@]}"
 cmake --build "$build_dir"
 reports=$build_dir/sanitizer-reports
 [ "$sanitize" = ON ] && rm -f "$reports"/*
