@@ -150,6 +150,18 @@ int main(int argc, char *argv[])
                      .arg(reason, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromLatin1(code))));
         exitWith(ExitRefused);
     });
+    // Said once by the core (the requests themselves keep their one line each on stdout).
+    QObject::connect(&tunnel, &client::TunnelClient::localHostRefused, &app, [](const QString &description) {
+        printErr(QStringLiteral("%1; restart with --host-header rewrite so the service sees its own host:port, or "
+                                "allow the public hostname in its settings (Vite: server.allowedHosts)")
+                     .arg(description));
+    });
+    QObject::connect(&tunnel, &client::TunnelClient::localServiceChanged, &app, [&settings](const QString &problem) {
+        if (problem.isEmpty())
+            printErr(QStringLiteral("the local service at %1 answers again").arg(settings.targetAuthority()));
+        else
+            printErr(QStringLiteral("%1; is it running?").arg(problem));
+    });
     QObject::connect(&tunnel, &client::TunnelClient::stateChanged, &app, [&](client::ClientState state) {
         if (state == client::ClientState::Replaced) {
             printErr(QStringLiteral("another client with the same key took over this tunnel; not reconnecting"));

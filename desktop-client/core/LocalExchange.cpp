@@ -320,9 +320,11 @@ void LocalExchange::connectionFinished(const LocalConnection::Outcome &outcome)
         fail(502, QStringLiteral("keyhole: the local service at %1 closed the connection").arg(where));
         break;
     case LocalConnection::Failure::Refused:
+        m_record.serviceUnreachable = true;
         fail(502, QStringLiteral("keyhole: the local service at %1 refused the connection").arg(where));
         break;
     case LocalConnection::Failure::ConnectFailed:
+        m_record.serviceUnreachable = true;
         fail(502,
              QStringLiteral("keyhole: could not connect to the local service at %1: %2").arg(where, outcome.errorText));
         break;
@@ -350,6 +352,7 @@ void LocalExchange::onTimer()
     if (m_done)
         return;
     if (!m_headReceived) {
+        m_record.serviceUnreachable = true;
         fail(504,
              QStringLiteral("keyhole: the local service at %1 did not answer within %2 s")
                  .arg(m_settings.authority)

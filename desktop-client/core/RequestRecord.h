@@ -50,6 +50,9 @@ struct RequestRecord {
     bool requestBodyTruncated = false;
     bool responseBodyTruncated = false;
     QString error; // set when the client answered itself (502/504...) instead of the local service
+    // The local service could not be reached or did not answer in time (refused, no route, no head
+    // before the timeout): the whole path is down, not this one request.
+    bool serviceUnreachable = false;
 
     // WebSockets only.
     QByteArray subprotocol;

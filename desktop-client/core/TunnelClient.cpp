@@ -52,6 +52,7 @@ TunnelClient::TunnelClient(const ClientSettings &settings, crypto::KeyPair key, 
     // every exchange and WebSocket, so nothing of theirs reaches a later one.
     connect(m_traffic, &LocalTraffic::messageForProxy, this,
             [this](const protocol::Message &message) { send(message); });
+    connect(m_traffic, &LocalTraffic::requestFinished, this, &TunnelClient::onLocalRecord);
     connect(m_traffic, &LocalTraffic::requestFinished, this, &TunnelClient::requestFinished);
     connect(m_traffic, &LocalTraffic::webSocketActivity, this, &TunnelClient::webSocketActivity);
     loadCaCertificates();
@@ -88,7 +89,12 @@ QString TunnelClient::label() const
 
 QString TunnelClient::predictedHostname() const
 {
-    return m_key ? TunnelHostname::predict(*m_key, m_settings.name, m_settings.proxyUrl) : QString();
+    return predictedHostname(m_settings.name, m_settings.proxyUrl);
+}
+
+QString TunnelClient::predictedHostname(const QString &name, const QUrl &proxyUrl) const
+{
+    return m_key ? TunnelHostname::predict(*m_key, name, proxyUrl) : QString();
 }
 
 void TunnelClient::setClock(const util::Clock *clock)
@@ -103,6 +109,8 @@ void TunnelClient::applySettings(const ClientSettings &settings)
     m_settings = settings;
     loadCaCertificates();
     rebuildForwarder();
+    m_hostRefusal.reset();
+    setLocalProblem(QString());
     if (m_wanted) {
         retireSocket(true);
         m_backoff.reset();
@@ -137,6 +145,37 @@ void TunnelClient::rebuildForwarder()
     m_traffic->configure(m_settings, m_caCertificates, m_info);
 }
 
+void TunnelClient::onLocalRecord(const RequestRecord &record)
+{
+    if (record.serviceUnreachable) {
+        QString problem = record.error;
+        if (problem.startsWith(QLatin1String("keyhole: ")))
+            problem.remove(0, 9);
+        setLocalProblem(problem);
+        return;
+    }
+    if (!record.error.isEmpty() || record.status == 0)
+        return; // the exchange failed for its own reasons; says nothing about the service
+    setLocalProblem(QString());
+    if (m_settings.hostHeader.isEmpty() && m_hostRefusal.feed(record.status, record.responseBodyPreview)) {
+        const QString description = m_hostRefusal.description(m_settings.targetAuthority());
+        qCWarning(lcClient, "%s", qPrintable(description));
+        Q_EMIT localHostRefused(description);
+    }
+}
+
+void TunnelClient::setLocalProblem(const QString &problem)
+{
+    if (problem == m_localProblem)
+        return;
+    if (problem.isEmpty())
+        qCInfo(lcClient, "the local service at %s answers again", qPrintable(m_settings.targetAuthority()));
+    else
+        qCWarning(lcClient, "the local service is not answering: %s", qPrintable(problem));
+    m_localProblem = problem;
+    Q_EMIT localServiceChanged(problem);
+}
+
 void TunnelClient::setState(ClientState state)
 {
     if (m_state == state)
@@ -163,6 +202,7 @@ void TunnelClient::stop()
     m_retryTimer.stop();
     m_watchdog.stop();
     m_nextRetry = {};
+    m_problem = ConnectionProblem();
     if (m_socket && m_socket->isOpen()) {
         protocol::Goodbye goodbye;
         goodbye.code = protocol::Goodbye::CodeClientExit;
@@ -217,6 +257,11 @@ void TunnelClient::openSocket()
     connect(connector, &websocket::WebSocketConnector::failed, this, [this, connector](const QString &why) {
         m_connector = nullptr;
         connector->deleteLater();
+        const ConnectionProblem problem = ConnectionProblem::classify(connector->failure(), connector->httpStatus(),
+                                                                      why, m_settings.proxyUrl);
+        if (problem.isLasting() && problem.kind != m_problem.kind)
+            qCWarning(lcClient, "%s: %s", qPrintable(problem.sentence), qPrintable(problem.advice));
+        m_problem = problem;
         onSocketLost(why);
     });
 
@@ -274,6 +319,10 @@ void TunnelClient::onConnected(websocket::WebSocketChannel *channel, quint64 gen
 
 void TunnelClient::onSocketLost(const QString &why)
 {
+    if (m_state != ClientState::Connecting) {
+        // A connection that worked and went: a passing loss (the connector classified its own failures).
+        m_problem = ConnectionProblem{ConnectionProblem::Kind::Transient, why, QString(), why};
+    }
     if (m_state == ClientState::Connecting)
         qCWarning(lcClient, "could not connect to the proxy: %s", qPrintable(why));
     else
@@ -294,6 +343,7 @@ void TunnelClient::onWatchdog()
         ? QStringLiteral("could not connect to the proxy within %1 s").arg(m_watchdogMs / 1000.0)
         : QStringLiteral("nothing heard from the proxy for %1 s").arg(m_watchdogMs / 1000.0);
     qCWarning(lcClient, "%s; reconnecting", qPrintable(why));
+    m_problem = ConnectionProblem{ConnectionProblem::Kind::Transient, why, QString(), why};
     Q_EMIT errorOccurred(why);
     retireSocket(false);
     scheduleReconnect();
@@ -385,6 +435,7 @@ void TunnelClient::handleRegistration(const protocol::RegistrationResponse &resp
     m_info.maxResponseBodyBytes = response.maxResponseBodyBytes;
     m_info.requestTimeoutMs = response.requestTimeoutMs;
     m_backoff.reset();
+    m_problem = ConnectionProblem();
     m_traffic->setLimits(m_info);
     if (!response.label.isEmpty() && response.label != label())
         qCWarning(lcClient, "the proxy registered label %s, expected %s", qPrintable(response.label),

@@ -3,6 +3,8 @@
 #include "Backoff.h"
 #include "ClientSettings.h"
 #include "ClientState.h"
+#include "ConnectionProblem.h"
+#include "HostRefusalDetector.h"
 #include "RequestRecord.h"
 #include "TunnelInfo.h"
 #include "crypto/KeyPair.h"
@@ -56,10 +58,18 @@ public:
     QString label() const;
     // <label>.<proxy host>: the hostname before the proxy confirms it (see TunnelHostname).
     QString predictedHostname() const;
+    // The same for other settings (a name or proxy the user is about to choose).
+    QString predictedHostname(const QString &name, const QUrl &proxyUrl) const;
     // The last accepted registration (hostname, public URL, limits); empty before the first.
     const TunnelInfo &tunnelInfo() const { return m_info; }
     QDateTime nextRetryTime() const { return m_nextRetry; }
+    // Why the last attempt to reach the proxy failed (kind None once registered); errorOccurred()
+    // announces each change.
+    const ConnectionProblem &connectionProblem() const { return m_problem; }
     LocalForwarder *forwarder() const;
+    // Why the local service is not answering (refused, unreachable, timed out); empty while it
+    // answers, and until the first request fails.
+    QString localServiceProblem() const { return m_localProblem; }
     LocalWebSocketBridge *webSockets() const;
 
     // New settings (and key); a running client reconnects with them.
@@ -86,6 +96,12 @@ Q_SIGNALS:
     // A visitor WebSocket opened, was refused or closed (record.kind == WebSocket).
     void webSocketActivity(const keyhole::client::RequestRecord &record);
     void errorOccurred(const QString &message);
+    // The local service stopped answering (`problem` says why), or answers again (`problem` empty).
+    void localServiceChanged(const QString &problem);
+    // The local service refuses the forwarded Host header (a dev server's host check); emitted once,
+    // and again only after the settings change. Only while the visitor's Host is kept, since
+    // rewriting it is the fix.
+    void localHostRefused(const QString &description);
     void nextRetryAt(const QDateTime &when);
     void stopped();
 
@@ -108,6 +124,8 @@ private:
     void retireSocket(bool graceful);
     void rebuildForwarder();
     void loadCaCertificates();
+    void onLocalRecord(const RequestRecord &record);
+    void setLocalProblem(const QString &problem);
 
     ClientSettings m_settings;
     std::optional<crypto::KeyPair> m_key;
@@ -120,6 +138,9 @@ private:
     LocalTraffic *m_traffic = nullptr;                    // HTTP exchanges and WebSockets to the local service
     QList<QSslCertificate> m_caCertificates;
     TunnelInfo m_info;
+    QString m_localProblem;
+    ConnectionProblem m_problem;
+    HostRefusalDetector m_hostRefusal;
 
     Backoff m_backoff;
     QTimer m_retryTimer;

@@ -28,7 +28,8 @@ WebSocketConnector::WebSocketConnector(const Options &options, QObject *parent)
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
-        fail(QStringLiteral("no WebSocket connection to %1 within %2 s")
+        fail(Failure::TimedOut,
+             QStringLiteral("no WebSocket connection to %1 within %2 s")
                  .arg(m_options.peerName)
                  .arg(m_options.timeoutMs / 1000.0));
     });
@@ -46,7 +47,10 @@ void WebSocketConnector::open()
     const bool tls = url.scheme() == QLatin1String("wss");
     if (!tls && url.scheme() != QLatin1String("ws")) {
         QMetaObject::invokeMethod(
-            this, [this] { fail(QStringLiteral("not a ws:// or wss:// URL: %1").arg(m_options.url.toString())); },
+            this,
+            [this] {
+                fail(Failure::BadUrl, QStringLiteral("not a ws:// or wss:// URL: %1").arg(m_options.url.toString()));
+            },
             Qt::QueuedConnection);
         return;
     }
@@ -69,17 +73,38 @@ void WebSocketConnector::open()
     connect(m_socket, &QTcpSocket::readyRead, this, &WebSocketConnector::onReadyRead);
     connect(m_socket, &QTcpSocket::errorOccurred, this, [this] {
         if (m_sslErrors.isEmpty()) {
-            fail(m_socket->errorString());
+            Failure failure = Failure::Network;
+            switch (m_socket->error()) {
+            case QAbstractSocket::HostNotFoundError:
+                failure = Failure::HostNotFound;
+                break;
+            case QAbstractSocket::ConnectionRefusedError:
+                failure = Failure::Refused;
+                break;
+            case QAbstractSocket::SslHandshakeFailedError:
+            case QAbstractSocket::SslInternalError:
+            case QAbstractSocket::SslInvalidUserDataError:
+                failure = Failure::Tls;
+                break;
+            case QAbstractSocket::RemoteHostClosedError:
+                failure = Failure::Closed;
+                break;
+            default:
+                break;
+            }
+            fail(failure, m_socket->errorString());
             return;
         }
         QStringList names;
         for (const QSslError &error : std::as_const(m_sslErrors))
             names << error.errorString();
-        fail(QStringLiteral("TLS handshake with %1 failed: %2")
+        fail(Failure::Certificate,
+             QStringLiteral("TLS handshake with %1 failed: %2")
                  .arg(m_options.peerName, names.join(QStringLiteral("; "))));
     });
     connect(m_socket, &QTcpSocket::disconnected, this, [this] {
-        fail(QStringLiteral("%1 closed the connection during the WebSocket handshake").arg(m_options.peerName));
+        fail(Failure::Closed,
+             QStringLiteral("%1 closed the connection during the WebSocket handshake").arg(m_options.peerName));
     });
     const quint16 port = quint16(url.port(tls ? 443 : 80));
     if (tls)
@@ -103,17 +128,21 @@ void WebSocketConnector::onReadyRead()
     if (status == http::HttpParser::Status::NeedMore)
         return;
     if (status == http::HttpParser::Status::Error) {
-        fail(QStringLiteral("invalid WebSocket handshake from %1: %2").arg(m_options.peerName, m_parser.errorText()));
+        fail(Failure::BadHandshake,
+             QStringLiteral("invalid WebSocket handshake from %1: %2").arg(m_options.peerName, m_parser.errorText()));
         return;
     }
     const http::ResponseHead &head = m_parser.responseHead();
     const QString problem = handshake::checkServerResponse(head, m_key);
     if (head.status != 101) {
-        fail(QStringLiteral("%1 refused the WebSocket upgrade: %2").arg(m_options.peerName, problem));
+        m_httpStatus = head.status;
+        fail(Failure::UpgradeRefused,
+             QStringLiteral("%1 refused the WebSocket upgrade: %2").arg(m_options.peerName, problem));
         return;
     }
     if (!problem.isEmpty()) {
-        fail(QStringLiteral("invalid WebSocket handshake from %1: %2").arg(m_options.peerName, problem));
+        fail(Failure::BadHandshake,
+             QStringLiteral("invalid WebSocket handshake from %1: %2").arg(m_options.peerName, problem));
         return;
     }
     // The bytes after the head are the server's first frames.
@@ -124,10 +153,11 @@ void WebSocketConnector::onReadyRead()
     Q_EMIT succeeded(channel);
 }
 
-void WebSocketConnector::fail(const QString &reason)
+void WebSocketConnector::fail(Failure failure, const QString &reason)
 {
     if (m_done)
         return;
+    m_failure = failure;
     qCDebug(lcWebSocket).noquote() << "connecting to" << m_options.url.toString() << "failed:" << reason;
     QTcpSocket *socket = m_socket;
     release();

@@ -34,10 +34,28 @@ public:
         QString peerName = QStringLiteral("the server"); // for error messages: "the proxy refused ..."
     };
 
+    // What went wrong, for callers that tell lasting problems (wrong URL, certificate) from passing ones.
+    enum class Failure {
+        None,
+        BadUrl,         // not ws:// or wss://
+        TimedOut,       // no WebSocket within timeoutMs
+        HostNotFound,   // the name does not resolve
+        Refused,        // TCP connection refused
+        Network,        // any other socket error
+        Certificate,    // TLS: the peer's certificate was not accepted
+        Tls,            // TLS handshake failed without a certificate complaint (often: no TLS on that port)
+        Closed,         // the peer closed before answering the handshake
+        BadHandshake,   // the answer is not valid HTTP or not a valid WebSocket upgrade
+        UpgradeRefused, // an HTTP answer other than 101; httpStatus() says which
+    };
+
     explicit WebSocketConnector(const Options &options, QObject *parent = nullptr);
     ~WebSocketConnector() override;
 
     void open();
+    // Set before failed() is emitted.
+    Failure failure() const { return m_failure; }
+    int httpStatus() const { return m_httpStatus; }
     // Gives up quietly: no signal follows.
     void abort();
 
@@ -49,7 +67,7 @@ Q_SIGNALS:
 private:
     void sendRequest();
     void onReadyRead();
-    void fail(const QString &reason);
+    void fail(Failure failure, const QString &reason);
     void release();
 
     Options m_options;
@@ -59,6 +77,8 @@ private:
     QTimer m_timer;
     QList<QSslError> m_sslErrors;
     bool m_done = false;
+    Failure m_failure = Failure::None;
+    int m_httpStatus = 0;
 };
 
 } // namespace keyhole::websocket

@@ -24,12 +24,12 @@ qsizetype completeRequestBytes(const QByteArray &buffer)
 }
 } // namespace
 
-CannedHttpService::CannedHttpService(QByteArray response, QObject *parent)
+CannedHttpService::CannedHttpService(QByteArray response, QObject *parent, quint16 port)
     : QObject(parent)
     , m_response(std::move(response))
 {
     connect(&m_server, &QTcpServer::newConnection, this, &CannedHttpService::onNewConnection);
-    m_server.listen(QHostAddress::LocalHost, 0);
+    m_server.listen(QHostAddress::LocalHost, port);
 }
 
 QUrl CannedHttpService::url() const

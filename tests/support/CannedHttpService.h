@@ -15,7 +15,8 @@ class CannedHttpService : public QObject
     Q_OBJECT
 
 public:
-    explicit CannedHttpService(QByteArray response, QObject *parent = nullptr);
+    // `port` 0 picks a free one; a given port is for a service that comes up where one was missing.
+    explicit CannedHttpService(QByteArray response, QObject *parent = nullptr, quint16 port = 0);
 
     bool isListening() const { return m_server.isListening(); }
     quint16 port() const { return m_server.serverPort(); }
