@@ -23,7 +23,15 @@ public:
     QAction *publicUrl() const { return m_publicUrl; } // click copies the URL
     QAction *openInBrowser() const { return m_openInBrowser; }
     QAction *startStop() const { return m_startStop; }
+    // Shown instead of Start while the first-run dialog was never completed: starting then would dial
+    // a proxy the user never chose.
+    QAction *finishSetup() const { return m_finishSetup; }
     QAction *localPort() const { return m_localPort; }
+    QAction *proxyLine() const { return m_proxyLine; }       // "Proxy: tunnel.example.com" (not clickable)
+    QAction *trafficLine() const { return m_trafficLine; }   // "12 requests, 3.4 MB out, 20 KB in"
+    QAction *reconnectNow() const { return m_reconnectNow; } // skips the backoff wait
+    QAction *openLog() const { return m_openLog; }
+    QAction *about() const { return m_about; }
     QAction *requestLog() const { return m_requestLog; }
     QAction *keys() const { return m_keys; }
     QAction *settings() const { return m_settings; }
@@ -42,7 +50,13 @@ private:
     QAction *m_publicUrl;
     QAction *m_openInBrowser;
     QAction *m_startStop;
+    QAction *m_finishSetup;
     QAction *m_localPort;
+    QAction *m_proxyLine;
+    QAction *m_trafficLine;
+    QAction *m_reconnectNow;
+    QAction *m_openLog;
+    QAction *m_about;
     QAction *m_requestLog;
     QAction *m_keys;
     QAction *m_settings;

@@ -13,6 +13,7 @@ const QString kTargetHost = QStringLiteral("tunnel/targetHost");
 const QString kTargetPort = QStringLiteral("tunnel/targetPort");
 const QString kName = QStringLiteral("tunnel/name");
 const QString kCaFile = QStringLiteral("tunnel/caFile");
+const QString kHostHeader = QStringLiteral("tunnel/hostHeader");
 const QString kStartTunnel = QStringLiteral("app/startTunnelOnLaunch");
 const QString kStartAtLogin = QStringLiteral("app/startAtLogin");
 const QString kFirstRunDone = QStringLiteral("app/firstRunDone");
@@ -36,6 +37,7 @@ client::ClientSettings AppSettings::toClientSettings(const QString &keyPath) con
     settings.keyPath = keyPath;
     settings.name = name;
     settings.caFile = caFile;
+    settings.hostHeader = hostHeader;
     return settings;
 }
 
@@ -71,6 +73,7 @@ AppSettings AppSettings::load(QSettings &settings)
     s.targetPort = settings.value(kTargetPort, s.targetPort).toInt();
     s.name = settings.value(kName, s.name).toString();
     s.caFile = settings.value(kCaFile, s.caFile).toString();
+    s.hostHeader = settings.value(kHostHeader, s.hostHeader).toString();
     s.startTunnelOnLaunch = settings.value(kStartTunnel, s.startTunnelOnLaunch).toBool();
     s.startAtLogin = settings.value(kStartAtLogin, s.startAtLogin).toBool();
     s.firstRunDone = settings.value(kFirstRunDone, s.firstRunDone).toBool();
@@ -85,6 +88,7 @@ void AppSettings::save(QSettings &settings) const
     settings.setValue(kTargetPort, targetPort);
     settings.setValue(kName, name);
     settings.setValue(kCaFile, caFile);
+    settings.setValue(kHostHeader, hostHeader);
     settings.setValue(kStartTunnel, startTunnelOnLaunch);
     settings.setValue(kStartAtLogin, startAtLogin);
     settings.setValue(kFirstRunDone, firstRunDone);
@@ -95,8 +99,8 @@ bool AppSettings::operator==(const AppSettings &other) const
 {
     return proxyUrl == other.proxyUrl && targetScheme == other.targetScheme && targetHost == other.targetHost
         && targetPort == other.targetPort && name == other.name && caFile == other.caFile
-        && startTunnelOnLaunch == other.startTunnelOnLaunch && startAtLogin == other.startAtLogin
-        && firstRunDone == other.firstRunDone;
+        && hostHeader == other.hostHeader && startTunnelOnLaunch == other.startTunnelOnLaunch
+        && startAtLogin == other.startAtLogin && firstRunDone == other.firstRunDone;
 }
 
 } // namespace keyhole::tray

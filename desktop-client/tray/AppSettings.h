@@ -18,6 +18,9 @@ struct AppSettings {
     int targetPort = 3000;
     QString name;   // optional tunnel name
     QString caFile; // extra CA certificates (PEM)
+    // The Host header the local service sees: empty keeps the visitor's (the public hostname),
+    // "rewrite" sends the target's host:port (what dev servers accept), anything else is sent as is.
+    QString hostHeader;
     bool startTunnelOnLaunch = true;
     bool startAtLogin = false;
     bool firstRunDone = false; // the first-run dialog was completed once

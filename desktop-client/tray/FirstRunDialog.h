@@ -5,6 +5,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
@@ -24,15 +25,20 @@ public:
     AppSettings settings() const;
     // "<label>.<proxy host>" for the proxy URL as typed.
     QString hostname() const;
+    // Ports whose usual server refuses a Host it does not know (Vite, Angular CLI): the dialog offers
+    // the Host rewrite already ticked there.
+    static bool isHostCheckingDevServerPort(int port);
 
 private:
     void refresh();
 
     AppSettings m_settings;
     QString m_label;
-    QLabel *m_hostname;
+    QLineEdit *m_hostname;
     QLineEdit *m_proxyUrl;
     QSpinBox *m_port;
+    QCheckBox *m_rewriteHost;
+    bool m_rewriteChosen = false;
     QLabel *m_problem;
     QDialogButtonBox *m_buttons;
 };

@@ -2,6 +2,7 @@
 
 #include "KeyStore.h"
 #include "TrayController.h"
+#include "TunnelHostname.h"
 
 #include <QDialogButtonBox>
 #include <QDir>
@@ -105,18 +106,33 @@ bool KeysDialog::exportTo(const QString &path, QString *error)
     return KeyStore::exportPem(*current.key, path, error);
 }
 
+bool KeysDialog::confirmNewHostname(const crypto::KeyPair &key, const QString &title, const QString &loss)
+{
+    const AppSettings &settings = m_controller->settings();
+    const QString newHostname = client::TunnelHostname::predict(key, settings.name, settings.proxyUrl);
+    if (newHostname == hostnameText())
+        return true; // the same key again: nothing changes for visitors
+    const auto answer = QMessageBox::warning(
+        this, title,
+        QStringLiteral("A new key gets a new hostname: links to %1 stop working, and the tunnel will be at %2.%3"
+                       "\n\nReplace the key?")
+            .arg(hostnameText(), newHostname, loss),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    return answer == QMessageBox::Yes;
+}
+
 void KeysDialog::onGenerate()
 {
-    const auto answer = QMessageBox::warning(
-        this, QStringLiteral("Generate a new key?"),
-        QStringLiteral("A new key gets a new hostname. Links to %1 stop working, and the current key is "
-                       "gone unless you exported it.\n\nGenerate a new key?")
-            .arg(hostnameText()),
-        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
-    if (answer != QMessageBox::Yes)
+    std::optional<crypto::KeyPair> key = crypto::KeyPair::generate();
+    if (!key) {
+        QMessageBox::critical(this, QStringLiteral("New key"), QStringLiteral("Could not generate a new key."));
+        return;
+    }
+    if (!confirmNewHostname(*key, QStringLiteral("Generate a new key?"),
+                            QStringLiteral(" The current key is gone unless you exported it.")))
         return;
     QString error;
-    if (!generateNewKey(&error))
+    if (!replaceKey(std::move(*key), &error))
         QMessageBox::critical(this, QStringLiteral("New key"),
                               QStringLiteral("Could not replace the key: %1").arg(error));
 }
@@ -128,7 +144,14 @@ void KeysDialog::onImport()
     if (path.isEmpty())
         return;
     QString error;
-    if (!importFrom(path, &error))
+    std::optional<crypto::KeyPair> key = KeyStore::importPem(path, &error);
+    if (!key) {
+        QMessageBox::critical(this, QStringLiteral("Import key"), QStringLiteral("Could not import: %1").arg(error));
+        return;
+    }
+    if (!confirmNewHostname(*key, QStringLiteral("Import this key?"), QString()))
+        return;
+    if (!replaceKey(std::move(*key), &error))
         QMessageBox::critical(this, QStringLiteral("Import key"), QStringLiteral("Could not import: %1").arg(error));
 }
 

@@ -30,6 +30,8 @@ public:
 
 private:
     bool replaceKey(crypto::KeyPair key, QString *error);
+    // Asks before a key with another hostname replaces the current one, naming both hostnames.
+    bool confirmNewHostname(const crypto::KeyPair &key, const QString &title, const QString &loss);
     void onGenerate();
     void onImport();
     void onExport();

@@ -46,6 +46,9 @@ private:
     QSpinBox *m_targetPort;
     QLineEdit *m_name;
     QLineEdit *m_caFile;
+    QComboBox *m_hostHeaderMode;
+    QLineEdit *m_hostHeaderValue;
+    QLabel *m_urlChange;
     QCheckBox *m_startTunnel;
     QCheckBox *m_startAtLogin;
     QLabel *m_problem;

@@ -2,6 +2,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QFileInfo>
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QStandardPaths>
@@ -34,6 +35,28 @@ QString SingleInstance::defaultName()
     // under the shared temp folder, another user could create the name first and pose as us.
     const QString folder = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
     return QDir(folder).filePath(QStringLiteral("keyhole-tray.socket"));
+#endif
+}
+
+QString SingleInstance::nameForProfile(const QString &settingsFile, const QString &keyFile)
+{
+    if (settingsFile.isEmpty() && keyFile.isEmpty())
+        return defaultName();
+    // The same files however they were spelled (relative, absolute, with ./).
+    auto canonical = [](const QString &path) {
+        return path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
+    };
+    const QByteArray profile = canonical(settingsFile).toUtf8() + '\0' + canonical(keyFile).toUtf8();
+    const QString tag = QString::fromLatin1(
+        QCryptographicHash::hash(profile, QCryptographicHash::Sha256).toHex().left(16));
+    QString name = defaultName();
+#ifdef Q_OS_WIN
+    return name + QLatin1Char('-') + tag;
+#else
+    const QString suffix = QStringLiteral(".socket");
+    if (name.endsWith(suffix))
+        name.chop(suffix.size());
+    return name + QLatin1Char('-') + tag + suffix;
 #endif
 }
 

@@ -25,6 +25,10 @@ public:
     QString errorString() const { return m_error; }
 
     static QString defaultName();
+    // One name per profile: the default profile gets defaultName(), one with its own settings or key
+    // file (--settings, --key) a name of its own, so a second profile runs beside the first while a
+    // second launch of the same profile still finds the first.
+    static QString nameForProfile(const QString &settingsFile, const QString &keyFile);
 
 Q_SIGNALS:
     // A later launch asked this instance to show itself.

@@ -15,6 +15,14 @@ struct StatePresentation {
         QString publicUrl;   // when online
         QDateTime nextRetry; // when waiting to reconnect
         QString detail;      // refusal reason or last error
+        // When online: why the local service is not answering (empty while it answers), and where it is.
+        QString localProblem;
+        QString targetAuthority; // "127.0.0.1:3000"
+        bool setupDone = true;   // the first-run dialog was completed
+        // While (re)connecting: a problem retrying will not fix (ConnectionProblem::isLasting), shown as
+        // an error with what to do instead of "connection lost, retrying".
+        QString lastingProblem;
+        QString advice;
         QDateTime now = QDateTime::currentDateTimeUtc();
     };
 

@@ -1,6 +1,7 @@
 #include "TrayApplication.h"
 
 #include "AppActions.h"
+#include "AppLog.h"
 #include "Autostart.h"
 #include "FirstRunDialog.h"
 #include "KeyStore.h"
@@ -15,7 +16,10 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDesktopServices>
 #include <QInputDialog>
+#include <QMessageBox>
+#include <QUrl>
 #include <QMenu>
 #include <QSettings>
 #include <QTimer>
@@ -80,6 +84,17 @@ bool TrayApplication::initialize(QString *error)
     m_actions = new AppActions(m_controller, this);
     connect(m_actions->localPort(), &QAction::triggered, this, &TrayApplication::askLocalPort);
     connect(m_actions->requestLog(), &QAction::triggered, this, &TrayApplication::showRequestLog);
+    connect(m_actions->finishSetup(), &QAction::triggered, this, &TrayApplication::runFirstRun);
+    connect(m_actions->about(), &QAction::triggered, this, &TrayApplication::showAbout);
+    connect(m_actions->openLog(), &QAction::triggered, this, [this] {
+        // Our own file, so not through BrowserLink (which opens only the proxy's http(s) URLs).
+        const QString path = AppLog::path();
+        if (path.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
+            notify(QStringLiteral("Keyhole"),
+                   path.isEmpty() ? QStringLiteral("No log file is being written.")
+                                  : QStringLiteral("Could not open the log; it is at %1").arg(path),
+                   true);
+    });
     connect(m_actions->keys(), &QAction::triggered, this, &TrayApplication::showKeys);
     connect(m_actions->settings(), &QAction::triggered, this, &TrayApplication::showSettings);
     connect(m_actions->quit(), &QAction::triggered, this, &TrayApplication::quit);
@@ -88,7 +103,11 @@ bool TrayApplication::initialize(QString *error)
 
     connect(m_controller, &TrayController::wentOnline, this,
             [this](const QString &url) { notify(QStringLiteral("Tunnel online"), url); });
+    connect(m_controller, &TrayController::lastingProblem, this,
+            [this](const QString &sentence, const QString &advice) { notify(sentence, advice, true); });
     connect(m_controller, &TrayController::connectionLost, this, [this](const QString &why) {
+        if (m_controller->tunnel()->connectionProblem().isLasting())
+            return; // lastingProblem() said it, with what to do
         notify(QStringLiteral("Connection lost"),
                why.isEmpty() ? QStringLiteral("Reconnecting…") : QStringLiteral("Reconnecting… (%1)").arg(why));
     });
@@ -98,6 +117,16 @@ bool TrayApplication::initialize(QString *error)
         notify(QStringLiteral("Tunnel taken over"),
                QStringLiteral("Another client with the same key took this tunnel; start it again to take it back."),
                true);
+    });
+    connect(m_controller, &TrayController::localServiceDown, this, [this](const QString &problem) {
+        notify(m_controller->presentation().stateLine,
+               QStringLiteral("%1. Visitors get an error page until it answers; is it running?").arg(problem), true);
+    });
+    connect(m_controller, &TrayController::hostRefused, this, [this](const QString &description) {
+        notify(
+            QStringLiteral("The local service refuses the public hostname"),
+            QStringLiteral("%1. Fix: Settings → Host header → Rewrite, so it sees its own host:port.").arg(description),
+            true);
     });
     connect(m_controller, &TrayController::warning, this,
             [this](const QString &message) { notify(QStringLiteral("Keyhole"), message, true); });
@@ -123,11 +152,17 @@ bool TrayApplication::initialize(QString *error)
 
 void TrayApplication::runFirstRun()
 {
+    if (m_inFirstRun)
+        return; // the dialog is already open (Finish setup… clicked again)
     KeyStore::Result key = m_keyStore->loadOrCreate();
     if (!key)
         return;
     FirstRunDialog dialog(m_controller->settings(), *key.key);
-    if (dialog.exec() != QDialog::Accepted)
+    m_inFirstRun = true;
+    const int result = dialog.exec();
+    m_inFirstRun = false;
+    // Cancelled: nothing is saved and nothing starts; the menu offers "Finish setup…" instead.
+    if (result != QDialog::Accepted)
         return;
     const QString problem = m_controller->applySettings(dialog.settings());
     if (!problem.isEmpty()) {
@@ -136,6 +171,16 @@ void TrayApplication::runFirstRun()
     }
     saveSettings();
     m_controller->start();
+}
+
+void TrayApplication::showAbout()
+{
+    const QString log = AppLog::path();
+    QMessageBox::about(m_window, QStringLiteral("About Keyhole"),
+                       QStringLiteral("<b>Keyhole %1</b><p>Makes a web service on this computer reachable through "
+                                      "a keyhole proxy.</p><p>Qt %2</p>%3")
+                           .arg(QApplication::applicationVersion().toHtmlEscaped(), QString::fromLatin1(qVersion()),
+                                log.isEmpty() ? QString() : QStringLiteral("<p>Log: %1</p>").arg(log.toHtmlEscaped())));
 }
 
 void TrayApplication::notify(const QString &title, const QString &message, bool critical)
@@ -154,6 +199,8 @@ void TrayApplication::saveSettings()
 void TrayApplication::showYourself()
 {
     if (m_window) {
+        // Minimised: restore it; show() alone leaves it in the task bar.
+        m_window->setWindowState((m_window->windowState() & ~Qt::WindowMinimized) | Qt::WindowActive);
         m_window->show();
         m_window->raise();
         m_window->activateWindow();

@@ -54,6 +54,7 @@ public Q_SLOTS:
     void showSettings();
     void showKeys();
     void askLocalPort();
+    void showAbout();
     void quit();
 
 private:
@@ -73,6 +74,7 @@ private:
     QPointer<RequestLogWindow> m_logWindow;
     QPointer<SettingsDialog> m_settingsDialog;
     QPointer<KeysDialog> m_keysDialog;
+    bool m_inFirstRun = false;
 };
 
 } // namespace keyhole::tray

@@ -19,13 +19,40 @@ TrayController::TrayController(const AppSettings &settings, crypto::KeyPair key,
     connect(m_tunnel, &client::TunnelClient::registered, this, &TrayController::onRegistered);
     connect(m_tunnel, &client::TunnelClient::nextRetryAt, this, &TrayController::changed);
     connect(m_tunnel, &client::TunnelClient::requestFinished, this, &TrayController::requestFinished);
+    auto count = [this](const client::RequestRecord &record) {
+        using WsEvent = client::RequestRecord::WsEvent;
+        if (record.wsEvent == WsEvent::Opened)
+            return; // counted when it ends, with its bytes
+        ++m_requests;
+        m_bytesIn += record.bytesIn;
+        m_bytesOut += record.bytesOut;
+        Q_EMIT changed();
+    };
+    connect(m_tunnel, &client::TunnelClient::requestFinished, this, count);
+    connect(m_tunnel, &client::TunnelClient::webSocketActivity, this, count);
     connect(m_tunnel, &client::TunnelClient::webSocketActivity, this, &TrayController::requestFinished);
     connect(m_tunnel, &client::TunnelClient::errorOccurred, this, [this](const QString &message) {
         if (m_tunnel->state() != ClientState::Refused) {
             m_detail = message;
+            // A lasting problem is told once (until it changes); a passing one stays a quiet reconnect.
+            const client::ConnectionProblem &problem = m_tunnel->connectionProblem();
+            if (problem.isLasting() && problem.kind != m_toldProblem) {
+                m_toldProblem = problem.kind;
+                Q_EMIT lastingProblem(problem.sentence, problem.advice);
+            } else if (!problem.isLasting()) {
+                m_toldProblem = client::ConnectionProblem::Kind::None;
+            }
             Q_EMIT changed();
         }
     });
+    connect(m_tunnel, &client::TunnelClient::localServiceChanged, this, [this](const QString &problem) {
+        if (problem.isEmpty())
+            Q_EMIT localServiceBack();
+        else
+            Q_EMIT localServiceDown(problem);
+        Q_EMIT changed();
+    });
+    connect(m_tunnel, &client::TunnelClient::localHostRefused, this, &TrayController::hostRefused);
     connect(m_tunnel, &client::TunnelClient::refused, this, [this](const QString &reason, const QByteArray &) {
         m_detail = reason;
         Q_EMIT refused(reason);
@@ -78,15 +105,40 @@ QString TrayController::predictedHostname() const
     return m_tunnel->predictedHostname();
 }
 
+QString TrayController::predictedPublicUrl(const AppSettings &settings) const
+{
+    // The confirmed URL keeps the proxy's public scheme and port; a new proxy brings its own.
+    QUrl url = !m_publicUrl.isEmpty() && settings.proxyUrl == m_settings.proxyUrl ? QUrl(m_publicUrl)
+                                                                                  : settings.proxyUrl;
+    url.setUserInfo(QString());
+    url.setHost(m_tunnel->predictedHostname(settings.name, settings.proxyUrl));
+    url.setPath(QString());
+    url.setQuery(QString());
+    url.setFragment(QString());
+    return url.toString();
+}
+
 QString TrayController::hostname() const
 {
     return m_hostname.isEmpty() ? predictedHostname() : m_hostname;
+}
+
+QString TrayController::localServiceProblem() const
+{
+    return m_tunnel->localServiceProblem();
 }
 
 StatePresentation TrayController::presentation() const
 {
     StatePresentation::Input input;
     input.state = state();
+    input.localProblem = m_tunnel->localServiceProblem();
+    input.targetAuthority = m_tunnel->settings().targetAuthority();
+    input.setupDone = m_settings.firstRunDone;
+    if (const client::ConnectionProblem &problem = m_tunnel->connectionProblem(); problem.isLasting()) {
+        input.lastingProblem = problem.sentence;
+        input.advice = problem.advice;
+    }
     input.publicUrl = m_publicUrl;
     input.nextRetry = nextRetry();
     input.detail = m_detail;
@@ -179,6 +231,7 @@ void TrayController::onStateChanged(ClientState state)
 
 void TrayController::onRegistered(const client::TunnelInfo &info)
 {
+    m_toldProblem = client::ConnectionProblem::Kind::None;
     m_publicUrl = info.publicUrl;
     m_hostname = info.hostname;
     m_detail.clear();

@@ -2,6 +2,7 @@
 
 #include "AppSettings.h"
 #include "ClientState.h"
+#include "ConnectionProblem.h"
 #include "RequestRecord.h"
 #include "StatePresentation.h"
 #include "TunnelInfo.h"
@@ -45,12 +46,22 @@ public:
     QDateTime nextRetry() const;
     // The refusal reason, or the last connection error while reconnecting.
     QString detail() const { return m_detail; }
+    // Why the local service is not answering; empty while it answers.
+    QString localServiceProblem() const;
     QString label() const;
     // What the key will be called: <label>.<proxy host> (the proxy's domain usually is its host).
     QString predictedHostname() const;
+    // The public URL the tunnel would have with `settings` (name and proxy), from the confirmed URL's
+    // scheme and port when there is one.
+    QString predictedPublicUrl(const AppSettings &settings) const;
     // The hostname the proxy confirmed for the current key and settings, else predictedHostname().
     QString hostname() const;
     StatePresentation presentation() const;
+    // What the tunnel carried since the app started: requests (WebSockets count once, when they end)
+    // and body bytes each way.
+    qint64 requestCount() const { return m_requests; }
+    qint64 bytesIn() const { return m_bytesIn; }
+    qint64 bytesOut() const { return m_bytesOut; }
 
     // Validates and applies; a running tunnel reconnects with the new settings. Returns the problem
     // (nothing changes) or an empty string. Also switches start-at-login when an Autostart is set.
@@ -75,7 +86,16 @@ Q_SIGNALS:
     // Was online, and still is not after the lost-notice delay (5 s).
     void connectionLost(const QString &why);
     void refused(const QString &reason);
+    // Reaching the proxy fails in a way retrying will not fix (unknown host, certificate, wrong scheme,
+    // not a proxy): once per kind until it clears. The tunnel keeps retrying meanwhile.
+    void lastingProblem(const QString &sentence, const QString &advice);
     void replaced();
+    // The local service stopped answering while the tunnel is up (once per outage; it clears by itself
+    // on the next good answer, with localServiceBack()).
+    void localServiceDown(const QString &problem);
+    void localServiceBack();
+    // The local service refuses the public hostname as Host header (once; again after new settings).
+    void hostRefused(const QString &description);
     void requestFinished(const keyhole::client::RequestRecord &record);
     // Settings could not be applied fully (e.g. start at login); the tunnel runs anyway.
     void warning(const QString &message);
@@ -93,8 +113,12 @@ private:
     QString m_detail;
     bool m_wasOnline = false;
     bool m_lostNotified = false;
+    client::ConnectionProblem::Kind m_toldProblem = client::ConnectionProblem::Kind::None;
     QTimer m_lostTimer;
     QTimer m_countdown; // refreshes "retrying in N s"
+    qint64 m_requests = 0;
+    qint64 m_bytesIn = 0;
+    qint64 m_bytesOut = 0;
 };
 
 } // namespace keyhole::tray

@@ -1,4 +1,5 @@
 // keyhole: the desktop tray app. Everything lives in keyhole_tray; this only parses arguments.
+#include "AppLog.h"
 #include "SingleInstance.h"
 #include "TrayApplication.h"
 #include "ClientLogging.h"
@@ -6,6 +7,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
 #include <QMessageBox>
 
 using namespace keyhole;
@@ -35,13 +38,26 @@ int main(int argc, char *argv[])
     parser.addOptions({settingsOption, keyOption, windowOption});
     parser.process(app);
 
-    tray::SingleInstance instance;
+    // One instance per profile: another --settings/--key runs beside the default one.
+    tray::SingleInstance instance(
+        tray::SingleInstance::nameForProfile(parser.value(settingsOption), parser.value(keyOption)));
     if (!instance.claim()) {
         if (!instance.errorString().isEmpty())
             qCWarning(lcClient, "single-instance check failed: %s", qPrintable(instance.errorString()));
         else
             return 0; // the running instance shows itself
     }
+
+    // The log file goes beside a profile's own settings file, so two profiles do not share one.
+    const QString settingsFile = parser.value(settingsOption);
+    const QString logFile = settingsFile.isEmpty()
+        ? tray::AppLog::defaultPath()
+        : QFileInfo(settingsFile)
+              .absoluteDir()
+              .filePath(QFileInfo(settingsFile).completeBaseName() + QStringLiteral(".log"));
+    QString logError;
+    if (!tray::AppLog::install(logFile, tray::AppLog::kDefaultMaxBytes, &logError))
+        qCWarning(lcClient, "%s", qPrintable(logError));
 
     tray::TrayApplication::Options options;
     options.settingsFile = parser.value(settingsOption);

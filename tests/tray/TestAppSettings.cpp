@@ -123,6 +123,7 @@ private Q_SLOTS:
         settings.targetPort = 8443;
         settings.name = QStringLiteral("blog");
         settings.caFile = QStringLiteral("/etc/ssl/ca.pem");
+        settings.hostHeader = QStringLiteral("rewrite");
         settings.startTunnelOnLaunch = false;
         settings.startAtLogin = true;
         settings.firstRunDone = true;
@@ -133,6 +134,8 @@ private Q_SLOTS:
         QSettings store(file, QSettings::IniFormat);
         const AppSettings loaded = AppSettings::load(store);
         QVERIFY(loaded == settings);
+        QCOMPARE(loaded.hostHeader, QStringLiteral("rewrite"));
+        QCOMPARE(loaded.toClientSettings(QStringLiteral("key.pem")).hostHeader, QStringLiteral("rewrite"));
         QCOMPARE(loaded.targetUrl(), QUrl(QStringLiteral("https://devbox:8443")));
     }
 

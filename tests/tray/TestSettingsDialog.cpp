@@ -3,6 +3,7 @@
 #include "TunnelClient.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -150,6 +151,67 @@ private Q_SLOTS:
         QVERIFY(!controller->setLocalPort(70000).isEmpty());
         QCOMPARE(controller->setLocalPort(5173), QString());
         QCOMPARE(controller->tunnel()->settings().target.port(), 5173);
+    }
+
+    void warnsThatThePublicUrlChanges()
+    {
+        auto controller = makeController();
+        QVERIFY(controller);
+        SettingsDialog dialog(controller.get());
+        auto *warning = dialog.findChild<QLabel *>(QStringLiteral("urlChange"));
+        QVERIFY(warning);
+        QVERIFY(!warning->isVisibleTo(&dialog));
+
+        auto *name = dialog.findChild<QLineEdit *>(QStringLiteral("name"));
+        name->setText(QStringLiteral("blog"));
+        const QString newHost = controller->tunnel()->predictedHostname(QStringLiteral("blog"),
+                                                                        controller->settings().proxyUrl);
+        QVERIFY(!newHost.isEmpty());
+        QVERIFY(newHost != controller->predictedHostname());
+        QVERIFY(warning->isVisibleTo(&dialog));
+        QVERIFY2(warning->text().contains(QStringLiteral("http://%1:8080").arg(newHost)), qPrintable(warning->text()));
+        QVERIFY2(warning->text().contains(QStringLiteral("will change")), qPrintable(warning->text()));
+
+        // Other fields do not change the URL; the name back as it was: no warning.
+        dialog.findChild<QSpinBox *>(QStringLiteral("targetPort"))->setValue(4000);
+        name->setText(QString());
+        QVERIFY(!warning->isVisibleTo(&dialog));
+
+        dialog.findChild<QLineEdit *>(QStringLiteral("proxyUrl"))->setText(QStringLiteral("https://other.test"));
+        QVERIFY(warning->isVisibleTo(&dialog));
+        QVERIFY2(warning->text().contains(QStringLiteral("https://%1.other.test").arg(controller->label())),
+                 qPrintable(warning->text()));
+    }
+
+    void hostHeaderChoices_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("hostHeader");
+        QTest::newRow("keep") << 0 << QString() << QString();
+        QTest::newRow("rewrite") << 1 << QString() << QStringLiteral("rewrite");
+        QTest::newRow("value") << 2 << QStringLiteral("myapp.local") << QStringLiteral("myapp.local");
+    }
+
+    void hostHeaderChoices()
+    {
+        QFETCH(int, mode);
+        QFETCH(QString, value);
+        QFETCH(QString, hostHeader);
+        auto controller = makeController();
+        QVERIFY(controller);
+        SettingsDialog dialog(controller.get());
+        dialog.findChild<QComboBox *>(QStringLiteral("hostHeaderMode"))->setCurrentIndex(mode);
+        dialog.findChild<QLineEdit *>(QStringLiteral("hostHeaderValue"))->setText(value);
+        QCOMPARE(dialog.editedSettings().hostHeader, hostHeader);
+        okButton(dialog)->click();
+        QCOMPARE(controller->settings().hostHeader, hostHeader);
+        QCOMPARE(controller->tunnel()->settings().hostHeader, hostHeader);
+
+        // Opened again, the dialog shows what is set.
+        SettingsDialog again(controller.get());
+        QCOMPARE(again.findChild<QComboBox *>(QStringLiteral("hostHeaderMode"))->currentIndex(), mode);
+        QCOMPARE(again.editedSettings().hostHeader, hostHeader);
     }
 };
 

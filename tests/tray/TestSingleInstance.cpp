@@ -96,6 +96,33 @@ private Q_SLOTS:
 #endif
     }
 
+    void profilesRunSideBySide()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString settingsFile = dir.filePath(QStringLiteral("work.ini"));
+        const QString keyFile = dir.filePath(QStringLiteral("work.pem"));
+        QCOMPARE(SingleInstance::nameForProfile(QString(), QString()), SingleInstance::defaultName());
+        const QString work = SingleInstance::nameForProfile(settingsFile, keyFile);
+        QVERIFY(work != SingleInstance::defaultName());
+        QVERIFY(work != SingleInstance::nameForProfile(settingsFile, QString()));
+        QVERIFY(work != SingleInstance::nameForProfile(QString(), keyFile));
+        // The same profile however its paths are spelled.
+        QCOMPARE(SingleInstance::nameForProfile(dir.path() + QStringLiteral("/./work.ini"), keyFile), work);
+
+        // Two profiles both claim; a second launch of one finds it and asks it to show itself.
+        const QString other = SingleInstance::nameForProfile(dir.filePath(QStringLiteral("home.ini")), QString());
+        SingleInstance first(work);
+        QVERIFY(first.claim());
+        SingleInstance beside(other);
+        QVERIFY(beside.claim());
+        QSignalSpy shown(&first, &SingleInstance::showRequested);
+        SingleInstance again(SingleInstance::nameForProfile(settingsFile, keyFile));
+        QVERIFY(!again.claim());
+        QVERIFY(again.errorString().isEmpty());
+        QTRY_COMPARE(shown.size(), 1);
+    }
+
     void defaultSocketLivesInTheUsersRuntimeFolder()
     {
 #ifdef Q_OS_WIN

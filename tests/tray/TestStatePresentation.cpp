@@ -84,6 +84,65 @@ private Q_SLOTS:
         QVERIFY(p.toolTip.contains(QStringLiteral("connection refused")));
     }
 
+    void truthfulStates_data()
+    {
+        QTest::addColumn<ClientState>("state");
+        QTest::addColumn<QString>("localProblem");
+        QTest::addColumn<QString>("lastingProblem");
+        QTest::addColumn<bool>("setupDone");
+        QTest::addColumn<QString>("icon");
+        QTest::addColumn<QString>("line");
+
+        QTest::newRow("online, service down")
+            << ClientState::Online << "the local service at 127.0.0.1:3000 refused the connection" << QString() << true
+            << ":/icons/keyhole-degraded.svg"
+            << "Local service not answering on 127.0.0.1:3000";
+        QTest::newRow("online, service answers")
+            << ClientState::Online << QString() << QString() << true << ":/icons/keyhole-online.svg"
+            << "Online";
+        QTest::newRow("lasting while waiting")
+            << ClientState::WaitingToReconnect << QString() << "The proxy host nope.example was not found" << true
+            << ":/icons/keyhole-error.svg"
+            << "The proxy host nope.example was not found";
+        QTest::newRow("lasting while connecting again")
+            << ClientState::Connecting << QString() << "The proxy host nope.example was not found" << true
+            << ":/icons/keyhole-error.svg"
+            << "The proxy host nope.example was not found";
+        QTest::newRow("setup not finished")
+            << ClientState::Offline << QString() << QString() << false << ":/icons/keyhole-offline.svg"
+            << "Setup not finished";
+        // A local problem from before says nothing once the tunnel is down.
+        QTest::newRow("offline ignores the service")
+            << ClientState::Offline << "refused" << QString() << true << ":/icons/keyhole-offline.svg"
+            << "Tunnel stopped";
+    }
+
+    void truthfulStates()
+    {
+        QFETCH(ClientState, state);
+        QFETCH(QString, localProblem);
+        QFETCH(QString, lastingProblem);
+        QFETCH(bool, setupDone);
+        QFETCH(QString, icon);
+        QFETCH(QString, line);
+
+        StatePresentation::Input input;
+        input.state = state;
+        input.localProblem = localProblem;
+        input.targetAuthority = QStringLiteral("127.0.0.1:3000");
+        input.lastingProblem = lastingProblem;
+        input.advice = QStringLiteral("Check the proxy URL in Settings.");
+        input.setupDone = setupDone;
+        const StatePresentation p = StatePresentation::of(input);
+        QCOMPARE(p.iconPath, icon);
+        QCOMPARE(p.stateLine, line);
+        QVERIFY2(QFile::exists(p.iconPath), qPrintable(p.iconPath));
+        if (state == ClientState::Online && !localProblem.isEmpty())
+            QVERIFY(p.toolTip.contains(localProblem));
+        if (!lastingProblem.isEmpty())
+            QVERIFY(p.toolTip.contains(input.advice));
+    }
+
     void refusedWithoutReason()
     {
         StatePresentation::Input input;
