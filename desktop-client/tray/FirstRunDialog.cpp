@@ -23,8 +23,7 @@ FirstRunDialog::FirstRunDialog(const AppSettings &settings, const crypto::KeyPai
     , m_hostname(new QLineEdit)
     , m_proxyUrl(new QLineEdit(settings.proxyUrl.toString()))
     , m_port(new QSpinBox)
-    , m_rewriteHost(new QCheckBox(QStringLiteral("Rewrite the Host header (dev servers such as Vite or the Angular "
-                                                 "CLI refuse the public hostname otherwise)")))
+    , m_rewriteHost(new QCheckBox(QStringLiteral("Rewrite the Host header (for dev servers such as Vite)")))
     , m_problem(new QLabel)
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel))
 {
@@ -54,15 +53,21 @@ FirstRunDialog::FirstRunDialog(const AppSettings &settings, const crypto::KeyPai
     m_port->setValue(settings.targetPort);
     m_rewriteHost->setObjectName(QStringLiteral("rewriteHost"));
     m_rewriteHost->setChecked(isHostCheckingDevServerPort(settings.targetPort));
+    m_rewriteHost->setToolTip(
+        QStringLiteral("Dev servers (Vite, the Angular CLI, webpack...) refuse a Host they do not know, such as the "
+                       "public hostname; rewritten, they see their own host:port."));
     // Once the user has an opinion, the port no longer decides.
     connect(m_rewriteHost, &QCheckBox::clicked, this, [this] { m_rewriteChosen = true; });
+    m_problem->setObjectName(QStringLiteral("problem"));
     m_problem->setWordWrap(true);
     m_problem->setStyleSheet(QStringLiteral("color: #b00020"));
-    // The message takes its own room below the fields; hiding it keeps the room so nothing jumps.
-    // A URL in the message is one long word that wrapping cannot break: it must not set the width.
-    QSizePolicy problemPolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    problemPolicy.setHeightForWidth(true);
+    // The message has room of its own below the fields, three lines high whether shown or not, so it
+    // never squashes them nor makes the dialog jump; a longer one is cut (the tooltip has it all).
+    // A URL in it is one long word that wrapping cannot break: it must not set the width either.
+    QSizePolicy problemPolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
     problemPolicy.setRetainSizeWhenHidden(true);
+    m_problem->setFixedHeight(3 * m_problem->fontMetrics().lineSpacing());
+    m_problem->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_problem->setSizePolicy(problemPolicy);
 
     auto *form = new QFormLayout;

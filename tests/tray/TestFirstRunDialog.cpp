@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -141,9 +142,12 @@ private Q_SLOTS:
         auto *url = dialog.findChild<QLineEdit *>(QStringLiteral("proxyUrl"));
         const int fieldHeight = url->height();
         const int width = dialog.width();
+        const int height = dialog.height();
         url->setText(QStringLiteral("not a url at all ") + longHost);
         QCoreApplication::processEvents(); // the layout request
+        QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("problem"))->isVisible());
         QCOMPARE(url->height(), fieldHeight);
+        QCOMPARE(dialog.height(), height);
         QVERIFY2(dialog.width() <= qMax(width, 800), qPrintable(QString::number(dialog.width())));
     }
 };
