@@ -150,17 +150,12 @@ int main(int argc, char *argv[])
                      .arg(reason, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromLatin1(code))));
         exitWith(ExitRefused);
     });
-    // Said once by the core (the requests themselves keep their one line each on stdout).
+    // Emitted once by the core, which also logs what happened; this adds the fix in the CLI's terms. (A
+    // local service that stops answering, and answers again, is logged by the core at each change.)
     QObject::connect(&tunnel, &client::TunnelClient::localHostRefused, &app, [](const QString &description) {
         printErr(QStringLiteral("%1; restart with --host-header rewrite so the service sees its own host:port, or "
                                 "allow the public hostname in its settings (Vite: server.allowedHosts)")
                      .arg(description));
-    });
-    QObject::connect(&tunnel, &client::TunnelClient::localServiceChanged, &app, [&settings](const QString &problem) {
-        if (problem.isEmpty())
-            printErr(QStringLiteral("the local service at %1 answers again").arg(settings.targetAuthority()));
-        else
-            printErr(QStringLiteral("%1; is it running?").arg(problem));
     });
     QObject::connect(&tunnel, &client::TunnelClient::stateChanged, &app, [&](client::ClientState state) {
         if (state == client::ClientState::Replaced) {

@@ -24,6 +24,9 @@ QToolButton *buttonFor(QAction *action, QWidget *parent)
     button->setDefaultAction(action);
     button->setToolButtonStyle(Qt::ToolButtonTextOnly);
     button->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    // A tool button follows its action's text and enabled state, not its visibility.
+    button->setVisible(action->isVisible());
+    QObject::connect(action, &QAction::changed, button, [button, action] { button->setVisible(action->isVisible()); });
     return button;
 }
 
@@ -44,11 +47,19 @@ MainWindow::MainWindow(TrayController *controller, AppActions *actions, QWidget 
     header->addWidget(m_state, 1);
     m_state->setWordWrap(true);
     layout->addLayout(header);
+    // The proxy and the counters, as the tray menu shows them.
+    for (QAction *line : {actions->proxyLine(), actions->trafficLine()}) {
+        auto *label = new QLabel(line->text(), central);
+        connect(line, &QAction::changed, label, [label, line] { label->setText(line->text()); });
+        layout->addWidget(label);
+    }
 
     layout->addWidget(buttonFor(actions->publicUrl(), central));
     auto *row1 = new QHBoxLayout;
     row1->addWidget(buttonFor(actions->openInBrowser(), central));
+    row1->addWidget(buttonFor(actions->finishSetup(), central));
     row1->addWidget(buttonFor(actions->startStop(), central));
+    row1->addWidget(buttonFor(actions->reconnectNow(), central));
     row1->addWidget(buttonFor(actions->localPort(), central));
     layout->addLayout(row1);
     auto *row2 = new QHBoxLayout;
@@ -57,6 +68,10 @@ MainWindow::MainWindow(TrayController *controller, AppActions *actions, QWidget 
     row2->addWidget(buttonFor(actions->settings(), central));
     row2->addWidget(buttonFor(actions->quit(), central));
     layout->addLayout(row2);
+    auto *row3 = new QHBoxLayout;
+    row3->addWidget(buttonFor(actions->openLog(), central));
+    row3->addWidget(buttonFor(actions->about(), central));
+    layout->addLayout(row3);
     setCentralWidget(central);
 
     connect(m_controller, &TrayController::changed, this, &MainWindow::refresh);

@@ -171,7 +171,9 @@ void SettingsDialog::revalidate()
 
 void SettingsDialog::accept()
 {
-    const AppSettings settings = editedSettings();
+    AppSettings settings = editedSettings();
+    // Settings chosen here are as good as the Welcome dialog's: the proxy is the user's choice now.
+    settings.firstRunDone = true;
     if (const QString error = m_controller->applySettings(settings); !error.isEmpty()) {
         m_problem->setText(error);
         m_problem->setVisible(true);

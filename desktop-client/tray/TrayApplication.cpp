@@ -111,8 +111,13 @@ bool TrayApplication::initialize(QString *error)
         notify(QStringLiteral("Connection lost"),
                why.isEmpty() ? QStringLiteral("Reconnecting…") : QStringLiteral("Reconnecting… (%1)").arg(why));
     });
-    connect(m_controller, &TrayController::refused, this,
-            [this](const QString &reason) { notify(QStringLiteral("Registration refused"), reason, true); });
+    connect(m_controller, &TrayController::refused, this, [this](const QString &reason) {
+        notify(QStringLiteral("Registration refused"),
+               QStringLiteral("%1. Ask the proxy's operator to allow this key (Keys… shows it), then start "
+                              "the tunnel again.")
+                   .arg(reason),
+               true);
+    });
     connect(m_controller, &TrayController::replaced, this, [this] {
         notify(QStringLiteral("Tunnel taken over"),
                QStringLiteral("Another client with the same key took this tunnel; start it again to take it back."),

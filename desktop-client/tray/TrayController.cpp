@@ -46,10 +46,15 @@ TrayController::TrayController(const AppSettings &settings, crypto::KeyPair key,
         }
     });
     connect(m_tunnel, &client::TunnelClient::localServiceChanged, this, [this](const QString &problem) {
-        if (problem.isEmpty())
-            Q_EMIT localServiceBack();
-        else
-            Q_EMIT localServiceDown(problem);
+        // Refused, then timing out, is still one outage: one notification.
+        const bool down = !problem.isEmpty();
+        if (down != m_localDown) {
+            m_localDown = down;
+            if (down)
+                Q_EMIT localServiceDown(problem);
+            else
+                Q_EMIT localServiceBack();
+        }
         Q_EMIT changed();
     });
     connect(m_tunnel, &client::TunnelClient::localHostRefused, this, &TrayController::hostRefused);

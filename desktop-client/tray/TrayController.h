@@ -116,6 +116,7 @@ private:
     client::ConnectionProblem::Kind m_toldProblem = client::ConnectionProblem::Kind::None;
     QTimer m_lostTimer;
     QTimer m_countdown; // refreshes "retrying in N s"
+    bool m_localDown = false;
     qint64 m_requests = 0;
     qint64 m_bytesIn = 0;
     qint64 m_bytesOut = 0;

@@ -1,4 +1,5 @@
 #include "AppActions.h"
+#include "SettingsDialog.h"
 #include "TrayController.h"
 
 #include <QAction>
@@ -36,6 +37,18 @@ private Q_SLOTS:
         // No "Start tunnel" that would dial a proxy the user never chose.
         QVERIFY(!actions.startStop()->isVisible());
         QVERIFY(actions.menuOrder().contains(actions.finishSetup()));
+    }
+
+    void settingsOkCountsAsSetup()
+    {
+        auto controller = makeController(false);
+        QVERIFY(controller);
+        AppActions actions(controller.get());
+        tray::SettingsDialog dialog(controller.get());
+        dialog.accept();
+        QVERIFY(controller->settings().firstRunDone);
+        QVERIFY(!actions.finishSetup()->isVisible());
+        QVERIFY(actions.startStop()->isVisible());
     }
 
     void finishedSetupStartsAndStops()
