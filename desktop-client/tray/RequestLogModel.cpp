@@ -1,78 +1,12 @@
 #include "RequestLogModel.h"
 
-#include <QLocale>
+#include "CurlCommand.h"
 
-#include <cstring>
-#include <optional>
+#include <QLocale>
 
 namespace keyhole::tray {
 
 namespace {
-
-QString shellQuoted(const QString &text)
-{
-    QString quoted = text;
-    quoted.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
-    return QLatin1Char('\'') + quoted + QLatin1Char('\'');
-}
-
-// Characters that must never reach a terminal raw from a pasted command: controls (C0, DEL, C1),
-// and invisible formatting such as bidirectional overrides, which make a command read differently
-// from what it runs.
-bool isUnsafeForShell(QChar c)
-{
-    switch (c.category()) {
-    case QChar::Other_Control:
-    case QChar::Other_Format:
-    case QChar::Separator_Line:
-    case QChar::Separator_Paragraph:
-    case QChar::Other_Surrogate:
-    case QChar::Other_NotAssigned:
-        return true;
-    default:
-        return false;
-    }
-}
-
-// The text of `bytes` when they are valid UTF-8 without unsafe characters; nullopt otherwise.
-std::optional<QString> safeText(const QByteArray &bytes)
-{
-    const QString text = QString::fromUtf8(bytes);
-    if (text.toUtf8() != bytes)
-        return std::nullopt; // invalid UTF-8: the replacement characters would change the bytes
-    for (const QChar c : text) {
-        if (isUnsafeForShell(c))
-            return std::nullopt;
-    }
-    return text;
-}
-
-// A request target as it goes into a URL: every byte outside printable ASCII percent-encoded.
-QString urlPart(const QByteArray &raw)
-{
-    QString out;
-    out.reserve(raw.size());
-    for (const char ch : raw) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (byte <= 0x20 || byte >= 0x7f)
-            out += QStringLiteral("%%1").arg(byte, 2, 16, QLatin1Char('0')).toUpper();
-        else
-            out += QLatin1Char(ch);
-    }
-    return out;
-}
-
-bool isToken(const QByteArray &text)
-{
-    if (text.isEmpty())
-        return false;
-    for (const char ch : text) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (byte <= 0x20 || byte >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", ch) != nullptr)
-            return false;
-    }
-    return true;
-}
 
 bool isWebSocket(const client::RequestRecord &record)
 {
@@ -127,6 +61,10 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     }
+    if (role == Qt::ForegroundRole && index.column() == StatusColumn)
+        return statusColor(r);
+    if (role == Qt::ToolTipRole && index.column() == PathColumn)
+        return data(index, Qt::DisplayRole); // the column elides long paths
     if (role == Qt::ToolTipRole && !r.error.isEmpty())
         return r.error;
     if (role != Qt::DisplayRole)
@@ -179,41 +117,29 @@ QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, i
 
 QString RequestLogModel::curlCommand(const client::RequestRecord &record, const QUrl &base)
 {
-    // One line of printable text, whatever the visitor sent: it is pasted into a terminal.
-    const auto options = QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::StripTrailingSlash;
-    QString url = base.toString(options | QUrl::FullyEncoded);
-    url += urlPart(record.path.isEmpty() ? QByteArrayLiteral("/") : record.path);
-    if (!record.query.isEmpty())
-        url += QLatin1Char('?') + urlPart(record.query);
+    return client::CurlCommand::build(record, base);
+}
 
-    QStringList parts{QStringLiteral("curl")};
-    if (record.method != "GET")
-        parts << QStringLiteral("-X")
-              << shellQuoted(isToken(record.method) ? QString::fromLatin1(record.method) : urlPart(record.method));
-    parts << shellQuoted(url);
-    for (const client::Header &header : record.requestHeaders) {
-        // curl computes these itself.
-        if (header.first.compare("Content-Length", Qt::CaseInsensitive) == 0)
-            continue;
-        // A header that cannot be written as it came is left out rather than changed: it was not a
-        // valid header for the local service either.
-        const std::optional<QString> value = safeText(header.second);
-        if (!isToken(header.first) || !value)
-            continue;
-        parts << QStringLiteral("-H") << shellQuoted(QString::fromLatin1(header.first) + QStringLiteral(": ") + *value);
+QList<client::RequestRecord> RequestLogModel::records() const
+{
+    return QList<client::RequestRecord>(m_records.rbegin(), m_records.rend());
+}
+
+QColor RequestLogModel::statusColor(const client::RequestRecord &record)
+{
+    if (!record.error.isEmpty() || record.status == 0)
+        return QColor(0xc6, 0x28, 0x28);
+    switch (record.status / 100) {
+    case 1:
+    case 2:
+        return QColor(0x2e, 0x7d, 0x32);
+    case 3:
+        return QColor(0x15, 0x65, 0xc0);
+    case 4:
+        return QColor(0xb2, 0x6a, 0x00);
+    default:
+        return QColor(0xc6, 0x28, 0x28);
     }
-    const QByteArray &body = record.requestBodyPreview;
-    if (body.isEmpty())
-        return parts.join(QLatin1Char(' '));
-    if (const std::optional<QString> text = safeText(body)) {
-        parts << QStringLiteral("--data-binary") << shellQuoted(*text);
-        return parts.join(QLatin1Char(' '));
-    }
-    // Binary, multi-line or control characters: the exact bytes travel base64-encoded and curl
-    // reads them from its standard input.
-    parts << QStringLiteral("--data-binary") << QStringLiteral("@-");
-    return QStringLiteral("printf '%s' ") + shellQuoted(QString::fromLatin1(body.toBase64()))
-        + QStringLiteral(" | base64 --decode | ") + parts.join(QLatin1Char(' '));
 }
 
 QString RequestLogModel::formatSize(qint64 bytes)

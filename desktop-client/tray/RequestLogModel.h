@@ -3,6 +3,7 @@
 #include "RequestRecord.h"
 
 #include <QAbstractTableModel>
+#include <QColor>
 #include <QUrl>
 
 #include <deque>
@@ -26,6 +27,8 @@ public:
     void clear();
     // Row 0 is the newest.
     const client::RequestRecord &record(int row) const { return m_records.at(size_t(row)); }
+    // Every record, oldest first (the order of a HAR file).
+    QList<client::RequestRecord> records() const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -37,6 +40,8 @@ public:
     // to curl base64-decoded on its standard input, and such a header is left out.
     static QString curlCommand(const client::RequestRecord &record, const QUrl &base);
     static QString formatSize(qint64 bytes);
+    // The status column's colour: green 1xx/2xx, blue 3xx, amber 4xx, red 5xx and keyhole's own answers.
+    static QColor statusColor(const client::RequestRecord &record);
 
 private:
     std::deque<client::RequestRecord> m_records;

@@ -1,5 +1,6 @@
 #include "RequestLogModel.h"
 
+#include <QColor>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
@@ -130,6 +131,45 @@ private Q_SLOTS:
         model.add(record("GET", "/", 200));
         model.clear();
         QCOMPARE(model.rowCount(), 0);
+    }
+
+    void statusColours()
+    {
+        RequestLogModel model;
+        model.add(record("GET", "/ok", 200));
+        model.add(record("GET", "/moved", 302));
+        model.add(record("GET", "/missing", 404));
+        model.add(record("GET", "/boom", 503));
+        RequestRecord failed = record("GET", "/down", 502);
+        failed.error = QStringLiteral("connection refused");
+        model.add(failed);
+        QList<QColor> colours;
+        for (int row = 0; row < model.rowCount(); ++row)
+            colours << model.data(model.index(row, RequestLogModel::StatusColumn), Qt::ForegroundRole).value<QColor>();
+        // Newest first: keyhole's 502, 503, 404, 302, 200.
+        QCOMPARE(colours.at(0), colours.at(1)); // both red
+        QVERIFY(colours.at(1) != colours.at(2));
+        QVERIFY(colours.at(2) != colours.at(3));
+        QVERIFY(colours.at(3) != colours.at(4));
+        QVERIFY(colours.at(4) != colours.at(0));
+        QVERIFY(colours.at(4).green() > colours.at(4).red()); // 2xx is green
+        QVERIFY(colours.at(1).red() > colours.at(1).green()); // 5xx is red
+        // Only the status cell is coloured.
+        QVERIFY(!model.data(model.index(0, RequestLogModel::PathColumn), Qt::ForegroundRole).isValid());
+        // A long path shows whole in its tooltip (the column elides it).
+        QCOMPARE(model.data(model.index(0, RequestLogModel::PathColumn), Qt::ToolTipRole).toString(),
+                 QStringLiteral("/down"));
+    }
+
+    void recordsOldestFirst()
+    {
+        RequestLogModel model;
+        model.add(record("GET", "/1", 200));
+        model.add(record("GET", "/2", 200));
+        const QList<RequestRecord> records = model.records();
+        QCOMPARE(records.size(), 2);
+        QCOMPARE(records.at(0).path, QByteArray("/1"));
+        QCOMPARE(records.at(1).path, QByteArray("/2"));
     }
 
     void curlCommand()
