@@ -36,7 +36,9 @@ import threading
 import time
 import urllib.parse
 
-# Beside this file: the keep-alive handler, the server and the byte generator the other tests use.
+# Beside this file: the keep-alive handler, the server and the byte generator the other tests use
+# (imported without leaving a bytecode cache in the source tree).
+sys.dont_write_bytecode = True
 from test_service import DispatchingHandler, deterministic_bytes, serve
 
 BLOCK = 65536
