@@ -30,25 +30,19 @@ Endpoints:
 """
 
 import hashlib
-import http.server
 import json
 import sys
 import threading
 import time
 import urllib.parse
 
+# Beside this file: the keep-alive handler, the server and the byte generator the other tests use
+# (imported without leaving a bytecode cache in the source tree).
+sys.dont_write_bytecode = True
+from test_service import DispatchingHandler, deterministic_bytes, serve
+
 BLOCK = 65536
 ROTATION_STEP = 7919  # prime: the blocks' rotations never repeat within 64 KiB blocks
-
-
-def deterministic_bytes(n, seed):
-    """Block i is SHA-256("<seed>:<i>") (as test_service.py; tests/support's deterministicBytes)."""
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(("%s:%d" % (seed, i)).encode()).digest()
-        i += 1
-    return bytes(out[:n])
 
 
 class StreamBytes:
@@ -88,10 +82,8 @@ class Records:
 RECORDS = Records()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(DispatchingHandler):
     server_version = "KeyholeStreamService/1.0"
-    disable_nagle_algorithm = True  # every piece leaves at once
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
         sys.stderr.write("stream-service: " + (format % args) + "\n")
@@ -220,36 +212,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name:
                 print("stream-closed %s %d %d" % (name, record["written"], record["closed_ns"]), flush=True)
 
-    def handle_one_request(self):
-        # Every method goes through dispatch(); the base class only looks for do_<METHOD>.
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline:
-                self.close_connection = True
-                return
-            if not self.parse_request():
-                return
-            self.dispatch()
-            self.wfile.flush()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    server = Server(("127.0.0.1", port), Handler)
-    print("listening on %d" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-
 
 if __name__ == "__main__":
-    main()
+    serve(Handler)

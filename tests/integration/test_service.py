@@ -35,11 +35,33 @@ def deterministic_bytes(n, seed):
     return bytes(out[:n])
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class DispatchingHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, every method through dispatch(); stream_service.py builds on it too."""
+
     protocol_version = "HTTP/1.1"
-    server_version = "KeyholeTestService/1.0"
     # Headers and body go out as separate writes; without this, Nagle + delayed ACK add ~40 ms per response.
     disable_nagle_algorithm = True
+
+    def dispatch(self):
+        raise NotImplementedError
+
+    def handle_one_request(self):
+        # Route every method (PATCH, PURGE, ...) through dispatch(); the base class only looks for do_<METHOD>.
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            self.dispatch()
+            self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+
+class Handler(DispatchingHandler):
+    server_version = "KeyholeTestService/1.0"
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
         sys.stderr.write("test-service: " + (format % args) + "\n")
@@ -137,20 +159,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send(404, b"no such test endpoint\n", head_only=head)
 
-    def handle_one_request(self):
-        # Route every method (PATCH, PURGE, ...) through dispatch(); the base class only looks for do_<METHOD>.
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline:
-                self.close_connection = True
-                return
-            if not self.parse_request():
-                return
-            self.dispatch()
-            self.wfile.flush()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -158,9 +166,9 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def main():
+def serve(handler):
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    server = Server(("127.0.0.1", port), Handler)
+    server = Server(("127.0.0.1", port), handler)
     print("listening on %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()
@@ -169,4 +177,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    serve(Handler)

@@ -1,39 +1,8 @@
 #include "StreamingFixture.h"
 
-#include "crypto/Label.h"
-
 #include <QTest>
 
 using namespace keyhole;
-
-proxy::ProxyConfig StreamingFixture::baseConfig()
-{
-    proxy::ProxyConfig config;
-    config.listenAddress = QHostAddress::LocalHost;
-    config.listenPort = 0;
-    return config;
-}
-
-std::unique_ptr<FakeTunnelClient> StreamingFixture::start(const proxy::ProxyConfig &config)
-{
-    server = std::make_unique<proxy::ProxyServer>(config);
-    QString error;
-    if (!server->start(&error)) {
-        qWarning() << error;
-        return nullptr;
-    }
-    auto client = std::make_unique<FakeTunnelClient>(*crypto::KeyPair::generate(), server->publicUrl());
-    client->connectAndRegister();
-    if (!QTest::qWaitFor([&] { return !client->receivedOf<protocol::RegistrationResponse>().isEmpty(); }, 5000))
-        return nullptr;
-    return client;
-}
-
-QByteArray StreamingFixture::hostFor(const FakeTunnelClient &client) const
-{
-    return (crypto::labelForKey(client.key()) + QStringLiteral(".localhost:") + QString::number(server->port()))
-        .toLatin1();
-}
 
 std::optional<protocol::HttpRequest> StreamingFixture::firstRequest(FakeTunnelClient &client)
 {

@@ -1,22 +1,26 @@
 #pragma once
 
 #include "FakeTunnelClient.h"
-#include "ProxyServer.h"
+#include "InProcessProxy.h"
 #include "RawVisitor.h"
 
 #include <memory>
 #include <optional>
 
-// The proxy in process with one scripted tunnel client, and what the streaming tests ask of them.
+// The proxy in process (InProcessProxy) with one scripted tunnel client, and what the streaming tests
+// ask of them.
 class StreamingFixture
 {
 public:
-    std::unique_ptr<keyhole::proxy::ProxyServer> server;
+    InProcessProxy proxy; // the server; what follows only adds the streaming helpers
 
-    static keyhole::proxy::ProxyConfig baseConfig();
+    static keyhole::proxy::ProxyConfig baseConfig() { return InProcessProxy::baseConfig(); }
     // Starts the proxy and registers a client; null when either did not come up.
-    std::unique_ptr<FakeTunnelClient> start(const keyhole::proxy::ProxyConfig &config);
-    QByteArray hostFor(const FakeTunnelClient &client) const;
+    std::unique_ptr<FakeTunnelClient> start(const keyhole::proxy::ProxyConfig &config)
+    {
+        return proxy.startWithClient(config);
+    }
+    QByteArray hostFor(const FakeTunnelClient &client) const { return proxy.hostFor(client); }
 
     // Waits for the client's first HttpRequest.
     static std::optional<keyhole::protocol::HttpRequest> firstRequest(FakeTunnelClient &client);

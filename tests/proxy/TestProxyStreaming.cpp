@@ -19,7 +19,6 @@
 
 using namespace keyhole;
 using proxy::ProxyConfig;
-using proxy::ProxyServer;
 
 class TestProxyStreaming : public QObject
 {
@@ -31,11 +30,11 @@ private:
     static ProxyConfig baseConfig() { return StreamingFixture::baseConfig(); }
     std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config) { return m_fixture.start(config); }
     QByteArray hostFor(const FakeTunnelClient &client) const { return m_fixture.hostFor(client); }
-    quint16 port() const { return m_fixture.server->port(); }
+    quint16 port() const { return m_fixture.proxy->port(); }
     using F = StreamingFixture;
 
 private Q_SLOTS:
-    void cleanup() { m_fixture.server.reset(); }
+    void cleanup() { m_fixture.proxy.stop(); }
 
     void testAnswerReachesTheVisitorPieceByPiece()
     {
@@ -337,9 +336,7 @@ private Q_SLOTS:
 
     void testVersion1ClientIsRefusedInItsOwnWords()
     {
-        m_fixture.server = std::make_unique<ProxyServer>(baseConfig());
-        QString error;
-        QVERIFY2(m_fixture.server->start(&error), qPrintable(error));
+        QVERIFY(m_fixture.proxy.start(baseConfig()));
         const auto key = crypto::KeyPair::generate();
         QVERIFY(key);
         QWebSocket socket;
@@ -348,7 +345,7 @@ private Q_SLOTS:
                 [&frames](const QByteArray &frame) { frames.append(frame); });
         socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/proxy/subscribe").arg(port())));
         QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
-        const QByteArray token = crypto::RegistrationToken::create(*key, m_fixture.server->publicUrl().toString(), {},
+        const QByteArray token = crypto::RegistrationToken::create(*key, m_fixture.proxy->publicUrl().toString(), {},
                                                                    util::Clock::system()->epochSecs());
         socket.sendBinaryMessage(protocol::Codec::encode(protocol::RegistrationRequest{token}, 1));
         QTRY_VERIFY(!frames.isEmpty());

@@ -12,7 +12,6 @@
 
 using namespace keyhole;
 using proxy::ProxyConfig;
-using proxy::ProxyServer;
 
 class TestProxyUploads : public QObject
 {
@@ -24,11 +23,11 @@ private:
     static ProxyConfig baseConfig() { return StreamingFixture::baseConfig(); }
     std::unique_ptr<FakeTunnelClient> startWithClient(const ProxyConfig &config) { return m_fixture.start(config); }
     QByteArray hostFor(const FakeTunnelClient &client) const { return m_fixture.hostFor(client); }
-    quint16 port() const { return m_fixture.server->port(); }
+    quint16 port() const { return m_fixture.proxy->port(); }
     using F = StreamingFixture;
 
 private Q_SLOTS:
-    void cleanup() { m_fixture.server.reset(); }
+    void cleanup() { m_fixture.proxy.stop(); }
 
     void testRequestBodyStreamsWithinTheWindow()
     {
