@@ -37,6 +37,15 @@ namespace {
 
 constexpr int kQuitGraceMs = 2000;
 
+// The core describes problems in log style ("the local service at ... refused"); a notification
+// starts them as a sentence.
+QString asSentence(QString text)
+{
+    if (!text.isEmpty())
+        text[0] = text.at(0).toUpper();
+    return text;
+}
+
 } // namespace
 
 void initResources()
@@ -124,14 +133,16 @@ bool TrayApplication::initialize(QString *error)
                true);
     });
     connect(m_controller, &TrayController::localServiceDown, this, [this](const QString &problem) {
-        notify(m_controller->presentation().stateLine,
-               QStringLiteral("%1. Visitors get an error page until it answers; is it running?").arg(problem), true);
+        notify(
+            m_controller->presentation().stateLine,
+            QStringLiteral("%1. Visitors get an error page until it answers; is it running?").arg(asSentence(problem)),
+            true);
     });
     connect(m_controller, &TrayController::hostRefused, this, [this](const QString &description) {
-        notify(
-            QStringLiteral("The local service refuses the public hostname"),
-            QStringLiteral("%1. Fix: Settings → Host header → Rewrite, so it sees its own host:port.").arg(description),
-            true);
+        notify(QStringLiteral("The local service refuses the public hostname"),
+               QStringLiteral("%1. Fix: Settings → Host header → Rewrite, so it sees its own host:port.")
+                   .arg(asSentence(description)),
+               true);
     });
     connect(m_controller, &TrayController::warning, this,
             [this](const QString &message) { notify(QStringLiteral("Keyhole"), message, true); });
