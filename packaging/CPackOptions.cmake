@@ -4,3 +4,8 @@ if(CPACK_GENERATOR STREQUAL "RPM")
     # strips the programs itself); the RPMs have no debug package, so their programs are stripped here.
     set(CPACK_STRIP_FILES ON)
 endif()
+if(CPACK_GENERATOR STREQUAL "DEB")
+    # CPackDeb puts a project-wide CPACK_PACKAGE_DESCRIPTION_SUMMARY before every package's description
+    # unless it is CPack's default; then the first line of each component's description is its synopsis.
+    set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${CPACK_DEFAULT_PACKAGE_DESCRIPTION_SUMMARY}")
+endif()

@@ -95,12 +95,23 @@ if(UNIX AND NOT APPLE)
     set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
     set(CPACK_RPM_PACKAGE_URL "${PROJECT_HOMEPAGE_URL}")
     set(CPACK_RPM_PACKAGE_GROUP "Applications/Internet")
+    # /etc/keyhole/proxy.conf is at an absolute path: the packages are not relocatable.
+    set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
     set(CPACK_RPM_PROXY_PACKAGE_NAME keyhole-proxy)
     set(CPACK_RPM_CLI_PACKAGE_NAME keyhole-cli)
     set(CPACK_RPM_DESKTOP_PACKAGE_NAME keyhole)
     set(CPACK_RPM_PROXY_PACKAGE_SUMMARY "Server of the Keyhole reverse tunnel")
     set(CPACK_RPM_CLI_PACKAGE_SUMMARY "Command line client of the Keyhole reverse tunnel")
     set(CPACK_RPM_DESKTOP_PACKAGE_SUMMARY "Tray app of the Keyhole reverse tunnel")
+    # RPM keeps the synopsis apart and marks paragraphs with empty lines, not Debian's " .".
+    foreach(component IN ITEMS PROXY CLI DESKTOP)
+        set(description "${CPACK_COMPONENT_${component}_DESCRIPTION}")
+        string(FIND "${description}" "\n" newline)
+        math(EXPR newline "${newline} + 1")
+        string(SUBSTRING "${description}" ${newline} -1 description)
+        string(REPLACE "\n.\n" "\n\n" description "${description}")
+        set(CPACK_RPM_${component}_PACKAGE_DESCRIPTION "${description}")
+    endforeach()
     set(CPACK_RPM_PROXY_USER_FILELIST "%config(noreplace) /etc/keyhole/proxy.conf")
     # Directories that the distribution's own packages own.
     set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
@@ -115,7 +126,8 @@ if(UNIX AND NOT APPLE)
              /usr/share/icons/hicolor/${dir} /usr/share/icons/hicolor/${dir}/apps)
     endforeach()
     # RPM's own debug package needs the build tree under a long path; the RPMs are stripped instead.
-    set(CPACK_RPM_SPEC_MORE_DEFINE "%define debug_package %{nil}")
+    # No /usr/lib/.build-id links either: the same paths in every package would conflict.
+    set(CPACK_RPM_SPEC_MORE_DEFINE "%define debug_package %{nil}\n%define _build_id_links none")
     set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_LIST_DIR}/CPackOptions.cmake)
 elseif(APPLE)
     include(${CMAKE_CURRENT_LIST_DIR}/macos/MacFiles.cmake)

@@ -17,7 +17,8 @@ build_dir=${BUILD_DIR:-build}
 if [ -z "${NO_BUILD:-}" ]; then
     scripts/install-deps.sh help2man lintian rpm appstream desktop-file-utils file binutils
     launcher=()
-    command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    command -v ccache >/dev/null 2>&1 \
+        && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYHOLE_WERROR=ON -DKEYHOLE_SANITIZE=OFF \
         "${launcher[@]}"
     cmake --build "$build_dir"
@@ -51,7 +52,7 @@ for package in keyhole-proxy keyhole-cli keyhole; do
     ls "$out/${package}-dbgsym_"*.ddeb >/dev/null 2>&1 || fail "no -dbgsym package for $package"
 
     echo "--- lintian"
-    lintian --fail-on error --no-tag-display-limit "$deb" || fail "lintian reports errors for $(basename "$deb")"
+    lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors for $(basename "$deb")"
 
     dpkg-deb -x "$deb" "$root"
     program=$root/usr/bin/${program_of[$package]}
@@ -70,11 +71,17 @@ done
 
 for rpm_file in "$out"/*.rpm; do
     echo "=== $(basename "$rpm_file")"
-    echo "Requires: $(rpm -qpR "$rpm_file" 2>/dev/null | grep -Ev '^rpmlib' | tr '\n' ' ')"
+    echo "Requires: $(rpm -qpR "$rpm_file" 2>/dev/null | sed -n 's/()(64bit)$//p' | tr '\n' ' ')"
+    case $(basename "$rpm_file") in
+        keyhole-proxy-* | keyhole-cli-*)
+            ! rpm -qpR "$rpm_file" 2>/dev/null | grep -Eq 'libQt6(Widgets|Gui)|keychain' \
+                || fail "$(basename "$rpm_file") requires a GUI library" ;;
+    esac
 done
 
 echo "=== desktop integration"
-appstreamcli validate --no-net "$root"/usr/share/metainfo/*.metainfo.xml || fail "the AppStream metadata does not validate"
+appstreamcli validate --no-net "$root"/usr/share/metainfo/*.metainfo.xml \
+    || fail "the AppStream metadata does not validate"
 if command -v desktop-file-validate >/dev/null 2>&1; then
     desktop-file-validate "$root/usr/share/applications/keyhole.desktop" || fail "keyhole.desktop does not validate"
     echo "keyhole.desktop: valid"

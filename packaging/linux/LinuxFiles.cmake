@@ -7,7 +7,8 @@ find_program(KEYHOLE_GZIP gzip REQUIRED)
 
 # Manual pages, written by help2man from each program's --help and --version at build time. help2man is
 # optional for a build (a package without manual pages gets a lintian warning); CI installs it. The
-# sanitizer and fuzzing builds skip them (and the icon bitmaps): their programs report leaks at exit and are never packaged.
+# sanitizer and fuzzing builds skip them and the icon bitmaps: their programs report leaks at exit, and
+# they are never packaged.
 find_program(KEYHOLE_HELP2MAN help2man)
 set(keyhole_run_built_tools ON)
 if(KEYHOLE_SANITIZE OR KEYHOLE_FUZZ OR CMAKE_CROSSCOMPILING)
