@@ -95,8 +95,6 @@ if(UNIX AND NOT APPLE)
     set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
     set(CPACK_RPM_PACKAGE_URL "${PROJECT_HOMEPAGE_URL}")
     set(CPACK_RPM_PACKAGE_GROUP "Applications/Internet")
-    # /etc/keyhole/proxy.conf is at an absolute path: the packages are not relocatable.
-    set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
     set(CPACK_RPM_PROXY_PACKAGE_NAME keyhole-proxy)
     set(CPACK_RPM_CLI_PACKAGE_NAME keyhole-cli)
     set(CPACK_RPM_DESKTOP_PACKAGE_NAME keyhole)
