@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <functional>
 #include <thread>
 
@@ -121,6 +122,7 @@ private slots:
     void disabledFromOwnCallback();
     void reenabledFromOwnCallback();
     void deletedFromAnotherCallback();
+    void deletedBySiblingOnSameDescriptor();
     void hangUpActivatesRead();
     void exceptionNotifierOnUrgentData();
     void excludeSocketNotifiers();
@@ -254,6 +256,29 @@ void TestEpollEventDispatcher::deletedFromAnotherCallback()
     QVERIFY(pa.isNull() != pb.isNull());
     delete pa.data();
     delete pb.data();
+}
+
+void TestEpollEventDispatcher::deletedBySiblingOnSameDescriptor()
+{
+    // One descriptor both readable and writable, so one epoll event for both notifiers: whichever
+    // runs first deletes the other, which must not be activated from a stale pointer.
+    SocketPair pair;
+    auto *reader = new QSocketNotifier(pair.fds[1], QSocketNotifier::Read);
+    auto *writer = new QSocketNotifier(pair.fds[1], QSocketNotifier::Write);
+    QPointer<QSocketNotifier> pr(reader);
+    QPointer<QSocketNotifier> pw(writer);
+    int activations = 0;
+    connect(reader, &QSocketNotifier::activated, this, [&] { ++activations; delete pw.data(); reader->setEnabled(false); });
+    connect(writer, &QSocketNotifier::activated, this, [&] { ++activations; delete pr.data(); writer->setEnabled(false); });
+    QVERIFY(pair.send("x"));
+    QTest::qSleep(20); // both conditions hold before the first wait
+    QVERIFY(runUntil([&] { return activations > 0; }));
+    for (int i = 0; i < 5; ++i)
+        QCoreApplication::processEvents();
+    QCOMPARE(activations, 1);
+    QVERIFY(pr.isNull() != pw.isNull());
+    delete pr.data();
+    delete pw.data();
 }
 
 void TestEpollEventDispatcher::hangUpActivatesRead()
@@ -439,20 +464,34 @@ void TestEpollEventDispatcher::restartedFromOwnCallback()
 
 void TestEpollEventDispatcher::rearmedFromExpectedTime()
 {
-    // Each tick spends 25 ms of its 50 ms: re-armed from when it ran, ten ticks would take 750 ms.
-    TimerTarget target;
-    target.onTimer = [&](int) {
-        QElapsedTimer busy;
-        busy.start();
-        while (busy.elapsed() < 25) {
-        }
-    };
-    QElapsedTimer clock;
-    clock.start();
-    const int id = target.startTimer(50, Qt::PreciseTimer);
-    QVERIFY(runUntil([&] { return target.fired.size() == 10; }));
-    target.killTimer(id);
-    QVERIFY2(clock.elapsed() < 650, qPrintable(QString::number(clock.elapsed())));
+    // On the heap's own clock: a 50 ms timer that fired 30 ms late is next due at 100 ms, not 130 ms;
+    // one that fired 120 ms late skips the ticks it missed and keeps its phase (200 ms).
+    constexpr std::int64_t ms = 1'000'000;
+    const std::int64_t start = 1'000'000 * ms;
+    TimerHeap heap;
+    QObject owner;
+    heap.add(1, 50, Qt::PreciseTimer, &owner, start);
+    TimerHeap::Timer *timer = heap.find(1);
+    QCOMPARE(timer->fireNs, start + 50 * ms);
+    heap.rearm(timer, start + 80 * ms);
+    QCOMPARE(timer->fireNs, start + 100 * ms);
+    heap.rearm(timer, start + 220 * ms);
+    QCOMPARE(timer->fireNs, start + 250 * ms);
+
+    // A zero timer: just after the pass, so once per pass.
+    heap.add(2, 0, Qt::PreciseTimer, &owner, start);
+    heap.rearm(heap.find(2), start + 300 * ms);
+    QCOMPARE(heap.find(2)->fireNs, start + 300 * ms + 1);
+
+    // Coarse: within 5 % of the expected time; very coarse: whole seconds, on a second boundary.
+    heap.add(3, 2000, Qt::CoarseTimer, &owner, start + 7 * ms);
+    const std::int64_t coarse = heap.find(3)->fireNs;
+    QVERIFY2(std::llabs(coarse - (start + 2007 * ms)) <= 100 * ms, qPrintable(QString::number(coarse - start)));
+    QCOMPARE(coarse % (100 * ms), std::int64_t(0));
+    heap.add(4, 2400, Qt::VeryCoarseTimer, &owner, start + 300 * ms);
+    QCOMPARE(heap.find(4)->fireNs, start + 2000 * ms); // 2.4 s rounds to 2 s, from 1000.3 s: 1002 s
+    heap.add(5, 25'000, Qt::CoarseTimer, &owner, start + 300 * ms); // 20 s or more: very coarse
+    QCOMPARE(heap.find(5)->fireNs % (1000 * ms), std::int64_t(0));
 }
 
 void TestEpollEventDispatcher::nestedLoopDoesNotRefireRunningTimer()
