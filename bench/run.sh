@@ -6,7 +6,10 @@
 #   bench/run.sh --smoke              a couple of seconds per setup, tiny counts, no soak (CI)
 #   bench/run.sh --only http|ws|idle|cross|stream|soak   one part (repeatable; cross needs redis-server)
 #   bench/run.sh --soak-minutes N     soak length (default 10; 0 skips it)
-# Also: --rounds N, --duration S (HTTP seconds per run), --idle-tunnels N, --out DIR,
+#   bench/run.sh --only idle --idle-tunnels 15000 --idle-event-loop qt --idle-event-loop epoll
+#                                     idle cost at N tunnels, once per proxy event loop
+# Also: --rounds N, --duration S (HTTP seconds per run), --idle-tunnels N, --idle-event-loop qt|epoll,
+#       --idle-cpu-seconds S (default 20), --out DIR,
 #       --build-dir DIR (default <repo>/build-bench), --no-build (use KEYHOLE_PROXY, KEYHOLE_CLI,
 #       KEYHOLE_BENCH_WS, KEYHOLE_BENCH_TUNNELS from the environment, or the build dir's binaries).
 # Needs nginx, wrk and curl (Debian: apt-get install -y nginx wrk curl); exits 77 without them.
@@ -25,7 +28,7 @@ while [[ $# -gt 0 ]]; do
         --build-dir) build_dir="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
         --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) pass+=("$1"); shift ;;
     esac
 done

@@ -1,6 +1,7 @@
 #include "ProxyCommandLine.h"
 
 #include "bus/redis/RedisUrl.h"
+#include "util/EventLoopChoice.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -95,6 +96,9 @@ struct Flags {
                                   "ID"};
     QCommandLineOption redisTtl{"redis-ttl", "Seconds a tunnel's ownership lasts in Redis without renewal.", "SECONDS",
                                 "10"};
+    // Read from argv by main() before the application exists (util::chooseEventLoop); listed here
+    // for --help and so that the parser accepts it.
+    QCommandLineOption eventLoop{QStringLiteral("event-loop"), util::eventLoopOptionDescription(), QStringLiteral("LOOP")};
 };
 
 bool parseNumber(const QString &text, double min, double max, double *out)
@@ -150,7 +154,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
                        f.logFormat,
                        f.redis,
                        f.instanceId,
-                       f.redisTtl});
+                       f.redisTtl,
+                       f.eventLoop});
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {

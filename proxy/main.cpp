@@ -18,7 +18,12 @@ using namespace keyhole;
 int main(int argc, char *argv[])
 {
     keyhole::util::tuneAllocatorForLargeBuffers();
-    keyhole::util::preferPlainEventLoop();
+    const util::EventLoopChoice eventLoop = util::chooseEventLoop(argc, argv);
+    if (!eventLoop.error.isEmpty()) {
+        QTextStream(stderr) << "keyhole-proxy: " << eventLoop.error << "\nTry 'keyhole-proxy --help'.\n";
+        return 2;
+    }
+    const util::EventLoopKind eventLoopInUse = util::installEventLoop(eventLoop.kind);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-proxy"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));
@@ -41,6 +46,7 @@ int main(int argc, char *argv[])
                                      << " needs: raise it (LimitNOFILE=, ulimit -n) or lower --max-connections";
     else if (descriptors >= 0)
         qCInfo(lcProxy) << "open file limit:" << descriptors;
+    qCInfo(lcProxy) << "event loop:" << (eventLoopInUse == util::EventLoopKind::Epoll ? "epoll" : "qt");
 
     proxy::ProxyServer server(*parsed.config);
     QString error;

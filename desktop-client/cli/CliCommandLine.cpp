@@ -1,5 +1,7 @@
 #include "CliCommandLine.h"
 
+#include "util/EventLoopChoice.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -46,6 +48,10 @@ struct Flags {
     QCommandLineOption logFormat{QStringLiteral("log-format"),
                                  QStringLiteral("Format of the diagnostics on stderr: text or json."),
                                  QStringLiteral("FORMAT"), QStringLiteral("text")};
+    // Read from argv by main() before the application exists (util::chooseEventLoop); listed here
+    // for --help and so that the parser accepts it.
+    QCommandLineOption eventLoop{QStringLiteral("event-loop"), util::eventLoopOptionDescription(),
+                                 QStringLiteral("LOOP")};
 };
 
 } // namespace
@@ -59,7 +65,8 @@ CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
     const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption versionOption = parser.addVersionOption();
     const Flags f(client::ClientSettings::defaultKeyPath());
-    parser.addOptions({f.proxy, f.port, f.target, f.key, f.name, f.stateFile, f.caFile, f.hostHeader, f.logFormat});
+    parser.addOptions({f.proxy, f.port, f.target, f.key, f.name, f.stateFile, f.caFile, f.hostHeader, f.logFormat,
+                       f.eventLoop});
 
     Result result;
     auto fail = [&result](const QString &error, bool suggestHelp = false) {

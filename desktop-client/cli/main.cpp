@@ -21,6 +21,7 @@
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTextStream>
 #include <QTimer>
 
 #include <cstdio>
@@ -59,7 +60,12 @@ bool writeStateFile(const QString &path, const client::TunnelInfo &tunnel, QStri
 int main(int argc, char *argv[])
 {
     keyhole::util::tuneAllocatorForLargeBuffers();
-    keyhole::util::preferPlainEventLoop();
+    const keyhole::util::EventLoopChoice eventLoop = keyhole::util::chooseEventLoop(argc, argv);
+    if (!eventLoop.error.isEmpty()) {
+        QTextStream(stderr) << "keyhole-cli: " << eventLoop.error << "\nTry 'keyhole-cli --help'.\n";
+        return 2;
+    }
+    keyhole::util::installEventLoop(eventLoop.kind);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keyhole-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEYHOLE_VERSION));

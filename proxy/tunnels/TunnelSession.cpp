@@ -352,6 +352,10 @@ void TunnelSession::onHeartbeat()
                   websocket::ClosePolicyViolated);
         return;
     }
+    if (!m_heartbeatSteady) { // the first, randomly placed beat: a period apart from now on
+        m_heartbeatSteady = true;
+        m_timer.start(heartbeatPeriodMs(), this);
+    }
     const qint64 now = m_context.clock->monotonicMs();
     if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for" << (now - m_lastHeardMs) / 1000
@@ -365,6 +369,11 @@ void TunnelSession::onHeartbeat()
         m_lastPingMs = now;
         send(protocol::Ping{++m_pingNonce});
     }
+}
+
+int TunnelSession::heartbeatPeriodMs() const
+{
+    return qMax(500, m_context.options.pingIntervalMs / 2);
 }
 
 void TunnelSession::replaced()

@@ -73,6 +73,7 @@ private:
     bool admit(const QByteArray &id, bool isUpgrade);
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
+    int heartbeatPeriodMs() const;
     void chargeWebSocketBytes(qint64 bytes);
     void onThrottleEnd();
     void onDisconnected();
@@ -103,6 +104,7 @@ private:
     // Exchanges with a body streaming either way; an id may be in m_pending too (no head yet).
     QHash<QByteArray, TunnelStream> m_streams;
     QBasicTimer m_timer; // registration deadline, then the heartbeat; no QObject per idle tunnel
+    bool m_heartbeatSteady = false; // false until the first heartbeat, which comes at a random offset
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;
     quint64 m_pingNonce = 0;

@@ -9,6 +9,7 @@
 #include "websocket/WebSocketChannel.h"
 
 #include <QPointer>
+#include <QRandomGenerator>
 
 // TunnelSession, continued: registration (the verifier's answer, the limits the client is told, and
 // the refusal of a client of another protocol version).
@@ -111,7 +112,12 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
                                     << m_socket->peerAddress().toString();
 
-    m_timer.start(qMax(500, m_context.options.pingIntervalMs / 2), this);
+    // The first heartbeat comes at a random point of the first period, the next ones a period apart:
+    // tunnels that registered together (a proxy restart, a client fleet) are spread evenly over the
+    // period instead of pinging, and answering, all at once. Never later than a full period.
+    const int period = heartbeatPeriodMs();
+    m_heartbeatSteady = false;
+    m_timer.start(int(QRandomGenerator::global()->bounded(period / 2, period + 1)), this);
 }
 
 } // namespace keyhole::proxy
