@@ -239,6 +239,10 @@ private Q_SLOTS:
     void truncatedFramesFail();
     void trailingBytesFail();
     void fuzzFlippedBytes();
+    void partsJoinToTheFrame_data();
+    void partsJoinToTheFrame();
+    void partsShareLargeBodies_data();
+    void partsShareLargeBodies();
     void benchmarkEncode100KiB();
     void benchmarkDecode100KiB();
 };
@@ -751,6 +755,69 @@ void TestCodec::fuzzFlippedBytes()
         }
     }
     qDebug("fuzz: %d of %d mutated frames still decoded", decoded, iterations);
+}
+
+void TestCodec::partsJoinToTheFrame_data()
+{
+    roundTrip_data();
+}
+
+// Every message, in parts, is the same bytes as encoded whole.
+void TestCodec::partsJoinToTheFrame()
+{
+    QFETCH(Message, message);
+    const EncodedFrame parts = Codec::encodeParts(message);
+    QCOMPARE(parts.size(), parts.joined().size());
+    QCOMPARE(parts.joined(), Codec::encode(message));
+    if (parts.body.isEmpty())
+        QVERIFY(parts.tail.isEmpty());
+}
+
+void TestCodec::partsShareLargeBodies_data()
+{
+    QTest::addColumn<Message>("message");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<bool>("split");
+
+    const qsizetype at = EncodedFrame::kSplitBodyBytes;
+    for (qsizetype size : QList<qsizetype>{at - 1, at, at + 1, at + 3, qsizetype(100 * 1024 + 1)}) {
+        const QByteArray body = patterned(size);
+        const bool split = size >= at;
+        QTest::addRow("response %lld", qint64(size)) << Message(HttpResponse{"r", 200, cookieHeaders(), body}) << body
+                                                     << split;
+        QTest::addRow("streamed response %lld", qint64(size))
+            << Message(HttpResponse{"r", 200, {}, body, true}) << body << split;
+        QTest::addRow("body chunk, end %lld", qint64(size)) << Message(HttpBody{"r7", body, true}) << body << split;
+        HttpRequest post;
+        post.id = "odd";
+        post.method = "POST";
+        post.path = "/p";
+        post.body = body;
+        post.remoteAddress = QStringLiteral("203.0.113.9");
+        post.streamed = true;
+        QTest::addRow("request with fields after the body %lld", qint64(size)) << Message(post) << body << split;
+        QTest::addRow("ws message %lld", qint64(size)) << Message(WsMessage{"w", true, body}) << body << split;
+    }
+}
+
+// A body of the split size or more is the message's own bytes, not a copy; the parts still join to
+// the frame.
+void TestCodec::partsShareLargeBodies()
+{
+    QFETCH(Message, message);
+    QFETCH(QByteArray, body);
+    QFETCH(bool, split);
+    const EncodedFrame parts = Codec::encodeParts(message);
+    QCOMPARE(parts.joined(), Codec::encode(message));
+    if (!split) {
+        QVERIFY(parts.body.isEmpty());
+        QVERIFY(parts.tail.isEmpty());
+        return;
+    }
+    QCOMPARE(parts.body.size(), body.size());
+    // The message's field and `body` share one allocation; so must the part.
+    QCOMPARE(static_cast<const void *>(parts.body.constData()), static_cast<const void *>(body.constData()));
+    QVERIFY(parts.head.size() < 512);
 }
 
 void TestCodec::benchmarkEncode100KiB()
