@@ -196,7 +196,9 @@ void LocalConnection::onReadyRead()
 
 bool LocalConnection::readAvailable()
 {
-    const QByteArray data = m_socket->read(kReadBufferBytes);
+    // Exactly what is buffered: when that is one chunk of the socket's buffer (the usual case) the
+    // chunk itself is handed over instead of copied out.
+    const QByteArray data = m_socket->read(qMin(m_socket->bytesAvailable(), kReadBufferBytes));
     if (data.isEmpty())
         return false;
     m_responseBytes += data.size();
@@ -212,8 +214,8 @@ bool LocalConnection::parseBuffered()
 {
     for (;;) {
         qsizetype consumed = 0;
-        const auto status = m_parser->feed(m_buffer.constData() + m_bufferPos, m_buffer.size() - m_bufferPos,
-                                           &consumed);
+        // The body may be a slice of m_buffer rather than a copy.
+        const auto status = m_parser->feed(m_buffer, m_bufferPos, &consumed);
         m_bufferPos += qBound<qsizetype>(0, consumed, m_buffer.size() - m_bufferPos);
         if (m_bufferPos == m_buffer.size()) {
             m_buffer.clear();
