@@ -17,6 +17,8 @@ namespace {
 // counts the body against the proxy's limit itself).
 constexpr qint64 kParserBodyBytes = 4 * LocalConnection::kReadBufferBytes;
 constexpr qint64 kUnlimitedBody = qint64(1) << 60;
+// Reads of at least this much take the socket's buffer chunk rather than a copy (see readAvailable()).
+constexpr qint64 kHandOverBytes = 16 * 1024;
 
 http::HttpParser::Limits responseLimits()
 {
@@ -196,9 +198,12 @@ void LocalConnection::onReadyRead()
 
 bool LocalConnection::readAvailable()
 {
-    // Exactly what is buffered: when that is one chunk of the socket's buffer (the usual case) the
-    // chunk itself is handed over instead of copied out.
-    const QByteArray data = m_socket->read(qMin(m_socket->bytesAvailable(), kReadBufferBytes));
+    // A large read takes exactly what is buffered: when that is one chunk of the socket's buffer
+    // (the usual case) the chunk itself is handed over instead of copied out. A small one is
+    // copied, so that the socket keeps its chunk for the next read instead of allocating one.
+    const qint64 available = m_socket->bytesAvailable();
+    const QByteArray data = m_socket->read(available >= kHandOverBytes ? qMin(available, kReadBufferBytes)
+                                                                       : kReadBufferBytes);
     if (data.isEmpty())
         return false;
     m_responseBytes += data.size();
