@@ -11,9 +11,10 @@ QByteArray sharedSlice(const QByteArray &whole, qsizetype from, qsizetype size)
     QByteArray::DataPointer data = owner.data_ptr();
     if (!data.d_ptr())
         return QByteArray(whole.constData() + from, size);
-    // Qt's own slices work the same way (a pointer and a size into a shared block); a later append
-    // to the slice detaches it while the block is shared, and only reuses the space past it once
-    // the slice holds the last reference.
+    // A QByteArray is a block, a pointer and a size, and the pointer need not be the block's start
+    // (Qt moves it itself when bytes are removed from the front). A later change to the slice
+    // detaches it while the block is shared, and only reuses the space past it once the slice holds
+    // the last reference.
     data.ptr += from;
     data.size = size;
     return QByteArray(std::move(data));
