@@ -17,6 +17,8 @@ namespace {
 // counts the body against the proxy's limit itself).
 constexpr qint64 kParserBodyBytes = 4 * LocalConnection::kReadBufferBytes;
 constexpr qint64 kUnlimitedBody = qint64(1) << 60;
+// Reads of at least this much take the socket's buffer chunk rather than a copy (see readAvailable()).
+constexpr qint64 kHandOverBytes = 16 * 1024;
 
 http::HttpParser::Limits responseLimits()
 {
@@ -196,7 +198,12 @@ void LocalConnection::onReadyRead()
 
 bool LocalConnection::readAvailable()
 {
-    const QByteArray data = m_socket->read(kReadBufferBytes);
+    // A large read takes exactly what is buffered: when that is one chunk of the socket's buffer
+    // (the usual case) the chunk itself is handed over instead of copied out. A small one is
+    // copied, so that the socket keeps its chunk for the next read instead of allocating one.
+    const qint64 available = m_socket->bytesAvailable();
+    const QByteArray data = m_socket->read(available >= kHandOverBytes ? qMin(available, kReadBufferBytes)
+                                                                       : kReadBufferBytes);
     if (data.isEmpty())
         return false;
     m_responseBytes += data.size();
@@ -212,8 +219,8 @@ bool LocalConnection::parseBuffered()
 {
     for (;;) {
         qsizetype consumed = 0;
-        const auto status = m_parser->feed(m_buffer.constData() + m_bufferPos, m_buffer.size() - m_bufferPos,
-                                           &consumed);
+        // The body may be a slice of m_buffer rather than a copy.
+        const auto status = m_parser->feed(m_buffer, m_bufferPos, &consumed);
         m_bufferPos += qBound<qsizetype>(0, consumed, m_buffer.size() - m_bufferPos);
         if (m_bufferPos == m_buffer.size()) {
             m_buffer.clear();

@@ -2,6 +2,7 @@
 
 #include "ClientLogging.h"
 #include "http/HeaderRules.h"
+#include "protocol/SharedSlice.h"
 #include "util/LogSafe.h"
 
 namespace keyhole::client {
@@ -20,8 +21,16 @@ void appendPreview(QByteArray &preview, bool &truncated, const QByteArray &data)
     const qsizetype room = RequestRecord::kPreviewBytes - preview.size();
     if (data.size() > room)
         truncated = true;
-    if (room > 0)
-        preview += data.left(room);
+    if (room <= 0 || data.isEmpty())
+        return;
+    // The first bytes of a body share its buffer instead of copying them, as long as that holds at
+    // most twice the preview's size alive: a copy per request costs more than the rest of the
+    // record together.
+    if (preview.isEmpty() && data.size() <= 2 * RequestRecord::kPreviewBytes) {
+        preview = data.size() <= room ? data : protocol::sharedSlice(data, 0, room);
+        return;
+    }
+    preview += data.left(room);
 }
 
 QByteArray chunk(const QByteArray &data)

@@ -482,7 +482,9 @@ bool TunnelClient::send(const protocol::Message &message)
 {
     if (!m_socket)
         return false;
-    return m_socket->sendBinaryMessage(protocol::Codec::encode(message));
+    // In parts: a large body is masked straight from the message into the frame, not copied first.
+    const protocol::EncodedFrame frame = protocol::Codec::encodeParts(message);
+    return m_socket->sendBinaryMessageParts({frame.head, frame.body, frame.tail});
 }
 
 void TunnelClient::scheduleReconnect()

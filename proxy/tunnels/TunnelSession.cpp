@@ -397,7 +397,9 @@ bool TunnelSession::send(const protocol::Message &message)
     if (std::holds_alternative<protocol::WsTeardown>(message) || std::holds_alternative<protocol::HttpCancel>(message)
         || std::holds_alternative<protocol::HttpCredit>(message))
         return m_socket->sendBinaryMessageEvenIfFull(protocol::Codec::encode(message, m_peerVersion));
-    return m_socket->sendBinaryMessage(protocol::Codec::encode(message, m_peerVersion));
+    // In parts: a large body goes to the socket as the message holds it, not copied into the frame.
+    const protocol::EncodedFrame frame = protocol::Codec::encodeParts(message, m_peerVersion);
+    return m_socket->sendBinaryMessageParts({frame.head, frame.body, frame.tail});
 }
 
 void TunnelSession::sendOrFail(const QByteArray &id, const protocol::Message &message)

@@ -4,10 +4,12 @@
 #include "http/HttpSyntax.h"
 #include "http/RequestFramingCheck.h"
 #include "http/RequestTargetCheck.h"
+#include "protocol/SharedSlice.h"
 
 #include <llhttp.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace keyhole::http {
 
@@ -40,6 +42,8 @@ struct HttpParser::Private {
     QByteArray url;
     QByteArray reason;
     QByteArray body;
+    const QByteArray *source = nullptr; // what feed() reads, when the body may share it
+    qint64 reserveLength = -1;          // a Content-Length within the limit, reserved once on the first copy
     LastCallback last = LastCallback::None;
 
     bool expectNoBody = false;
@@ -73,6 +77,7 @@ struct HttpParser::Private {
         url.clear();
         reason.clear();
         body.clear();
+        reserveLength = -1;
         last = LastCallback::None;
         headComplete = false;
         bodyExpected = false;
@@ -242,8 +247,10 @@ struct HttpParser::Private {
             h.chunked = chunked;
             h.contentLength = contentLength;
         }
-        if (d->bodyExpected && contentLength > 0 && contentLength <= d->limits.maxBodyBytes)
-            d->body.reserve(qsizetype(contentLength));
+        // Reserved when the first body bytes must be copied (see onBody), under the limit of now.
+        d->reserveLength = d->bodyExpected && contentLength > 0 && contentLength <= d->limits.maxBodyBytes
+            ? contentLength
+            : -1;
         d->headComplete = true;
         return HPE_PAUSED;
     }
@@ -254,6 +261,14 @@ struct HttpParser::Private {
         if (d->body.size() + qint64(len) > d->limits.maxBodyBytes)
             return d->fail(Error::BodyTooLarge,
                            QStringLiteral("body larger than %1 bytes").arg(d->limits.maxBodyBytes));
+        if (d->body.isEmpty() && d->source && at >= d->source->constData()
+            && at + len <= d->source->constData() + d->source->size()) {
+            // The first body bytes of this feed: a slice of the caller's buffer, no copy.
+            d->body = protocol::sharedSlice(*d->source, qsizetype(at - d->source->constData()), qsizetype(len));
+            return 0;
+        }
+        if (d->reserveLength > 0) // once per message: one allocation for a body of known length
+            d->body.reserve(qsizetype(std::exchange(d->reserveLength, -1)));
         d->body.append(at, qsizetype(len));
         return 0;
     }
@@ -306,6 +321,14 @@ HttpParser::HttpParser(Mode mode, const Limits &limits)
 }
 
 HttpParser::~HttpParser() = default;
+
+HttpParser::Status HttpParser::feed(const QByteArray &buffer, qsizetype from, qsizetype *consumed)
+{
+    d->source = &buffer;
+    const Status status = feed(buffer.constData() + from, buffer.size() - from, consumed);
+    d->source = nullptr;
+    return status;
+}
 
 HttpParser::Status HttpParser::feed(const char *data, qsizetype len, qsizetype *consumed)
 {

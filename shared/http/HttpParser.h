@@ -57,6 +57,9 @@ public:
     // Parses data[0..len). `*consumed` says how many bytes belong to this message so far; the
     // caller keeps the rest for the next call. After HeadComplete, call feed again with the rest.
     Status feed(const char *data, qsizetype len, qsizetype *consumed);
+    // The same for buffer[from..]. Body bytes are then not copied while they can be a slice of
+    // `buffer` (protocol::sharedSlice()): the body taken after the call shares buffer's allocation.
+    Status feed(const QByteArray &buffer, qsizetype from, qsizetype *consumed);
     // The peer closed: completes a response whose body runs to EOF. Returns MessageComplete,
     // NeedMore (nothing in progress) or Error (truncated message).
     Status finish();

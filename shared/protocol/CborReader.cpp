@@ -1,5 +1,7 @@
 #include "protocol/CborReader.h"
 
+#include "protocol/SharedSlice.h"
+
 #include <QStringDecoder>
 
 namespace keyhole::protocol {
@@ -33,6 +35,12 @@ CborReader::CborReader(QByteArrayView data)
     , m_end(m_begin + data.size())
 {
     parseHead();
+}
+
+CborReader::CborReader(const QByteArray &data)
+    : CborReader(QByteArrayView(data))
+{
+    m_owner = &data;
 }
 
 bool CborReader::fail(const char *error)
@@ -252,8 +260,11 @@ CborReader::StringStatus CborReader::readChunks(QByteArray *out, qsizetype bound
             failTruncated();
             return StringStatus::Invalid;
         }
-        // One allocation and one copy; append() on an empty array costs twice that.
-        *out = QByteArray(reinterpret_cast<const char *>(m_pos + m_headSize), qsizetype(size));
+        const char *bytes = reinterpret_cast<const char *>(m_pos + m_headSize);
+        if (m_owner && m_type == Type::ByteString && qsizetype(size) >= kShareBytes)
+            *out = sharedSlice(*m_owner, qsizetype(bytes - m_owner->constData()), qsizetype(size));
+        else // one allocation and one copy; append() on an empty array costs twice that
+            *out = QByteArray(bytes, qsizetype(size));
         m_pos += m_headSize + qsizetype(size);
         consumed();
         return failed() ? StringStatus::Invalid : StringStatus::Ok;

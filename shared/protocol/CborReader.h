@@ -28,9 +28,13 @@ public:
         Invalid
     };
     enum class StringStatus { Ok, TooLong, Invalid };
+    static constexpr qsizetype kShareBytes = 4096;
 
     // `data` must outlive the reader: strings are read out of it as the reader goes.
     explicit CborReader(QByteArrayView data);
+    // The same; byte strings of kShareBytes or more are not copied but share data's allocation
+    // (sharedSlice()): a body decoded out of a frame costs neither a copy nor an allocation.
+    explicit CborReader(const QByteArray &data);
     // A temporary would be freed before the first read (the sanitizer build caught a test doing so).
     explicit CborReader(QByteArray &&) = delete;
 
@@ -80,6 +84,7 @@ private:
     StringStatus readChunks(QByteArray *out, qsizetype bound);
     qsizetype left() const { return qsizetype(m_end - m_pos); }
 
+    const QByteArray *m_owner = nullptr; // the frame's QByteArray, to share large byte strings with
     const uchar *m_begin;
     const uchar *m_pos;
     const uchar *m_end;

@@ -22,6 +22,8 @@ public:
     void append(quint64 value) { head(0, value); }
     void append(bool value) { m_out.append(char(value ? 0xf5 : 0xf4)); }
     void appendByteString(const char *data, qsizetype size);
+    // Only the head of a byte string: its `size` bytes follow elsewhere (a frame written in parts).
+    void startByteString(quint64 size) { head(2, size); }
     void appendTextString(const char *utf8, qsizetype size);
     void append(QStringView text);
 

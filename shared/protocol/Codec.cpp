@@ -10,6 +10,11 @@ QByteArray Codec::encode(const Message &message, int version)
     return encodeFrame(message, version);
 }
 
+EncodedFrame Codec::encodeParts(const Message &message, int version)
+{
+    return encodeFrameParts(message, version);
+}
+
 DecodeResult Codec::decode(const QByteArray &frame, const DecodeLimits &limits)
 {
     return decodeFrame(frame, limits);

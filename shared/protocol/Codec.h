@@ -1,5 +1,6 @@
 #pragma once
 
+#include "protocol/FrameEncoder.h"
 #include "protocol/Messages.h"
 
 #include <QString>
@@ -36,6 +37,9 @@ class Codec
 public:
     // `version` other than kProtocolVersion only to refuse a peer of that version in its own words.
     static QByteArray encode(const Message &message, int version = kProtocolVersion);
+    // The same bytes in parts, a large body shared rather than copied (see EncodedFrame): for a
+    // writer that takes the parts as they are (WebSocketChannel::sendBinaryMessageParts()).
+    static EncodedFrame encodeParts(const Message &message, int version = kProtocolVersion);
 
     // Strict: a version other than ours (but see DecodeResult::version), unknown type, missing or mistyped field,
     // trailing bytes or anything over the limits gives an error, never a crash or a partial message.

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <type_traits>
+#include <utility>
 
 namespace keyhole::protocol {
 
@@ -25,16 +26,19 @@ template <typename I> quint64 toWire(I value)
 struct SizeCounter {
     quint64 entries = 0;
     qsizetype size = 0;
+    qsizetype splitBody = 0; // the body field encodeFrameParts() leaves out of the head
 
     void add(const char *key, qsizetype payload)
     {
         ++entries;
         size += qsizetype(std::strlen(key)) + 1 + payload + 9;
     }
-    void bytes(const char *key, const QByteArray &value, Need need, Bound)
+    void bytes(const char *key, const QByteArray &value, Need need, Bound bound)
     {
         if (need != Need::Optional || !value.isEmpty())
             add(key, value.size());
+        if (bound == Bound::Body && value.size() >= EncodedFrame::kSplitBodyBytes)
+            splitBody = value.size();
     }
     void text(const char *key, const QString &value)
     {
@@ -62,53 +66,75 @@ struct SizeCounter {
     }
 };
 
-// Second pass: the same walk, writing.
+// Second pass: the same walk, writing. With `split` set, a large body field is not copied: it goes
+// to *split->body and the fields after it to split->tail.
 struct FieldWriter {
-    CborWriter &w;
+    struct Split {
+        CborWriter *tail;
+        QByteArray *body;
+    };
 
-    void key(const char *name) { w.appendTextString(name, qsizetype(std::strlen(name))); }
+    CborWriter *w;
+    Split split{nullptr, nullptr};
 
-    void bytes(const char *name, const QByteArray &value, Need need, Bound)
+    void key(const char *name) { w->appendTextString(name, qsizetype(std::strlen(name))); }
+
+    void bytes(const char *name, const QByteArray &value, Need need, Bound bound)
     {
         if (need == Need::Optional && value.isEmpty())
             return;
         key(name);
-        w.appendByteString(value.constData(), value.size());
+        if (split.tail && bound == Bound::Body && value.size() >= EncodedFrame::kSplitBodyBytes) {
+            w->startByteString(quint64(value.size()));
+            *split.body = value;
+            w = std::exchange(split.tail, nullptr); // one body field per message
+            return;
+        }
+        w->appendByteString(value.constData(), value.size());
     }
     void text(const char *name, const QString &value)
     {
         if (value.isEmpty())
             return;
         key(name);
-        w.append(QStringView(value));
+        w->append(QStringView(value));
     }
     void boolean(const char *name, bool value, Need need)
     {
         if (need == Need::Optional && !value)
             return;
         key(name);
-        w.append(value);
+        w->append(value);
     }
     template <typename I> void integer(const char *name, I value, Need need, quint64, quint64, I defaultValue)
     {
         if (need == Need::Optional && value == defaultValue)
             return;
         key(name);
-        w.append(toWire(value));
+        w->append(toWire(value));
     }
     void headers(const char *name, const HeaderList &list)
     {
         if (list.isEmpty())
             return;
         key(name);
-        w.startArray(quint64(list.size()));
+        w->startArray(quint64(list.size()));
         for (const Header &h : list) {
-            w.startArray(2);
-            w.appendByteString(h.first.constData(), h.first.size());
-            w.appendByteString(h.second.constData(), h.second.size());
+            w->startArray(2);
+            w->appendByteString(h.first.constData(), h.first.size());
+            w->appendByteString(h.second.constData(), h.second.size());
         }
     }
 };
+
+void writeEnvelope(CborWriter &w, const SizeCounter &counter, MessageType type, int version)
+{
+    w.startMap(counter.entries + 2);
+    w.appendTextString("v", 1);
+    w.append(quint64(version));
+    w.appendTextString("t", 1);
+    w.append(quint64(int(type)));
+}
 
 template <typename T> QByteArray encodeMessage(const T &message, MessageType type, int version)
 {
@@ -118,14 +144,25 @@ template <typename T> QByteArray encodeMessage(const T &message, MessageType typ
     QByteArray out;
     out.reserve(counter.size + 16);
     CborWriter w(out);
-    w.startMap(counter.entries + 2);
-    w.appendTextString("v", 1);
-    w.append(quint64(version));
-    w.appendTextString("t", 1);
-    w.append(quint64(int(type)));
-    FieldWriter writer{w};
+    writeEnvelope(w, counter, type, version);
+    FieldWriter writer{&w};
     fields(writer, message);
     return out;
+}
+
+template <typename T> EncodedFrame encodeMessageParts(const T &message, MessageType type, int version)
+{
+    SizeCounter counter;
+    fields(counter, message);
+
+    EncodedFrame frame;
+    frame.head.reserve(counter.size - counter.splitBody + 16);
+    CborWriter head(frame.head);
+    CborWriter tail(frame.tail);
+    writeEnvelope(head, counter, type, version);
+    FieldWriter writer{&head, {&tail, &frame.body}};
+    fields(writer, message);
+    return frame;
 }
 
 } // namespace
@@ -134,6 +171,12 @@ QByteArray encodeFrame(const Message &message, int version)
 {
     return std::visit([&message, version](const auto &m) { return encodeMessage(m, messageType(message), version); },
                       message);
+}
+
+EncodedFrame encodeFrameParts(const Message &message, int version)
+{
+    return std::visit(
+        [&message, version](const auto &m) { return encodeMessageParts(m, messageType(message), version); }, message);
 }
 
 } // namespace keyhole::protocol

@@ -23,6 +23,25 @@ constexpr qsizetype kMaxReusedFrameBytes = 1024 * 1024;
 // first chunk of a socket's read buffer (QIODEVICE_BUFFERSIZE).
 constexpr qint64 kWholeReadBytes = 16 * 1024;
 
+qsizetype partsSize(const MessageParts &parts)
+{
+    qsizetype size = 0;
+    for (const QByteArray &part : parts)
+        size += part.size();
+    return size;
+}
+
+// Masks the parts one after the other into `out`, as one payload: each part continues the key
+// where the one before it stopped.
+void maskParts(char *out, const MessageParts &parts, const MaskKey &key)
+{
+    qsizetype at = 0;
+    for (const QByteArray &part : parts) {
+        copyMasked(out + at, part.constData(), part.size(), key, int(at & 3));
+        at += part.size();
+    }
+}
+
 QByteArray closePayload(quint16 code, const QString &reason)
 {
     QByteArray payload;
@@ -87,32 +106,42 @@ QHostAddress WebSocketChannel::peerAddress() const
 
 bool WebSocketChannel::sendBinaryMessage(const QByteArray &payload)
 {
-    return sendMessage(Opcode::Binary, payload);
+    return sendMessage(Opcode::Binary, MessageParts{payload});
 }
 
 bool WebSocketChannel::sendBinaryMessageEvenIfFull(const QByteArray &payload)
 {
+    return sendBinaryMessagePartsEvenIfFull(MessageParts{payload});
+}
+
+bool WebSocketChannel::sendBinaryMessageParts(const MessageParts &parts)
+{
+    return sendMessage(Opcode::Binary, parts);
+}
+
+bool WebSocketChannel::sendBinaryMessagePartsEvenIfFull(const MessageParts &parts)
+{
     if (m_state != State::Open)
         return false;
-    writeFrame(Opcode::Binary, payload);
+    writeFrame(Opcode::Binary, parts);
     return true;
 }
 
 bool WebSocketChannel::sendTextMessage(const QByteArray &utf8)
 {
-    return sendMessage(Opcode::Text, utf8);
+    return sendMessage(Opcode::Text, MessageParts{utf8});
 }
 
-bool WebSocketChannel::sendMessage(Opcode opcode, const QByteArray &payload)
+bool WebSocketChannel::sendMessage(Opcode opcode, const MessageParts &parts)
 {
     if (m_state != State::Open)
         return false;
     if (m_socket->bytesToWrite() > m_maxOutgoingBytes) {
         qCWarning(lcWebSocket, "outgoing buffer over %lld bytes: message of %lld bytes refused",
-                  static_cast<long long>(m_maxOutgoingBytes), static_cast<long long>(payload.size()));
+                  static_cast<long long>(m_maxOutgoingBytes), static_cast<long long>(partsSize(parts)));
         return false;
     }
-    writeFrame(opcode, payload);
+    writeFrame(opcode, parts);
     return true;
 }
 
@@ -153,7 +182,7 @@ void WebSocketChannel::onBytesWritten(qint64 bytes)
     if (m_outputCongested && m_socket->bytesToWrite() <= m_highWater / 4) {
         m_outputCongested = false;
         if (m_pongOwed && m_state == State::Open)
-            writeFrame(Opcode::Pong, m_owedPong);
+            writeFrame(Opcode::Pong, MessageParts{m_owedPong});
         m_pongOwed = false;
         m_owedPong.clear();
         resumeSoon();
@@ -166,7 +195,7 @@ bool WebSocketChannel::ping(const QByteArray &payload)
 {
     if (m_state != State::Open || payload.size() > kMaxControlPayload)
         return false;
-    writeFrame(Opcode::Ping, payload);
+    writeFrame(Opcode::Ping, MessageParts{payload});
     return true;
 }
 
@@ -189,37 +218,40 @@ void WebSocketChannel::abort()
     onSocketDisconnected();
 }
 
-void WebSocketChannel::writeFrame(Opcode opcode, const QByteArray &payload)
+void WebSocketChannel::writeFrame(Opcode opcode, const MessageParts &parts)
 {
     if (m_sendTimeoutMs > 0 && !m_sendTimer.isActive()) {
         m_lastProgress.start();
         m_sendTimer.start(m_sendTimeoutMs, this);
     }
-    writeFrameBytes(opcode, payload);
+    writeFrameBytes(opcode, parts);
     if (!m_outputCongested && m_socket->bytesToWrite() > m_highWater)
         m_outputCongested = true;
 }
 
-void WebSocketChannel::writeFrameBytes(Opcode opcode, const QByteArray &payload)
+void WebSocketChannel::writeFrameBytes(Opcode opcode, const MessageParts &parts)
 {
+    const qsizetype payloadSize = partsSize(parts);
     char header[kMaxFrameHeaderBytes];
     if (m_role == Role::Server) {
-        // No copy of a large payload: QIODevice keeps a QByteArray of 4 KiB or more as it is.
-        m_socket->write(header, encodeFrameHeader(header, opcode, quint64(payload.size()), true, nullptr));
-        if (!payload.isEmpty())
-            m_socket->write(payload);
+        // No copy of a large part: QIODevice keeps a QByteArray of 4 KiB or more as it is.
+        m_socket->write(header, encodeFrameHeader(header, opcode, quint64(payloadSize), true, nullptr));
+        for (const QByteArray &part : parts) {
+            if (!part.isEmpty())
+                m_socket->write(part);
+        }
         return;
     }
     // Masking only guards intermediaries against script-chosen bytes; a fast PRNG is enough.
     MaskKey key;
     const quint32 random = QRandomGenerator::global()->generate();
     std::memcpy(key.data(), &random, key.size());
-    const int headerSize = encodeFrameHeader(header, opcode, quint64(payload.size()), true, &key);
-    const qsizetype total = headerSize + payload.size();
+    const int headerSize = encodeFrameHeader(header, opcode, quint64(payloadSize), true, &key);
+    const qsizetype total = headerSize + payloadSize;
     if (total <= kSmallFrameBytes) {
         char frame[kSmallFrameBytes];
         std::memcpy(frame, header, size_t(headerSize));
-        copyMasked(frame + headerSize, payload.constData(), payload.size(), key, 0);
+        maskParts(frame + headerSize, parts, key);
         m_socket->write(frame, total);
         return;
     }
@@ -231,7 +263,7 @@ void WebSocketChannel::writeFrameBytes(Opcode opcode, const QByteArray &payload)
         frame = QByteArray(total, Qt::Uninitialized); // the socket keeps the old one until written
     char *out = frame.data();                         // the only owner: no detach
     std::memcpy(out, header, size_t(headerSize));
-    copyMasked(out + headerSize, payload.constData(), payload.size(), key, 0);
+    maskParts(out + headerSize, parts, key);
     m_socket->write(frame);
 }
 
@@ -241,7 +273,7 @@ void WebSocketChannel::writeClose(quint16 code, const QString &reason)
         return;
     m_closeSent = true;
     // 1005 means "no code": answered with an empty Close.
-    writeFrame(Opcode::Close, code == CloseNoStatus ? QByteArray() : closePayload(code, reason));
+    writeFrame(Opcode::Close, MessageParts{code == CloseNoStatus ? QByteArray() : closePayload(code, reason)});
 }
 
 void WebSocketChannel::onReadyRead()
@@ -286,7 +318,7 @@ void WebSocketChannel::processMessages()
                 m_pongOwed = true;
                 m_owedPong = message->payload;
             } else {
-                writeFrame(Opcode::Pong, message->payload);
+                writeFrame(Opcode::Pong, MessageParts{message->payload});
             }
             break;
         case Opcode::Pong:

@@ -77,6 +77,11 @@ public:
     // Past the outgoing bound too: for small messages whose number the caller bounds (one per
     // stream it tears down), which must not be lost. False only when the channel is not open.
     bool sendBinaryMessageEvenIfFull(const QByteArray &payload);
+    // One binary message given as consecutive parts (e.g. an encoded head, a shared body, a tail),
+    // written without joining them first: a server writes each part as it is (the socket keeps parts
+    // of 4 KiB or more without copying), a client masks them straight into one frame.
+    bool sendBinaryMessageParts(const MessageParts &parts);
+    bool sendBinaryMessagePartsEvenIfFull(const MessageParts &parts);
     // The same for a text message; `utf8` must be valid UTF-8 (the peer fails the connection otherwise).
     bool sendTextMessage(const QByteArray &utf8);
     // Up to 125 bytes; the answer comes as pong().
@@ -119,14 +124,14 @@ private:
     void onBytesWritten(qint64 bytes);
     bool readingBlocked();
     void resumeSoon();
-    bool sendMessage(Opcode opcode, const QByteArray &payload);
+    bool sendMessage(Opcode opcode, const MessageParts &parts);
     void processMessages();
     void onPeerClose(const Message &message);
     void onSocketError(QAbstractSocket::SocketError error);
     void onSocketDisconnected();
     void failConnection(quint16 code, const QString &why);
-    void writeFrame(Opcode opcode, const QByteArray &payload);
-    void writeFrameBytes(Opcode opcode, const QByteArray &payload);
+    void writeFrame(Opcode opcode, const MessageParts &parts);
+    void writeFrameBytes(Opcode opcode, const MessageParts &parts);
     void writeClose(quint16 code, const QString &reason);
 
     QTcpSocket *m_socket;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QByteArray>
+#include <QVarLengthArray>
 #include <QtGlobal>
 
 #include <array>
@@ -36,6 +38,9 @@ enum CloseCode : quint16 {
 };
 
 using MaskKey = std::array<uchar, 4>;
+
+// One message's payload as consecutive parts, sent as one frame without joining them first.
+using MessageParts = QVarLengthArray<QByteArray, 3>;
 
 constexpr int kMaxFrameHeaderBytes = 14; // 2 + 8 (64-bit length) + 4 (masking key)
 constexpr int kMaxControlPayload = 125;

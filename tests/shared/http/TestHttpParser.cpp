@@ -3,6 +3,8 @@
 
 #include <QtTest>
 
+#include <memory>
+
 using namespace keyhole::http;
 
 namespace {
@@ -81,6 +83,8 @@ private Q_SLOTS:
     void truncatedResponse();
     void responseBodyOverLimit();
     void errorIsSticky();
+    void bodyFromAByteArray_data();
+    void bodyFromAByteArray();
 };
 
 void TestHttpParser::simpleGet()
@@ -877,4 +881,73 @@ void TestHttpParser::errorIsSticky()
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)
+void TestHttpParser::bodyFromAByteArray_data()
+{
+    QTest::addColumn<QByteArray>("head");
+    QTest::addColumn<QByteArray>("body"); // as it goes on the wire
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addColumn<int>("pieces"); // the message is fed in this many pieces, the body taken after each
+
+    QByteArray big(100 * 1024 + 3, Qt::Uninitialized);
+    for (qsizetype i = 0; i < big.size(); ++i)
+        big[i] = char(i * 13 + 1);
+    const QByteArray lengthHead = "HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(big.size()) + "\r\n\r\n";
+    QTest::newRow("length, one piece") << lengthHead << big << big << 1;
+    QTest::newRow("length, two pieces") << lengthHead << big << big << 2;
+    QTest::newRow("length, seven pieces") << lengthHead << big << big << 7;
+    QTest::newRow("one odd byte") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n") << QByteArray("x")
+                                  << QByteArray("x") << 1;
+    const QByteArray chunked = "3\r\nabc\r\n" + QByteArray::number(big.size(), 16) + "\r\n" + big + "\r\n0\r\n\r\n";
+    QTest::newRow("chunked, one piece") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                                        << chunked << "abc" + big << 1;
+    QTest::newRow("chunked, five pieces") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                                          << chunked << "abc" + big << 5;
+}
+
+// Fed from a QByteArray, the body is a slice of it where it can be (no copy), and the same bytes as
+// when fed from a pointer, however the message is cut; the fed array can go away afterwards.
+void TestHttpParser::bodyFromAByteArray()
+{
+    QFETCH(QByteArray, head);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    QFETCH(int, pieces);
+
+    const QByteArray message = head + body + "HTTP/1.1 204 No Content\r\n\r\n"; // and the next one
+    HttpParser parser(HttpParser::Mode::Response, defaultLimits());
+    QByteArray taken;
+    qsizetype messageEnd = -1;
+    qsizetype at = 0;
+    const qsizetype step = (head.size() + body.size()) / pieces + 1;
+    for (int i = 0; i < pieces + 1 && messageEnd < 0; ++i) {
+        // Each piece is its own array (as each socket read is), read from an odd offset into it.
+        auto piece = std::make_unique<QByteArray>("pad" + message.mid(at, step));
+        qsizetype from = 3;
+        for (;;) {
+            qsizetype consumed = 0;
+            const HttpParser::Status status = parser.feed(*piece, from, &consumed);
+            QVERIFY(status != HttpParser::Status::Error);
+            from += consumed;
+            at += consumed;
+            const QByteArray part = parser.takeBody();
+            if (!part.isEmpty() && pieces == 1 && head.contains("Content-Length")) {
+                // The whole body in one piece: no copy.
+                QVERIFY(part.constData() >= piece->constData());
+                QVERIFY(part.constData() < piece->constData() + piece->size());
+            }
+            taken += part;
+            if (status == HttpParser::Status::MessageComplete) {
+                messageEnd = at;
+                break;
+            }
+            if (status == HttpParser::Status::NeedMore)
+                break;
+        }
+        piece.reset();
+    }
+    QCOMPARE(messageEnd, head.size() + body.size());
+    QCOMPARE(taken.size(), expected.size());
+    QVERIFY(taken == expected);
+}
+
 #include "TestHttpParser.moc"

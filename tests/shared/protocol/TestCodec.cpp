@@ -1,3 +1,4 @@
+#include "protocol/CborReader.h"
 #include "protocol/Codec.h"
 
 #include <QCborMap>
@@ -7,6 +8,7 @@
 #include <QRandomGenerator>
 #include <QTest>
 
+#include <memory>
 #include <utility>
 
 using namespace keyhole::protocol;
@@ -239,6 +241,12 @@ private Q_SLOTS:
     void truncatedFramesFail();
     void trailingBytesFail();
     void fuzzFlippedBytes();
+    void partsJoinToTheFrame_data();
+    void partsJoinToTheFrame();
+    void partsShareLargeBodies_data();
+    void partsShareLargeBodies();
+    void largeBodiesShareTheDecodedFrame_data();
+    void largeBodiesShareTheDecodedFrame();
     void benchmarkEncode100KiB();
     void benchmarkDecode100KiB();
 };
@@ -751,6 +759,116 @@ void TestCodec::fuzzFlippedBytes()
         }
     }
     qDebug("fuzz: %d of %d mutated frames still decoded", decoded, iterations);
+}
+
+void TestCodec::partsJoinToTheFrame_data()
+{
+    roundTrip_data();
+}
+
+// Every message, in parts, is the same bytes as encoded whole.
+void TestCodec::partsJoinToTheFrame()
+{
+    QFETCH(Message, message);
+    const EncodedFrame parts = Codec::encodeParts(message);
+    QCOMPARE(parts.size(), parts.joined().size());
+    QCOMPARE(parts.joined(), Codec::encode(message));
+    if (parts.body.isEmpty())
+        QVERIFY(parts.tail.isEmpty());
+}
+
+void TestCodec::partsShareLargeBodies_data()
+{
+    QTest::addColumn<Message>("message");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<bool>("split");
+
+    const qsizetype at = EncodedFrame::kSplitBodyBytes;
+    for (qsizetype size : QList<qsizetype>{at - 1, at, at + 1, at + 3, qsizetype(100 * 1024 + 1)}) {
+        const QByteArray body = patterned(size);
+        const bool split = size >= at;
+        QTest::addRow("response %lld", qint64(size)) << Message(HttpResponse{"r", 200, cookieHeaders(), body}) << body
+                                                     << split;
+        QTest::addRow("streamed response %lld", qint64(size))
+            << Message(HttpResponse{"r", 200, {}, body, true}) << body << split;
+        QTest::addRow("body chunk, end %lld", qint64(size)) << Message(HttpBody{"r7", body, true}) << body << split;
+        HttpRequest post;
+        post.id = "odd";
+        post.method = "POST";
+        post.path = "/p";
+        post.body = body;
+        post.remoteAddress = QStringLiteral("203.0.113.9");
+        post.streamed = true;
+        QTest::addRow("request with fields after the body %lld", qint64(size)) << Message(post) << body << split;
+        QTest::addRow("ws message %lld", qint64(size)) << Message(WsMessage{"w", true, body}) << body << split;
+    }
+}
+
+// A body of the split size or more is the message's own bytes, not a copy; the parts still join to
+// the frame.
+void TestCodec::partsShareLargeBodies()
+{
+    QFETCH(Message, message);
+    QFETCH(QByteArray, body);
+    QFETCH(bool, split);
+    const EncodedFrame parts = Codec::encodeParts(message);
+    QCOMPARE(parts.joined(), Codec::encode(message));
+    if (!split) {
+        QVERIFY(parts.body.isEmpty());
+        QVERIFY(parts.tail.isEmpty());
+        return;
+    }
+    QCOMPARE(parts.body.size(), body.size());
+    // The message's field and `body` share one allocation; so must the part.
+    QCOMPARE(static_cast<const void *>(parts.body.constData()), static_cast<const void *>(body.constData()));
+    QVERIFY(parts.head.size() < 512);
+}
+
+void TestCodec::largeBodiesShareTheDecodedFrame_data()
+{
+    QTest::addColumn<QByteArray>("id"); // its length moves the body to odd offsets in the frame
+    QTest::addColumn<qsizetype>("size");
+
+    for (const QByteArray &id : {QByteArray("r"), QByteArray("ab"), QByteArray("xyz"), QByteArray("0123456")}) {
+        for (qsizetype size : {qsizetype(0), qsizetype(1), CborReader::kShareBytes - 1, CborReader::kShareBytes,
+                               CborReader::kShareBytes + 1, qsizetype(100 * 1024 + 3)})
+            QTest::addRow("id %s, %lld bytes", id.constData(), qint64(size)) << id << size;
+    }
+}
+
+// A decoded body of kShareBytes or more points into the frame instead of copying it; it stays valid
+// after the frame is gone, and changing either one leaves the other as it was.
+void TestCodec::largeBodiesShareTheDecodedFrame()
+{
+    QFETCH(QByteArray, id);
+    QFETCH(qsizetype, size);
+    const QByteArray body = patterned(size);
+    const auto decodeFrom = [](const QByteArray &frame) {
+        const DecodeResult result = Codec::decode(frame);
+        return result ? std::get<HttpBody>(*result.message).data : QByteArray("decode failed");
+    };
+
+    auto frame = std::make_unique<QByteArray>(Codec::encode(HttpBody{id, body, true}));
+    frame->detach(); // its own allocation, as a frame read from a socket has
+    QByteArray decoded = decodeFrom(*frame);
+    QCOMPARE(decoded, body);
+    const char *begin = frame->constData();
+    const bool inside = decoded.constData() >= begin && decoded.constData() < begin + frame->size();
+    QCOMPARE(inside, size >= CborReader::kShareBytes);
+    frame.reset(); // the body keeps what it points into alive
+    QCOMPARE(decoded, body);
+    decoded.append("tail"); // past the slice, once it holds the last reference: the frame's bytes are free
+    QCOMPARE(decoded, body + "tail");
+
+    if (size == 0)
+        return;
+    const QByteArray shared = Codec::encode(HttpBody{id, body, true});
+    const QByteArray copy(shared.constData(), shared.size());
+    QByteArray changed = decodeFrom(shared);
+    changed[0] = char(~changed.at(0)); // detaches from the frame
+    QCOMPARE(shared, copy);
+    QCOMPARE(changed.mid(1), body.mid(1));
+    QCOMPARE(decodeFrom(shared), body);
 }
 
 void TestCodec::benchmarkEncode100KiB()

@@ -159,6 +159,8 @@ private Q_SLOTS:
     void testPeerThatTakesNothingIsCutAfterTheSendTimeout();
     void testPausedChannelReadsNothingUntilResumed();
     void testServerStopsReadingWhileItsOutputIsBackedUp();
+    void testMessagePartsArriveAsOneMessage_data();
+    void testMessagePartsArriveAsOneMessage();
 };
 
 void TestWebSocketChannel::testOurClientAgainstQWebSocketServer()
@@ -556,6 +558,68 @@ void TestWebSocketChannel::testServerStopsReadingWhileItsOutputIsBackedUp()
     // Reading the pongs lets the server go on.
     raw.setReadBufferSize(0);
     QTRY_VERIFY_WITH_TIMEOUT(drained.size() > 0, 10000);
+}
+
+void TestWebSocketChannel::testMessagePartsArriveAsOneMessage_data()
+{
+    QTest::addColumn<QList<qsizetype>>("sizes");
+    QTest::addColumn<int>("misalign"); // bytes each part starts past an 8-byte boundary
+
+    QTest::newRow("no parts") << QList<qsizetype>{} << 0;
+    QTest::newRow("one empty part") << QList<qsizetype>{0} << 0;
+    QTest::newRow("odd small parts, stack frame") << QList<qsizetype>{1, 2, 3} << 1;
+    QTest::newRow("empty parts between") << QList<qsizetype>{0, 5, 0, 7, 0} << 3;
+    QTest::newRow("just under the small-frame size") << QList<qsizetype>{1, 4080, 1} << 5;
+    QTest::newRow("across the small-frame size") << QList<qsizetype>{4000, 100, 1} << 7;
+    QTest::newRow("odd head, large body, odd tail") << QList<qsizetype>{3, 4097, 5} << 1;
+    QTest::newRow("exactly the split size") << QList<qsizetype>{4096} << 0;
+    QTest::newRow("100 KiB body between odd parts") << QList<qsizetype>{7, 100 * 1024 + 3, 1} << 3;
+    QTest::newRow("two large parts") << QList<qsizetype>{65537, 65535} << 2;
+}
+
+// A message in parts is one frame whose payload is the parts joined: each part is masked on from
+// where the one before it stopped, whatever its length and alignment.
+void TestWebSocketChannel::testMessagePartsArriveAsOneMessage()
+{
+    QFETCH(QList<qsizetype>, sizes);
+    QFETCH(int, misalign);
+
+    OurServer server;
+    server.echo = false;
+    std::unique_ptr<WebSocketChannel> client(dial(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.port())), this));
+    QVERIFY(client);
+    QTRY_COMPARE(server.channels.size(), 1);
+    WebSocketChannel *channel = server.channels.first();
+
+    // The parts point into one buffer at odd offsets; it outlives the sends (raw data is not copied).
+    qsizetype total = 0;
+    for (qsizetype size : sizes)
+        total += size;
+    const QByteArray backing = randomBytes(total + 8 * (sizes.size() + 1));
+    MessageParts parts;
+    QByteArray expected;
+    qsizetype at = 0;
+    for (qsizetype size : sizes) {
+        at = (at + 7) / 8 * 8 + misalign;
+        parts.append(QByteArray::fromRawData(backing.constData() + at, size));
+        expected += parts.last();
+        at += size;
+    }
+
+    QList<QByteArray> atServer;
+    connect(channel, &WebSocketChannel::binaryMessageReceived, this, [&](const QByteArray &m) { atServer << m; });
+    QList<QByteArray> atClient;
+    connect(client.get(), &WebSocketChannel::binaryMessageReceived, this, [&](const QByteArray &m) { atClient << m; });
+
+    QVERIFY(client->sendBinaryMessageParts(parts)); // client role: masked
+    QTRY_COMPARE(atServer.size(), 1);
+    QCOMPARE(atServer.first().size(), expected.size());
+    QVERIFY(atServer.first() == expected);
+
+    QVERIFY(channel->sendBinaryMessagePartsEvenIfFull(parts)); // server role: as they are
+    QTRY_COMPARE(atClient.size(), 1);
+    QCOMPARE(atClient.first().size(), expected.size());
+    QVERIFY(atClient.first() == expected);
 }
 
 QTEST_GUILESS_MAIN(TestWebSocketChannel)
