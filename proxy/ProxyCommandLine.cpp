@@ -1,6 +1,7 @@
 #include "ProxyCommandLine.h"
 
 #include "bus/redis/RedisUrl.h"
+#include "util/ConfigFile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -95,6 +96,24 @@ struct Flags {
                                   "ID"};
     QCommandLineOption redisTtl{"redis-ttl", "Seconds a tunnel's ownership lasts in Redis without renewal.", "SECONDS",
                                 "10"};
+    QCommandLineOption metricsListen{"metrics-listen",
+                                     "Serve GET /metrics (Prometheus) on this plain-HTTP ADDR:PORT instead of on "
+                                     "the proxy's own host.",
+                                     "ADDR:PORT"};
+    QCommandLineOption config{"config",
+                              "Read options from FILE: one 'name = value' per line, names as the long flags; "
+                              "flags given here win. SIGHUP reads it again.",
+                              "FILE"};
+
+    QList<QCommandLineOption> all() const
+    {
+        return {listen,          domain,         publicUrl,   tlsCert,      tlsKey,           authorizedKeys,
+                trustedProxy,    pathRouting,    requestTimeout, bodyIdleTimeout, maxRequestBody, maxResponseBody,
+                maxBody,         maxHead,        headTimeout, maxHeaders,   maxUrl,           idleTimeout,
+                sendTimeout,     maxConnections, maxPending,  maxWsMessage, maxWebSockets,    rateLimit,
+                rateBurst,       wsRate,         pingInterval, tunnelTimeout, registrationTimeout, logFormat,
+                redis,           instanceId,     redisTtl,    metricsListen, config};
+    }
 };
 
 bool parseNumber(const QString &text, double min, double max, double *out)
@@ -107,9 +126,22 @@ bool parseNumber(const QString &text, double min, double max, double *out)
     return true;
 }
 
-} // namespace
+// "ADDR:PORT", "[v6]:PORT" or ":PORT" (every address).
+bool parseAddress(const QString &text, QHostAddress *address, quint16 *portOut)
+{
+    const qsizetype colon = text.lastIndexOf(u':');
+    bool portOk = false;
+    const uint port = colon < 0 ? 0 : text.mid(colon + 1).toUInt(&portOk);
+    QString host = colon < 0 ? QString() : text.left(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1, host.size() - 2);
+    if (!portOk || port > 65535 || !address->setAddress(host.isEmpty() ? QStringLiteral("0.0.0.0") : host))
+        return false;
+    *portOut = quint16(port);
+    return true;
+}
 
-ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
+ParsedCommandLine parseArguments(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -118,39 +150,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
     Flags f;
-    parser.addOptions({f.listen,
-                       f.domain,
-                       f.publicUrl,
-                       f.tlsCert,
-                       f.tlsKey,
-                       f.authorizedKeys,
-                       f.trustedProxy,
-                       f.pathRouting,
-                       f.requestTimeout,
-                       f.bodyIdleTimeout,
-                       f.maxRequestBody,
-                       f.maxResponseBody,
-                       f.maxBody,
-                       f.maxHead,
-                       f.headTimeout,
-                       f.maxHeaders,
-                       f.maxUrl,
-                       f.idleTimeout,
-                       f.sendTimeout,
-                       f.maxConnections,
-                       f.maxPending,
-                       f.maxWsMessage,
-                       f.maxWebSockets,
-                       f.rateLimit,
-                       f.rateBurst,
-                       f.wsRate,
-                       f.pingInterval,
-                       f.tunnelTimeout,
-                       f.registrationTimeout,
-                       f.logFormat,
-                       f.redis,
-                       f.instanceId,
-                       f.redisTtl});
+    parser.addOptions(f.all());
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -177,15 +177,18 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     ProxyConfig config;
 
     const QString listen = parser.value(f.listen);
-    const qsizetype colon = listen.lastIndexOf(u':');
-    bool portOk = false;
-    const uint port = colon < 0 ? 0 : listen.mid(colon + 1).toUInt(&portOk);
-    QString host = colon < 0 ? QString() : listen.left(colon);
-    if (host.startsWith(u'[') && host.endsWith(u']'))
-        host = host.mid(1, host.size() - 2);
-    if (!portOk || port > 65535 || !config.listenAddress.setAddress(host.isEmpty() ? "0.0.0.0" : host))
+    if (!parseAddress(listen, &config.listenAddress, &config.listenPort))
         return fail(QStringLiteral("--listen: expected ADDR:PORT such as 0.0.0.0:8080, got '%1'").arg(listen));
-    config.listenPort = quint16(port);
+    if (parser.isSet(f.metricsListen)) {
+        const QString metrics = parser.value(f.metricsListen);
+        quint16 metricsPort = 0;
+        if (!parseAddress(metrics, &config.metricsAddress, &metricsPort))
+            return fail(
+                QStringLiteral("--metrics-listen: expected ADDR:PORT such as 127.0.0.1:9100, got '%1'").arg(metrics));
+        config.metricsPort = metricsPort;
+        config.metricsListener = true;
+    }
+    config.configFile = parser.value(f.config);
 
     config.domain = parser.value(f.domain).toLower();
     if (config.domain.isEmpty() || config.domain.startsWith(u'.') || config.domain.contains(u'/'))
@@ -292,6 +295,26 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     }
 
     result.config = config;
+    return result;
+}
+
+} // namespace
+
+ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
+{
+    const util::ConfigFile::Layered layered = util::ConfigFile::layer(arguments, Flags().all());
+    if (!layered.ok()) {
+        ParsedCommandLine result;
+        result.error = layered.error;
+        result.exitCode = 2;
+        return result;
+    }
+    ParsedCommandLine result = parseArguments(layered.arguments);
+    if (!result.error.isEmpty()) {
+        result.error = util::ConfigFile::attribute(layered, result.error, [](const QStringList &reparsed) {
+            return parseArguments(reparsed).error;
+        });
+    }
     return result;
 }
 

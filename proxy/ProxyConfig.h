@@ -56,6 +56,13 @@ struct ProxyConfig {
     QByteArray instanceId;   // empty: random per start
     int redisTtlMs = 10'000; // owner keys live this long without renewal
 
+    // GET /metrics: on a listener of its own when set, else on the proxy's own host.
+    bool metricsListener = false;
+    QHostAddress metricsAddress = QHostAddress::LocalHost;
+    quint16 metricsPort = 0;
+
+    QString configFile; // --config: read again on SIGHUP
+
     bool tlsEnabled() const { return !tlsCertFile.isEmpty(); }
     // The public URL with the port actually bound filled in when it was derived.
     QUrl effectivePublicUrl(quint16 boundPort) const;

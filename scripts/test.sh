@@ -17,7 +17,7 @@ else
     build_dir=${BUILD_DIR:-build}
 fi
 
-scripts/install-deps.sh chromium nginx wrk redis-server haproxy # the browser test; the benchmark smoke check; scale-out
+scripts/install-deps.sh chromium nginx wrk redis-server haproxy prometheus # the browser test; the benchmark smoke check; scale-out; promtool for test_operations
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -45,6 +45,9 @@ public:
     void replaced();
     // Proxy shutdown: say goodbye and close.
     void shutdown();
+    // A reload changed the per-tunnel limits (rate, burst, WebSocket bytes, pending, WebSockets): they
+    // apply from the next request on; the rate limiter starts full again.
+    void applyLimits(const TunnelOptions &options);
     QString label() const { return m_label; }
     State state() const { return m_state; }
 

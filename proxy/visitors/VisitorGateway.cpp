@@ -58,6 +58,11 @@ void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
         socket->deleteLater();
         return;
     }
+    ++m_metrics->visitorConnections;
+    // Plaintext bytes: after TLS, like the request bytes read.
+    connect(socket, &QTcpSocket::bytesWritten, this, [metrics = m_metrics](qint64 bytes) {
+        metrics->sentBytes += quint64(bytes);
+    });
     auto *connection = new VisitorConnection(socket, tls, this, this);
     m_connections.insert(connection);
 }
@@ -112,6 +117,8 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
     auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, afterHandshake);
     auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this, this);
     m_webSockets.insert(id, webSocket);
+    ++m_metrics->webSocketOpens;
+    ++m_metrics->requests[ProxyMetrics::RouteWebSocket][1]; // 101
 }
 
 void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)
