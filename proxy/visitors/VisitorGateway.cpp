@@ -90,6 +90,7 @@ void VisitorGateway::unregisterPending(const QByteArray &id)
 
 void VisitorGateway::handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request)
 {
+    disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr); // a client's traffic, not a visitor's
     Q_EMIT controlChannelRequested(socket, request);
 }
 
@@ -97,6 +98,7 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
                                      const QByteArray &afterHandshake, const QByteArray &id, const QString &label,
                                      const QString &peer, const QByteArray &path, const QByteArray &subprotocol)
 {
+    disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr); // from here on its messages are counted
     const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(handshake, subprotocol);
     socket->write(answer.bytes);
     if (answer.status != 101 || socket->state() != QAbstractSocket::ConnectedState) {

@@ -1,5 +1,6 @@
 #include "util/ConfigFile.h"
 
+#include <QCommandLineParser>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -110,7 +111,7 @@ void TestConfigFile::lineNumbers()
     const ConfigFile::Parsed parsed =
         ConfigFile::parse("# head\n\nlisten = 1\n  # again\nrate-limit = 2\n", QStringLiteral("p.conf"), options());
     QVERIFY(parsed.ok());
-    QCOMPARE(parsed.lines.size(), 2);
+    QCOMPARE(parsed.lines.size(), qsizetype(2));
     QCOMPARE(parsed.lines.at(0).number, 3);
     QCOMPARE(parsed.lines.at(1).number, 5);
     QCOMPARE(parsed.lines.at(1).name, QStringLiteral("rate-limit"));

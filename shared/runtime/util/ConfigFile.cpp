@@ -89,7 +89,11 @@ ConfigFile::Layered ConfigFile::layer(const QStringList &commandLine, const QLis
     parser.addVersionOption();
     parser.addOptions(options);
     const QCommandLineOption config(configOption, QString(), QStringLiteral("FILE"));
-    parser.addOption(config);
+    bool listed = false;
+    for (const QCommandLineOption &option : options)
+        listed = listed || option.names().contains(configOption);
+    if (!listed)
+        parser.addOption(config);
     if (!parser.parse(commandLine) || !parser.isSet(config))
         return layered;
 

@@ -66,7 +66,7 @@ void MetricsServer::onReadyRead(QTcpSocket *socket)
     const qsizetype end = pending.indexOf("\r\n\r\n");
     if (end < 0 && pending.size() <= kMaxHeadBytes)
         return;
-    socket->readAll();
+    socket->skip(socket->bytesAvailable());
     const QByteArray requestLine = pending.left(pending.indexOf("\r\n"));
     const QList<QByteArray> parts = requestLine.split(' ');
     QByteArray status = QByteArrayLiteral("404 Not Found");
