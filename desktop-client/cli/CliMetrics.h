@@ -14,10 +14,9 @@ namespace keyhole::cli {
 
 // keyhole-cli's --metrics-listen: counts what the tunnel reports (requests, answers the client gave
 // itself, reconnects) and shows its state; the text is rendered per scrape only.
+// A plain QObject (no signals of its own) so its connections end with it.
 class CliMetrics : public QObject
 {
-    Q_OBJECT
-
 public:
     explicit CliMetrics(const client::TunnelClient *tunnel, QObject *parent = nullptr);
     QByteArray render() const;
