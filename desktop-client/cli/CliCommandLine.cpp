@@ -69,7 +69,8 @@ CliCommandLine::Result parseArguments(const QStringList &arguments);
 CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
 {
     const util::ConfigFile::Layered layered =
-        util::ConfigFile::layer(arguments, Flags(client::ClientSettings::defaultKeyPath()).all());
+        util::ConfigFile::layer(arguments, Flags(client::ClientSettings::defaultKeyPath()).all(),
+                                {{QStringLiteral("port"), QStringLiteral("target")}});
     if (!layered.ok()) {
         Result result;
         result.error = layered.error;

@@ -184,16 +184,21 @@ void TestOperations::proxyFlagsWinOverTheFile()
 
 void TestOperations::cliFlagsWinOverTheFile()
 {
-    // The file's proxy (where nothing listens) loses to --proxy; its log format, which no flag gives, applies.
-    const QString path = writeConfig(QStringLiteral("cli.conf"),
-                                     QStringLiteral("proxy = http://127.0.0.1:%1\nlog-format = json\n")
-                                         .arg(freeTcpPort())
-                                         .toUtf8());
+    // The file's proxy and target (where nothing listens) lose to --proxy and --port; its log format,
+    // which no flag gives, applies.
+    const quint16 nowhere = freeTcpPort();
+    const QString path = writeConfig(
+        QStringLiteral("cli.conf"),
+        QStringLiteral("proxy = http://127.0.0.1:%1\ntarget = http://127.0.0.1:%1\nlog-format = json\n")
+            .arg(nowhere)
+            .toUtf8());
     m_fx = std::make_unique<TunnelFixture>();
     QVERIFY2(m_fx->startService(), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->startProxy(), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->startClient({QStringLiteral("--config"), path}), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->client()->stderrData().startsWith("{"), m_fx->client()->stderrData().left(300).constData());
+    const CurlResult r = m_fx->visit(QStringLiteral("/status/200"));
+    QVERIFY2(r.exitCode == 0 && r.status == 200, qPrintable(r.describe()));
 }
 
 void TestOperations::sighupReloadsRateLimitWhileTheTunnelStays()

@@ -15,6 +15,8 @@ QList<QCommandLineOption> options()
         QCommandLineOption(QStringLiteral("rate-limit"), QString(), QStringLiteral("N")),
         QCommandLineOption(QStringLiteral("verbose")), // takes no value
         QCommandLineOption(QStringLiteral("config"), QString(), QStringLiteral("FILE")),
+        QCommandLineOption(QStringLiteral("port"), QString(), QStringLiteral("N")),
+        QCommandLineOption(QStringLiteral("target"), QString(), QStringLiteral("URL")),
     };
 }
 
@@ -150,6 +152,9 @@ void TestConfigFile::layer_data()
         << QByteArray("trusted-proxy = 1.1.1.1\ntrusted-proxy = 2.2.2.2\n")
         << QStringList{"--trusted-proxy", "3.3.3.3", "--config", "FILE"}
         << QStringList{"--trusted-proxy", "3.3.3.3", "--config", "FILE"} << QString();
+    QTest::newRow("one of two alternatives drops the other's line")
+        << QByteArray("target = http://127.0.0.1:1\nrate-limit = 5\n") << QStringList{"--config", "FILE", "--port", "80"}
+        << QStringList{"--rate-limit", "5", "--config", "FILE", "--port", "80"} << QString();
     QTest::newRow("a file names no further file")
         << QByteArray("config = other.conf\n") << QStringList{"--config", "FILE"} << QStringList() << QStringLiteral("FILE:1: unknown option \"config\"");
     QTest::newRow("a refused command line is left to the flags' parser")
@@ -176,8 +181,8 @@ void TestConfigFile::layer()
         return list;
     };
 
-    const ConfigFile::Layered layered =
-        ConfigFile::layer(QStringList{QStringLiteral("prog")} + substitute(commandLine), options());
+    const ConfigFile::Layered layered = ConfigFile::layer(QStringList{QStringLiteral("prog")} + substitute(commandLine),
+                                                          options(), {{QStringLiteral("port"), QStringLiteral("target")}});
     QCOMPARE(layered.error, substitute({error}).first());
     if (error.isEmpty())
         QCOMPARE(layered.arguments, QStringList{QStringLiteral("prog")} + substitute(arguments));

@@ -78,7 +78,7 @@ ConfigFile::Parsed ConfigFile::read(const QString &path, const QList<QCommandLin
 }
 
 ConfigFile::Layered ConfigFile::layer(const QStringList &commandLine, const QList<QCommandLineOption> &options,
-                                      const QString &configOption)
+                                      const QList<QStringList> &alternatives, const QString &configOption)
 {
     Layered layered;
     layered.arguments = commandLine;
@@ -109,9 +109,22 @@ ConfigFile::Layered ConfigFile::layer(const QStringList &commandLine, const QLis
         return layered;
     }
 
+    auto setOnCommandLine = [&parser, &alternatives](const QString &name) {
+        if (parser.isSet(name))
+            return true;
+        for (const QStringList &group : alternatives) {
+            if (group.contains(name)) {
+                for (const QString &other : group) {
+                    if (parser.isSet(other))
+                        return true;
+                }
+            }
+        }
+        return false;
+    };
     QStringList arguments{commandLine.value(0)};
     for (const Line &line : parsed.lines) {
-        if (parser.isSet(line.name))
+        if (setOnCommandLine(line.name))
             continue; // the command line wins, for a repeatable flag too: its values replace the file's
         layered.fileLines.append(line);
         arguments += line.arguments;

@@ -46,8 +46,11 @@ public:
     };
 
     // `commandLine` as QCoreApplication::arguments(). A command line the flags' parser refuses is
-    // returned as it is, for that parser to say why.
+    // returned as it is, for that parser to say why. `alternatives`: groups of flags that say the same
+    // thing two ways (--port, --target): one of a group on the command line drops the file's lines
+    // for every flag of the group.
     static Layered layer(const QStringList &commandLine, const QList<QCommandLineOption> &options,
+                         const QList<QStringList> &alternatives = {},
                          const QString &configOption = QStringLiteral("config"));
 
     // The flags' parser refused `layered.arguments` with `error`: names the file's line that causes
