@@ -1,5 +1,7 @@
 #pragma once
 
+#include "util/Logging.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -50,6 +52,7 @@ struct ProxyConfig {
     int registrationTimeoutMs = 10'000;
     int shutdownGraceMs = 5'000;
     bool jsonLogs = false;
+    util::LogLevel logLevel = util::LogLevel::Info;
 
     // Scale-out (docs/SCALE-OUT.md): empty redisUrl keeps the in-memory bus of a single instance.
     QString redisUrl;

@@ -131,6 +131,18 @@ QStringList ProxyServer::reload(const ProxyConfig &next)
         applied(QStringLiteral("--log-format %1").arg(next.jsonLogs ? QStringLiteral("json") : QStringLiteral("text")));
     }
 
+    if (m_config.logLevel != next.logLevel) {
+        static const char *const names[] = {"debug", "info", "warning"};
+        // Said at the more verbose of the two levels, or the line itself would not be seen.
+        const bool quieter = int(next.logLevel) > int(m_config.logLevel);
+        if (!quieter)
+            util::installLogLevel(next.logLevel);
+        applied(QStringLiteral("--log-level %1").arg(QLatin1String(names[int(next.logLevel)])));
+        if (quieter)
+            util::installLogLevel(next.logLevel);
+        m_config.logLevel = next.logLevel;
+    }
+
     for (const QString &flag : needingRestart(m_config, next)) {
         const QString line = QStringLiteral("%1 changed: it needs a restart, kept as it was").arg(flag);
         qCWarning(lcProxy).noquote() << "reload:" << line;

@@ -30,6 +30,7 @@ int main(int argc, char *argv[])
         return parsed.exitCode;
     }
     util::installLogFormat(parsed.config->jsonLogs ? util::LogFormat::Json : util::LogFormat::Text);
+    util::installLogLevel(parsed.config->logLevel);
     util::BatchedOutput::standardError().enableBatching(); // the per-request access log
 
     // Every socket is a descriptor: take what the hard limit allows, and say when it is not enough.

@@ -77,6 +77,7 @@ private Q_SLOTS:
     void cliFlagsWinOverTheFile();
     void sighupReloadsRateLimitWhileTheTunnelStays();
     void sighupWithABadFileChangesNothing();
+    void sighupChangesTheLogLevel();
     void metricsOnTheProxysOwnHost();
     void metricsListenerOfItsOwn();
     void cliMetrics();
@@ -249,6 +250,29 @@ void TestOperations::sighupWithABadFileChangesNothing()
         QVERIFY2(r.exitCode == 0 && r.status == 200, qPrintable(r.describe()));
     }
     QVERIFY(m_fx->proxy()->isRunning());
+}
+
+void TestOperations::sighupChangesTheLogLevel()
+{
+    const QString path = writeConfig(QStringLiteral("proxy.conf"), "log-level = info\n");
+    m_fx = std::make_unique<TunnelFixture>();
+    QVERIFY2(m_fx->start({QStringLiteral("--config"), path}), qPrintable(m_fx->errorString()));
+    // The access log shows method, path (without the query) and status.
+    QCOMPARE(m_fx->visit(QStringLiteral("/status/201")).status, 201);
+    QVERIFY(waitForStderr(m_fx->proxy(), "GET /status/201 201"));
+
+    writeFile(path, "log-level = warning\n");
+    QCOMPARE(::kill(pid_t(m_fx->proxy()->pid()), SIGHUP), 0);
+    QVERIFY(waitForStderr(m_fx->proxy(), "reload: --log-level warning"));
+    QCOMPARE(m_fx->visit(QStringLiteral("/status/202")).status, 202);
+
+    // Back to info: its line comes after anything the request could have logged.
+    writeFile(path, "log-level = info\n");
+    QCOMPARE(::kill(pid_t(m_fx->proxy()->pid()), SIGHUP), 0);
+    QVERIFY(waitForStderr(m_fx->proxy(), "reload: --log-level info"));
+    QVERIFY2(!m_fx->proxy()->stderrData().contains("/status/202"), m_fx->proxy()->stderrData().right(1500).constData());
+    QCOMPARE(m_fx->visit(QStringLiteral("/status/203")).status, 203);
+    QVERIFY(waitForStderr(m_fx->proxy(), "GET /status/203 203"));
 }
 
 void TestOperations::metricsOnTheProxysOwnHost()
