@@ -120,7 +120,7 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
     auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this, this);
     m_webSockets.insert(id, webSocket);
     ++m_metrics->webSocketOpens;
-    ++m_metrics->requests[ProxyMetrics::RouteWebSocket][1]; // 101
+    ++m_metrics->requests[ProxyMetrics::RouteWebSocket][0]; // 101: 1xx
 }
 
 void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)
