@@ -80,6 +80,7 @@ private Q_SLOTS:
     void sighupChangesTheLogLevel();
     void metricsOnTheProxysOwnHost();
     void metricsListenerOfItsOwn();
+    void metricsCountWebSockets();
     void cliMetrics();
 
 private:
@@ -347,6 +348,29 @@ void TestOperations::metricsListenerOfItsOwn()
         QSKIP("promtool is missing (Debian package prometheus): the format was not checked");
     const QString problems = promtoolProblems(text);
     QVERIFY2(problems.isEmpty(), qPrintable(problems));
+}
+
+void TestOperations::metricsCountWebSockets()
+{
+    QString error;
+    const QString python = wsPythonProgram(&error);
+    QVERIFY2(!python.isEmpty(), qPrintable(error));
+    m_fx = std::make_unique<TunnelFixture>();
+    QVERIFY2(m_fx->startService(python, {wsServiceScript()}) && m_fx->startProxy() && m_fx->startClient(),
+             qPrintable(m_fx->errorString()));
+    ManagedProcess visitor(QStringLiteral("ws-client"));
+    QVERIFY(visitor.start(python, {wsClientScript(), QStringLiteral("--url"),
+                                   QStringLiteral("ws://") + m_fx->host() + QStringLiteral("/echo"),
+                                   QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(m_fx->proxyPort()),
+                                   QStringLiteral("echo"), QStringLiteral("--sizes"), QStringLiteral("1,10,100")}));
+    QVERIFY(visitor.waitForExit(30000));
+    QCOMPARE(visitor.exitCode(), 0);
+
+    const QByteArray text = scrape(m_fx->proxyUrl(QStringLiteral("/metrics")), m_fx->resolveArgs());
+    QCOMPARE(sample(text, "keyhole_websocket_opens_total"), 1.0);
+    QCOMPARE(sample(text, "keyhole_requests_total{route=\"ws\",code=\"1xx\"}"), 1.0);
+    QCOMPARE(sample(text, "keyhole_websocket_messages_total{direction=\"to_service\"}"), 3.0);
+    QCOMPARE(sample(text, "keyhole_websocket_messages_total{direction=\"to_visitor\"}"), 3.0);
 }
 
 void TestOperations::cliMetrics()
