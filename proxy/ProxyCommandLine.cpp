@@ -86,8 +86,8 @@ struct Flags {
     QCommandLineOption registrationTimeout{"registration-timeout", "Seconds a new control connection has to register.",
                                            "SECONDS", "10"};
     QCommandLineOption logFormat{"log-format", "Log lines as text or json (on stderr).", "FORMAT", "text"};
-    QCommandLineOption logLevel{"log-level", "Least severe lines logged: debug, info or warning (warning: no access log).",
-                                "LEVEL", "info"};
+    QCommandLineOption logLevel{
+        "log-level", "Least severe lines logged: debug, info or warning (warning: no access log).", "LEVEL", "info"};
     QCommandLineOption redis{"redis",
                              "Share tunnels with other instances through Redis: redis://[:password@]host:port[/db]. "
                              "Without it the instance works alone.",
@@ -109,12 +109,42 @@ struct Flags {
 
     QList<QCommandLineOption> all() const
     {
-        return {listen,          domain,         publicUrl,   tlsCert,      tlsKey,           authorizedKeys,
-                trustedProxy,    pathRouting,    requestTimeout, bodyIdleTimeout, maxRequestBody, maxResponseBody,
-                maxBody,         maxHead,        headTimeout, maxHeaders,   maxUrl,           idleTimeout,
-                sendTimeout,     maxConnections, maxPending,  maxWsMessage, maxWebSockets,    rateLimit,
-                rateBurst,       wsRate,         pingInterval, tunnelTimeout, registrationTimeout, logFormat, logLevel,
-                redis,           instanceId,     redisTtl,    metricsListen, config};
+        return {listen,
+                domain,
+                publicUrl,
+                tlsCert,
+                tlsKey,
+                authorizedKeys,
+                trustedProxy,
+                pathRouting,
+                requestTimeout,
+                bodyIdleTimeout,
+                maxRequestBody,
+                maxResponseBody,
+                maxBody,
+                maxHead,
+                headTimeout,
+                maxHeaders,
+                maxUrl,
+                idleTimeout,
+                sendTimeout,
+                maxConnections,
+                maxPending,
+                maxWsMessage,
+                maxWebSockets,
+                rateLimit,
+                rateBurst,
+                wsRate,
+                pingInterval,
+                tunnelTimeout,
+                registrationTimeout,
+                logFormat,
+                logLevel,
+                redis,
+                instanceId,
+                redisTtl,
+                metricsListen,
+                config};
     }
 };
 
@@ -282,7 +312,8 @@ ParsedCommandLine parseArguments(const QStringList &arguments)
         return fail(QStringLiteral("--log-format: expected text or json, got '%1'").arg(format));
     config.jsonLogs = format == u"json";
     if (!util::parseLogLevel(parser.value(f.logLevel), &config.logLevel))
-        return fail(QStringLiteral("--log-level: expected debug, info or warning, got '%1'").arg(parser.value(f.logLevel)));
+        return fail(
+            QStringLiteral("--log-level: expected debug, info or warning, got '%1'").arg(parser.value(f.logLevel)));
 
     if (parser.isSet(f.redis)) {
         QString error;
@@ -315,9 +346,8 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     }
     ParsedCommandLine result = parseArguments(layered.arguments);
     if (!result.error.isEmpty()) {
-        result.error = util::ConfigFile::attribute(layered, result.error, [](const QStringList &reparsed) {
-            return parseArguments(reparsed).error;
-        });
+        result.error = util::ConfigFile::attribute(
+            layered, result.error, [](const QStringList &reparsed) { return parseArguments(reparsed).error; });
     }
     return result;
 }

@@ -18,7 +18,7 @@ class RegistrationVerifier;
 namespace keyhole::util {
 class Clock;
 class MetricsServer;
-}
+} // namespace keyhole::util
 
 namespace keyhole::proxy {
 

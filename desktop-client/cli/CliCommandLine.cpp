@@ -68,9 +68,9 @@ CliCommandLine::Result parseArguments(const QStringList &arguments);
 
 CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
 {
-    const util::ConfigFile::Layered layered =
-        util::ConfigFile::layer(arguments, Flags(client::ClientSettings::defaultKeyPath()).all(),
-                                {{QStringLiteral("port"), QStringLiteral("target")}});
+    const util::ConfigFile::Layered layered = util::ConfigFile::layer(
+        arguments, Flags(client::ClientSettings::defaultKeyPath()).all(),
+        {{QStringLiteral("port"), QStringLiteral("target")}});
     if (!layered.ok()) {
         Result result;
         result.error = layered.error;
@@ -78,9 +78,8 @@ CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
     }
     Result result = parseArguments(layered.arguments);
     if (result.action == Action::Fail) {
-        result.error = util::ConfigFile::attribute(layered, result.error, [](const QStringList &reparsed) {
-            return parseArguments(reparsed).error;
-        });
+        result.error = util::ConfigFile::attribute(
+            layered, result.error, [](const QStringList &reparsed) { return parseArguments(reparsed).error; });
     }
     return result;
 }
@@ -159,8 +158,10 @@ CliCommandLine::Result parseArguments(const QStringList &arguments)
         QString host = colon < 0 ? QString() : metrics.left(colon);
         if (host.startsWith(u'[') && host.endsWith(u']'))
             host = host.mid(1, host.size() - 2);
-        if (!portOk || port > 65535 || !settings.metricsAddress.setAddress(host.isEmpty() ? QStringLiteral("127.0.0.1") : host))
-            return fail(QStringLiteral("--metrics-listen: expected ADDR:PORT such as 127.0.0.1:9101, got '%1'").arg(metrics));
+        if (!portOk || port > 65535
+            || !settings.metricsAddress.setAddress(host.isEmpty() ? QStringLiteral("127.0.0.1") : host))
+            return fail(
+                QStringLiteral("--metrics-listen: expected ADDR:PORT such as 127.0.0.1:9101, got '%1'").arg(metrics));
         settings.metricsPort = quint16(port);
         settings.metricsListener = true;
     }

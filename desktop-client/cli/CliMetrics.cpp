@@ -8,8 +8,8 @@ namespace keyhole::cli {
 
 namespace {
 const client::ClientState kStates[] = {
-    client::ClientState::Offline, client::ClientState::Connecting,         client::ClientState::Registering,
-    client::ClientState::Online,  client::ClientState::WaitingToReconnect, client::ClientState::Refused,
+    client::ClientState::Offline,  client::ClientState::Connecting,         client::ClientState::Registering,
+    client::ClientState::Online,   client::ClientState::WaitingToReconnect, client::ClientState::Refused,
     client::ClientState::Replaced,
 };
 } // namespace
@@ -23,8 +23,7 @@ CliMetrics::CliMetrics(const client::TunnelClient *tunnel, QObject *parent)
     m_registry.addCounter("keyhole_cli_local_errors_total",
                           "Requests the client answered itself (502, 504...) because the local service did not.", {},
                           &m_localErrors);
-    m_registry.addCounter("keyhole_cli_websockets_total", "WebSockets the local service accepted.", {},
-                          &m_webSockets);
+    m_registry.addCounter("keyhole_cli_websockets_total", "WebSockets the local service accepted.", {}, &m_webSockets);
     m_registry.addCounter("keyhole_cli_reconnects_total", "Times the tunnel went back online after losing the proxy.",
                           {}, &m_reconnects);
     for (client::ClientState state : kStates) {

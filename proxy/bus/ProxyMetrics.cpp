@@ -19,8 +19,8 @@ void ProxyMetrics::registerIn(util::MetricsRegistry &registry) const
                           "Time from a visitor request's head to the end of its answer.", &requestDuration);
 
     static const char *const reasons[RegistrationCount] = {
-        "", "malformed", "bad_signature", "wrong_audience", "expired", "not_yet_valid",
-        "unauthorized", "replayed", "busy", "version"};
+        "",         "malformed", "bad_signature", "wrong_audience", "expired", "not_yet_valid", "unauthorized",
+        "replayed", "busy",      "version"};
     for (int i = 0; i < RegistrationCount; ++i) {
         const QByteArray labels = i == RegistrationAccepted
             ? QByteArray("outcome=\"accepted\",reason=\"\"")
@@ -29,15 +29,13 @@ void ProxyMetrics::registerIn(util::MetricsRegistry &registry) const
                             labels, &registrations[i]);
     }
 
-    registry.addCounter("keyhole_visitor_connections_total", "Visitor connections accepted.", {},
-                        &visitorConnections);
+    registry.addCounter("keyhole_visitor_connections_total", "Visitor connections accepted.", {}, &visitorConnections);
     registry.addCounter("keyhole_visitor_received_bytes_total",
                         "Bytes received from visitors: HTTP (after TLS) and WebSocket message payloads.", {},
                         &receivedBytes);
     registry.addCounter("keyhole_visitor_sent_bytes_total",
                         "Bytes sent to visitors: HTTP (before TLS) and WebSocket message payloads.", {}, &sentBytes);
-    registry.addCounter("keyhole_websocket_opens_total", "Visitor WebSockets opened to a tunnel.", {},
-                        &webSocketOpens);
+    registry.addCounter("keyhole_websocket_opens_total", "Visitor WebSockets opened to a tunnel.", {}, &webSocketOpens);
     registry.addCounter("keyhole_websocket_messages_total", "WebSocket messages carried, by direction.",
                         "direction=\"to_service\"", &webSocketMessagesToService);
     registry.addCounter("keyhole_websocket_messages_total", "WebSocket messages carried, by direction.",
@@ -45,7 +43,7 @@ void ProxyMetrics::registerIn(util::MetricsRegistry &registry) const
     registry.addCounter("keyhole_rate_limited_total", "Requests answered 429 by a tunnel's --rate-limit.", {},
                         &rateLimited);
     static const char *const refusals[RefusedCount] = {"max_pending", "max_websockets", "bodies_in_flight",
-                                                      "client_slow", "max_connections"};
+                                                       "client_slow", "max_connections"};
     for (int i = 0; i < RefusedCount; ++i) {
         registry.addCounter("keyhole_refused_total",
                             "Requests (503) or connections (max_connections) refused by a limit, by reason.",

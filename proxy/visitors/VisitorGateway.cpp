@@ -60,9 +60,8 @@ void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
     }
     ++m_metrics->visitorConnections;
     // Plaintext bytes: after TLS, like the request bytes read.
-    connect(socket, &QTcpSocket::bytesWritten, this, [metrics = m_metrics](qint64 bytes) {
-        metrics->sentBytes += quint64(bytes);
-    });
+    connect(socket, &QTcpSocket::bytesWritten, this,
+            [metrics = m_metrics](qint64 bytes) { metrics->sentBytes += quint64(bytes); });
     auto *connection = new VisitorConnection(socket, tls, this, this);
     m_connections.insert(connection);
 }

@@ -53,7 +53,8 @@ VisitorResponse VisitorResponse::proxyPage(const QByteArray &method, const QByte
     if (get && (path == "/metrics" || path.startsWith("/metrics?"))) {
         QByteArray report = host.metricsReport();
         if (!report.isEmpty())
-            return {200, {{QByteArrayLiteral("Content-Type"), util::MetricsRenderer::contentType()}}, std::move(report)};
+            return {
+                200, {{QByteArrayLiteral("Content-Type"), util::MetricsRenderer::contentType()}}, std::move(report)};
     }
     if (get && path == "/") {
         return {200,

@@ -128,8 +128,8 @@ void TestOperations::proxyConfigErrorNamesFileAndLine_data()
     QTest::newRow("bad value") << QByteArray("domain = example.com\nrate-limit = lots\n")
                                << QStringLiteral("2: --rate-limit: expected a number");
     QTest::newRow("not name = value") << QByteArray("listen\n") << QStringLiteral("1: expected name = value");
-    QTest::newRow("flags that go together") << QByteArray("tls-cert = /nonexistent.pem\n")
-                                            << QStringLiteral("1: --tls-cert and --tls-key go together");
+    QTest::newRow("flags that go together")
+        << QByteArray("tls-cert = /nonexistent.pem\n") << QStringLiteral("1: --tls-cert and --tls-key go together");
 }
 
 void TestOperations::proxyConfigErrorNamesFileAndLine()
@@ -138,8 +138,8 @@ void TestOperations::proxyConfigErrorNamesFileAndLine()
     QFETCH(QString, message);
     const QString path = writeConfig(QStringLiteral("proxy.conf"), file);
     ManagedProcess proxy(QStringLiteral("proxy"));
-    QVERIFY2(proxy.start(proxyProgram(), {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                          QStringLiteral("--config"), path}),
+    QVERIFY2(proxy.start(proxyProgram(),
+                         {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--config"), path}),
              qPrintable(proxy.errorString()));
     QVERIFY(proxy.waitForExit());
     QCOMPARE(proxy.exitCode(), 2);
@@ -151,8 +151,9 @@ void TestOperations::cliConfigErrorNamesFileAndLine()
 {
     const QString path = writeConfig(QStringLiteral("cli.conf"), "port = 8000\n# how it logs\nlog-format = xml\n");
     ManagedProcess cli(QStringLiteral("client"));
-    QVERIFY2(cli.start(cliProgram(), {QStringLiteral("--config"), path, QStringLiteral("--key"),
-                                      m_dir.filePath(QStringLiteral("key.pem"))}),
+    QVERIFY2(cli.start(cliProgram(),
+                       {QStringLiteral("--config"), path, QStringLiteral("--key"),
+                        m_dir.filePath(QStringLiteral("key.pem"))}),
              qPrintable(cli.errorString()));
     QVERIFY(cli.waitForExit());
     QCOMPARE(cli.exitCode(), 2);
@@ -174,13 +175,14 @@ void TestOperations::proxyFlagsWinOverTheFile()
     const QString path = writeConfig(QStringLiteral("proxy.conf"),
                                      "domain = from-the-file.test\nmetrics-listen = 127.0.0.1:0\n");
     m_fx = std::make_unique<TunnelFixture>();
-    QVERIFY2(m_fx->startProxy({QStringLiteral("--config"), path, QStringLiteral("--domain"), QStringLiteral("localhost")}),
-             qPrintable(m_fx->errorString()));
+    QVERIFY2(
+        m_fx->startProxy({QStringLiteral("--config"), path, QStringLiteral("--domain"), QStringLiteral("localhost")}),
+        qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->proxy()->stdoutData().contains(
                  QStringLiteral("public URL http://localhost:%1").arg(m_fx->proxyPort()).toUtf8()),
              m_fx->proxy()->stdoutData().constData());
-    const QRegularExpressionMatch metrics =
-        m_fx->proxy()->waitForLine(QRegularExpression(QStringLiteral("metrics on 127\\.0\\.0\\.1:(\\d+)/metrics")));
+    const QRegularExpressionMatch metrics = m_fx->proxy()->waitForLine(
+        QRegularExpression(QStringLiteral("metrics on 127\\.0\\.0\\.1:(\\d+)/metrics")));
     QVERIFY2(metrics.hasMatch(), m_fx->proxy()->stdoutData().constData());
 }
 
@@ -296,7 +298,8 @@ void TestOperations::metricsOnTheProxysOwnHost()
         QVERIFY(m_fx->visit(QString::fromLatin1(path)).exitCode == 0);
     const CurlResult limited = m_fx->visit(QStringLiteral("/status/200"));
     QCOMPARE(limited.status, 429);
-    const CurlResult upload = m_fx->visit(QStringLiteral("/status/200"), {QStringLiteral("--data-binary"), QStringLiteral("12345")});
+    const CurlResult upload = m_fx->visit(QStringLiteral("/status/200"),
+                                          {QStringLiteral("--data-binary"), QStringLiteral("12345")});
     QCOMPARE(upload.status, 429);
 
     const QByteArray after = scrape(url, m_fx->resolveArgs());
@@ -328,8 +331,8 @@ void TestOperations::metricsListenerOfItsOwn()
     QVERIFY2(m_fx->startService(), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->startProxy({QStringLiteral("--metrics-listen"), QStringLiteral("127.0.0.1:0")}),
              qPrintable(m_fx->errorString()));
-    const QRegularExpressionMatch line =
-        m_fx->proxy()->waitForLine(QRegularExpression(QStringLiteral("metrics on 127\\.0\\.0\\.1:(\\d+)/metrics")));
+    const QRegularExpressionMatch line = m_fx->proxy()->waitForLine(
+        QRegularExpression(QStringLiteral("metrics on 127\\.0\\.0\\.1:(\\d+)/metrics")));
     QVERIFY2(line.hasMatch(), m_fx->proxy()->stdoutData().constData());
     QVERIFY2(m_fx->startClient(), qPrintable(m_fx->errorString()));
     QVERIFY(m_fx->visit(QStringLiteral("/status/200")).status == 200);
@@ -359,10 +362,11 @@ void TestOperations::metricsCountWebSockets()
     QVERIFY2(m_fx->startService(python, {wsServiceScript()}) && m_fx->startProxy() && m_fx->startClient(),
              qPrintable(m_fx->errorString()));
     ManagedProcess visitor(QStringLiteral("ws-client"));
-    QVERIFY(visitor.start(python, {wsClientScript(), QStringLiteral("--url"),
-                                   QStringLiteral("ws://") + m_fx->host() + QStringLiteral("/echo"),
-                                   QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(m_fx->proxyPort()),
-                                   QStringLiteral("echo"), QStringLiteral("--sizes"), QStringLiteral("1,10,100")}));
+    QVERIFY(visitor.start(python,
+                          {wsClientScript(), QStringLiteral("--url"),
+                           QStringLiteral("ws://") + m_fx->host() + QStringLiteral("/echo"),
+                           QStringLiteral("--connect"), QStringLiteral("127.0.0.1:%1").arg(m_fx->proxyPort()),
+                           QStringLiteral("echo"), QStringLiteral("--sizes"), QStringLiteral("1,10,100")}));
     QVERIFY(visitor.waitForExit(30000));
     QCOMPARE(visitor.exitCode(), 0);
 
@@ -380,7 +384,8 @@ void TestOperations::cliMetrics()
     QVERIFY2(m_fx->startProxy(), qPrintable(m_fx->errorString()));
     QVERIFY2(m_fx->startClient({QStringLiteral("--metrics-listen"), QStringLiteral("127.0.0.1:0")}),
              qPrintable(m_fx->errorString()));
-    const QRegularExpressionMatch line = QRegularExpression(QStringLiteral("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics"))
+    const QRegularExpressionMatch line = QRegularExpression(
+                                             QStringLiteral("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics"))
                                              .match(QString::fromUtf8(m_fx->client()->stderrData()));
     QVERIFY2(line.hasMatch(), m_fx->client()->stderrData().constData());
     const QString url = QStringLiteral("http://127.0.0.1:%1/metrics").arg(line.captured(1));

@@ -51,10 +51,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("file");
         QTest::addColumn<QStringList>("flags");
-        QTest::addColumn<QString>("domain");    // empty: the parse fails
-        QTest::addColumn<int>("trusted");       // how many --trusted-proxy entries
+        QTest::addColumn<QString>("domain"); // empty: the parse fails
+        QTest::addColumn<int>("trusted");    // how many --trusted-proxy entries
         QTest::addColumn<double>("rateLimit");
-        QTest::addColumn<QString>("error");     // after "<path>"
+        QTest::addColumn<QString>("error"); // after "<path>"
         QTest::newRow("file only") << QByteArray("domain = a.example\ntrusted-proxy = 10.0.0.0/8\n"
                                                  "trusted-proxy = ::1\nrate-limit = 5\n")
                                    << QStringList() << "a.example" << 2 << 5.0 << QString();
@@ -69,7 +69,8 @@ private Q_SLOTS:
                                         << 0.0 << QStringLiteral(":3: unknown option \"rate-limits\"");
         QTest::newRow("bad value") << QByteArray("domain = a.example\nrate-limit = lots\n") << QStringList()
                                    << QString() << 0 << 0.0
-                                   << QStringLiteral(":2: --rate-limit: expected a number from 0.001 to 1e+09, got 'lots'");
+                                   << QStringLiteral(
+                                          ":2: --rate-limit: expected a number from 0.001 to 1e+09, got 'lots'");
         QTest::newRow("bad pair") << QByteArray("ping-interval = 60\n") << QStringList() << QString() << 0 << 0.0
                                   << QStringLiteral(":1: --tunnel-timeout must be longer than --ping-interval");
         QTest::newRow("the command line's own fault is not the file's")
@@ -91,8 +92,7 @@ private Q_SLOTS:
         QVERIFY(out.open(QIODevice::WriteOnly));
         out.write(file);
         out.close();
-        const ParsedCommandLine parsed =
-            parseProxyCommandLine(QStringList{"keyhole-proxy", "--config", path} + flags);
+        const ParsedCommandLine parsed = parseProxyCommandLine(QStringList{"keyhole-proxy", "--config", path} + flags);
         if (domain.isEmpty()) {
             QVERIFY(!parsed.config);
             QCOMPARE(parsed.exitCode, 2);
@@ -108,7 +108,8 @@ private Q_SLOTS:
 
     void testMissingConfigFile()
     {
-        const ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy", "--config", "/nonexistent/proxy.conf"});
+        const ParsedCommandLine parsed = parseProxyCommandLine(
+            {"keyhole-proxy", "--config", "/nonexistent/proxy.conf"});
         QVERIFY(!parsed.config);
         QCOMPARE(parsed.exitCode, 2);
         QVERIFY2(parsed.error.startsWith(QStringLiteral("/nonexistent/proxy.conf: ")), qPrintable(parsed.error));

@@ -66,17 +66,16 @@ void TestConfigFile::parse_data()
     QTest::newRow("empty") << QByteArray() << QStringList() << QString();
     QTest::newRow("comments and blanks") << QByteArray("# a comment\n\n   \n  # indented\n") << QStringList()
                                          << QString();
-    QTest::newRow("one value") << QByteArray("listen = 0.0.0.0:80\n")
-                               << QStringList{"--listen", "0.0.0.0:80"} << QString();
+    QTest::newRow("one value") << QByteArray("listen = 0.0.0.0:80\n") << QStringList{"--listen", "0.0.0.0:80"}
+                               << QString();
     QTest::newRow("no spaces, CRLF, no final newline")
-        << QByteArray("listen=127.0.0.1:1\r\nrate-limit=5") << QStringList{"--listen", "127.0.0.1:1", "--rate-limit", "5"}
-        << QString();
+        << QByteArray("listen=127.0.0.1:1\r\nrate-limit=5")
+        << QStringList{"--listen", "127.0.0.1:1", "--rate-limit", "5"} << QString();
     QTest::newRow("repeated") << QByteArray("trusted-proxy = 10.0.0.0/8\ntrusted-proxy = ::1\n")
                               << QStringList{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::1"} << QString();
     QTest::newRow("a # inside a value is the value's")
         << QByteArray("listen = a#b # c\n") << QStringList{"--listen", "a#b # c"} << QString();
-    QTest::newRow("an = inside a value") << QByteArray("listen = a=b\n") << QStringList{"--listen", "a=b"}
-                                         << QString();
+    QTest::newRow("an = inside a value") << QByteArray("listen = a=b\n") << QStringList{"--listen", "a=b"} << QString();
     QTest::newRow("empty value") << QByteArray("listen =\n") << QStringList{"--listen", ""} << QString();
     QTest::newRow("boolean true") << QByteArray("verbose = true\n") << QStringList{"--verbose"} << QString();
     QTest::newRow("boolean false") << QByteArray("verbose = false\n") << QStringList() << QString();
@@ -84,10 +83,10 @@ void TestConfigFile::parse_data()
                                    << QStringLiteral("p.conf:1: verbose: expected true or false, got \"yes\"");
     QTest::newRow("unknown option") << QByteArray("# x\n\nfoo = 1\n") << QStringList()
                                     << QStringLiteral("p.conf:3: unknown option \"foo\"");
-    QTest::newRow("dashes are not part of the name") << QByteArray("--listen = 1\n") << QStringList()
-                                                     << QStringLiteral("p.conf:1: unknown option \"--listen\"");
-    QTest::newRow("names are case-sensitive") << QByteArray("Listen = 1\n") << QStringList()
-                                              << QStringLiteral("p.conf:1: unknown option \"Listen\"");
+    QTest::newRow("dashes are not part of the name")
+        << QByteArray("--listen = 1\n") << QStringList() << QStringLiteral("p.conf:1: unknown option \"--listen\"");
+    QTest::newRow("names are case-sensitive")
+        << QByteArray("Listen = 1\n") << QStringList() << QStringLiteral("p.conf:1: unknown option \"Listen\"");
     QTest::newRow("no equals sign") << QByteArray("listen 1\n") << QStringList()
                                     << QStringLiteral("p.conf:1: expected name = value, got \"listen 1\"");
     QTest::newRow("bare boolean") << QByteArray("verbose\n") << QStringList()
@@ -110,8 +109,8 @@ void TestConfigFile::parse()
 
 void TestConfigFile::lineNumbers()
 {
-    const ConfigFile::Parsed parsed =
-        ConfigFile::parse("# head\n\nlisten = 1\n  # again\nrate-limit = 2\n", QStringLiteral("p.conf"), options());
+    const ConfigFile::Parsed parsed = ConfigFile::parse("# head\n\nlisten = 1\n  # again\nrate-limit = 2\n",
+                                                        QStringLiteral("p.conf"), options());
     QVERIFY(parsed.ok());
     QCOMPARE(parsed.lines.size(), qsizetype(2));
     QCOMPARE(parsed.lines.at(0).number, 3);
@@ -127,8 +126,8 @@ void TestConfigFile::missingFile()
     QVERIFY(!parsed.ok());
     QVERIFY2(parsed.error.startsWith(path + QStringLiteral(": ")), qPrintable(parsed.error));
 
-    const ConfigFile::Layered layered =
-        ConfigFile::layer({QStringLiteral("prog"), QStringLiteral("--config"), path}, options());
+    const ConfigFile::Layered layered = ConfigFile::layer({QStringLiteral("prog"), QStringLiteral("--config"), path},
+                                                          options());
     QVERIFY(!layered.ok());
     QVERIFY2(layered.error.startsWith(path), qPrintable(layered.error));
 }
@@ -153,10 +152,12 @@ void TestConfigFile::layer_data()
         << QStringList{"--trusted-proxy", "3.3.3.3", "--config", "FILE"}
         << QStringList{"--trusted-proxy", "3.3.3.3", "--config", "FILE"} << QString();
     QTest::newRow("one of two alternatives drops the other's line")
-        << QByteArray("target = http://127.0.0.1:1\nrate-limit = 5\n") << QStringList{"--config", "FILE", "--port", "80"}
+        << QByteArray("target = http://127.0.0.1:1\nrate-limit = 5\n")
+        << QStringList{"--config", "FILE", "--port", "80"}
         << QStringList{"--rate-limit", "5", "--config", "FILE", "--port", "80"} << QString();
     QTest::newRow("a file names no further file")
-        << QByteArray("config = other.conf\n") << QStringList{"--config", "FILE"} << QStringList() << QStringLiteral("FILE:1: unknown option \"config\"");
+        << QByteArray("config = other.conf\n") << QStringList{"--config", "FILE"} << QStringList()
+        << QStringLiteral("FILE:1: unknown option \"config\"");
     QTest::newRow("a refused command line is left to the flags' parser")
         << QByteArray("rate-limit = 5\n") << QStringList{"--config", "FILE", "--nonsense"}
         << QStringList{"--config", "FILE", "--nonsense"} << QString();
@@ -182,7 +183,8 @@ void TestConfigFile::layer()
     };
 
     const ConfigFile::Layered layered = ConfigFile::layer(QStringList{QStringLiteral("prog")} + substitute(commandLine),
-                                                          options(), {{QStringLiteral("port"), QStringLiteral("target")}});
+                                                          options(),
+                                                          {{QStringLiteral("port"), QStringLiteral("target")}});
     QCOMPARE(layered.error, substitute({error}).first());
     if (error.isEmpty())
         QCOMPARE(layered.arguments, QStringList{QStringLiteral("prog")} + substitute(arguments));
@@ -197,8 +199,8 @@ void TestConfigFile::attribute()
     out.write("listen = a\n\n# limits\nrate-limit = lots\ntrusted-proxy = b\n");
     out.close();
 
-    const ConfigFile::Layered layered =
-        ConfigFile::layer({QStringLiteral("prog"), QStringLiteral("--config"), path}, options());
+    const ConfigFile::Layered layered = ConfigFile::layer({QStringLiteral("prog"), QStringLiteral("--config"), path},
+                                                          options());
     QVERIFY(layered.ok());
     const QString error = rateLimitError(layered.arguments);
     QCOMPARE(error, QStringLiteral("--rate-limit: not a number"));

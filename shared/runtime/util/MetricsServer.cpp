@@ -84,8 +84,8 @@ void MetricsServer::onReadyRead(QTcpSocket *socket)
     const qsizetype length = body.size();
     if (parts.value(0) == "HEAD")
         body.clear();
-    QByteArray answer = "HTTP/1.1 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
-        + QByteArray::number(length) + "\r\nConnection: close\r\n\r\n";
+    QByteArray answer = "HTTP/1.1 " + status + "\r\nContent-Type: " + type
+        + "\r\nContent-Length: " + QByteArray::number(length) + "\r\nConnection: close\r\n\r\n";
     socket->write(answer);
     socket->write(body);
     socket->disconnectFromHost();

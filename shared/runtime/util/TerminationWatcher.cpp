@@ -75,7 +75,7 @@ struct TerminationWatcher::Platform {
         SetConsoleCtrlHandler(&consoleHandler, FALSE);
         g_watcher.store(nullptr);
     }
-    void watchReload() {}
+    void watchReload() { }
 };
 
 #else
