@@ -2,6 +2,7 @@
 
 #include "bus/redis/RedisUrl.h"
 #include "util/EventLoopChoice.h"
+#include "util/ConfigFile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -86,6 +87,8 @@ struct Flags {
     QCommandLineOption registrationTimeout{"registration-timeout", "Seconds a new control connection has to register.",
                                            "SECONDS", "10"};
     QCommandLineOption logFormat{"log-format", "Log lines as text or json (on stderr).", "FORMAT", "text"};
+    QCommandLineOption logLevel{
+        "log-level", "Least severe lines logged: debug, info or warning (warning: no access log).", "LEVEL", "info"};
     QCommandLineOption redis{"redis",
                              "Share tunnels with other instances through Redis: redis://[:password@]host:port[/db]. "
                              "Without it the instance works alone.",
@@ -98,7 +101,57 @@ struct Flags {
                                 "10"};
     // Read from argv by main() before the application exists (util::chooseEventLoop); listed here
     // for --help and so that the parser accepts it.
-    QCommandLineOption eventLoop{QStringLiteral("event-loop"), util::eventLoopOptionDescription(), QStringLiteral("LOOP")};
+    QCommandLineOption eventLoop{QStringLiteral("event-loop"), util::eventLoopOptionDescription(),
+                                 QStringLiteral("LOOP")};
+    QCommandLineOption metricsListen{"metrics-listen",
+                                     "Serve GET /metrics (Prometheus) on this plain-HTTP ADDR:PORT instead of on "
+                                     "the proxy's own host.",
+                                     "ADDR:PORT"};
+    QCommandLineOption config{"config",
+                              "Read options from FILE: one 'name = value' per line, names as the long flags; "
+                              "flags given here win. SIGHUP reads it again.",
+                              "FILE"};
+
+    QList<QCommandLineOption> all() const
+    {
+        return {listen,
+                domain,
+                publicUrl,
+                tlsCert,
+                tlsKey,
+                authorizedKeys,
+                trustedProxy,
+                pathRouting,
+                requestTimeout,
+                bodyIdleTimeout,
+                maxRequestBody,
+                maxResponseBody,
+                maxBody,
+                maxHead,
+                headTimeout,
+                maxHeaders,
+                maxUrl,
+                idleTimeout,
+                sendTimeout,
+                maxConnections,
+                maxPending,
+                maxWsMessage,
+                maxWebSockets,
+                rateLimit,
+                rateBurst,
+                wsRate,
+                pingInterval,
+                tunnelTimeout,
+                registrationTimeout,
+                logFormat,
+                logLevel,
+                redis,
+                instanceId,
+                redisTtl,
+                metricsListen,
+                config,
+                eventLoop};
+    }
 };
 
 bool parseNumber(const QString &text, double min, double max, double *out)
@@ -111,9 +164,22 @@ bool parseNumber(const QString &text, double min, double max, double *out)
     return true;
 }
 
-} // namespace
+// "ADDR:PORT", "[v6]:PORT" or ":PORT" (every address).
+bool parseAddress(const QString &text, QHostAddress *address, quint16 *portOut)
+{
+    const qsizetype colon = text.lastIndexOf(u':');
+    bool portOk = false;
+    const uint port = colon < 0 ? 0 : text.mid(colon + 1).toUInt(&portOk);
+    QString host = colon < 0 ? QString() : text.left(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1, host.size() - 2);
+    if (!portOk || port > 65535 || !address->setAddress(host.isEmpty() ? QStringLiteral("0.0.0.0") : host))
+        return false;
+    *portOut = quint16(port);
+    return true;
+}
 
-ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
+ParsedCommandLine parseArguments(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -122,40 +188,7 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
     Flags f;
-    parser.addOptions({f.listen,
-                       f.domain,
-                       f.publicUrl,
-                       f.tlsCert,
-                       f.tlsKey,
-                       f.authorizedKeys,
-                       f.trustedProxy,
-                       f.pathRouting,
-                       f.requestTimeout,
-                       f.bodyIdleTimeout,
-                       f.maxRequestBody,
-                       f.maxResponseBody,
-                       f.maxBody,
-                       f.maxHead,
-                       f.headTimeout,
-                       f.maxHeaders,
-                       f.maxUrl,
-                       f.idleTimeout,
-                       f.sendTimeout,
-                       f.maxConnections,
-                       f.maxPending,
-                       f.maxWsMessage,
-                       f.maxWebSockets,
-                       f.rateLimit,
-                       f.rateBurst,
-                       f.wsRate,
-                       f.pingInterval,
-                       f.tunnelTimeout,
-                       f.registrationTimeout,
-                       f.logFormat,
-                       f.redis,
-                       f.instanceId,
-                       f.redisTtl,
-                       f.eventLoop});
+    parser.addOptions(f.all());
 
     ParsedCommandLine result;
     auto fail = [&result](const QString &error) {
@@ -182,15 +215,18 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     ProxyConfig config;
 
     const QString listen = parser.value(f.listen);
-    const qsizetype colon = listen.lastIndexOf(u':');
-    bool portOk = false;
-    const uint port = colon < 0 ? 0 : listen.mid(colon + 1).toUInt(&portOk);
-    QString host = colon < 0 ? QString() : listen.left(colon);
-    if (host.startsWith(u'[') && host.endsWith(u']'))
-        host = host.mid(1, host.size() - 2);
-    if (!portOk || port > 65535 || !config.listenAddress.setAddress(host.isEmpty() ? "0.0.0.0" : host))
+    if (!parseAddress(listen, &config.listenAddress, &config.listenPort))
         return fail(QStringLiteral("--listen: expected ADDR:PORT such as 0.0.0.0:8080, got '%1'").arg(listen));
-    config.listenPort = quint16(port);
+    if (parser.isSet(f.metricsListen)) {
+        const QString metrics = parser.value(f.metricsListen);
+        quint16 metricsPort = 0;
+        if (!parseAddress(metrics, &config.metricsAddress, &metricsPort))
+            return fail(
+                QStringLiteral("--metrics-listen: expected ADDR:PORT such as 127.0.0.1:9100, got '%1'").arg(metrics));
+        config.metricsPort = metricsPort;
+        config.metricsListener = true;
+    }
+    config.configFile = parser.value(f.config);
 
     config.domain = parser.value(f.domain).toLower();
     if (config.domain.isEmpty() || config.domain.startsWith(u'.') || config.domain.contains(u'/'))
@@ -281,6 +317,9 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     if (format != u"text" && format != u"json")
         return fail(QStringLiteral("--log-format: expected text or json, got '%1'").arg(format));
     config.jsonLogs = format == u"json";
+    if (!util::parseLogLevel(parser.value(f.logLevel), &config.logLevel))
+        return fail(
+            QStringLiteral("--log-level: expected debug, info or warning, got '%1'").arg(parser.value(f.logLevel)));
 
     if (parser.isSet(f.redis)) {
         QString error;
@@ -297,6 +336,26 @@ ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
     }
 
     result.config = config;
+    return result;
+}
+
+} // namespace
+
+ParsedCommandLine parseProxyCommandLine(const QStringList &arguments)
+{
+    const util::ConfigFile::Layered layered = util::ConfigFile::layer(
+        arguments, Flags().all(), {}, QStringLiteral("config"), {QStringLiteral("event-loop")});
+    if (!layered.ok()) {
+        ParsedCommandLine result;
+        result.error = layered.error;
+        result.exitCode = 2;
+        return result;
+    }
+    ParsedCommandLine result = parseArguments(layered.arguments);
+    if (!result.error.isEmpty()) {
+        result.error = util::ConfigFile::attribute(
+            layered, result.error, [](const QStringList &reparsed) { return parseArguments(reparsed).error; });
+    }
     return result;
 }
 

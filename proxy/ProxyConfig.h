@@ -1,5 +1,7 @@
 #pragma once
 
+#include "util/Logging.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -50,11 +52,19 @@ struct ProxyConfig {
     int registrationTimeoutMs = 10'000;
     int shutdownGraceMs = 5'000;
     bool jsonLogs = false;
+    util::LogLevel logLevel = util::LogLevel::Info;
 
     // Scale-out (docs/SCALE-OUT.md): empty redisUrl keeps the in-memory bus of a single instance.
     QString redisUrl;
     QByteArray instanceId;   // empty: random per start
     int redisTtlMs = 10'000; // owner keys live this long without renewal
+
+    // GET /metrics: on a listener of its own when set, else on the proxy's own host.
+    bool metricsListener = false;
+    QHostAddress metricsAddress = QHostAddress::LocalHost;
+    quint16 metricsPort = 0;
+
+    QString configFile; // --config: read again on SIGHUP
 
     bool tlsEnabled() const { return !tlsCertFile.isEmpty(); }
     // The public URL with the port actually bound filled in when it was derived.

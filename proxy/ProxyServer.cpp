@@ -10,6 +10,8 @@
 #include "tunnels/ControlEndpoint.h"
 #include "tunnels/TunnelRegistry.h"
 #include "util/Clock.h"
+#include "util/MetricsRenderer.h"
+#include "util/MetricsServer.h"
 #include "ProxyLogging.h"
 
 #include <QFile>
@@ -50,6 +52,7 @@ bool ProxyServer::start(QString *error)
 
     m_budget = new ConnectionBudget(m_config.maxConnections, this);
     m_listener = new ProxyListener(m_budget, this);
+    m_listener->setRefusalCounter(&m_metrics.refused[ProxyMetrics::RefusedConnections]);
     if (m_config.tlsEnabled() && !setUpTls(error))
         return false;
     if (!m_listener->start(m_config.listenAddress, m_config.listenPort)) {
@@ -90,7 +93,18 @@ bool ProxyServer::start(QString *error)
     context.registry = m_registry;
     context.bus = m_bus;
     context.clock = m_clock;
+    context.metrics = &m_metrics;
     m_control = new ControlEndpoint(context, this);
+
+    setUpMetrics();
+    if (m_config.metricsListener) {
+        m_metricsServer = new util::MetricsServer([this] { return metricsText(); }, this);
+        if (!m_metricsServer->listen(m_config.metricsAddress, m_config.metricsPort, error))
+            return false;
+        m_visitors->setMetrics(&m_metrics, {}); // not on the public host as well
+    } else {
+        m_visitors->setMetrics(&m_metrics, [this] { return metricsText(); });
+    }
 
     connect(m_visitors, &VisitorGateway::controlChannelRequested, m_control, &ControlEndpoint::adopt);
     connect(m_listener, &ProxyListener::connectionReady, this,
@@ -166,6 +180,35 @@ bool ProxyServer::setUpTls(QString *error)
     // The handshake is part of the request's head: it gets the same time.
     m_listener->setTls(tls, m_config.headTimeoutMs);
     return true;
+}
+
+void ProxyServer::setUpMetrics()
+{
+    m_metrics.registerIn(m_metricsRegistry);
+    util::MetricsRegistry &r = m_metricsRegistry;
+    r.addGauge("keyhole_tunnels_online", "Tunnels registered on this instance.", {},
+               [this] { return double(m_registry->count()); });
+    r.addGauge("keyhole_visitor_connections", "Open visitor connections (HTTP; WebSockets are counted apart).", {},
+               [this] { return double(m_visitors->connectionCount()); });
+    r.addGauge("keyhole_websockets_open", "Open visitor WebSockets.", {},
+               [this] { return double(m_visitors->webSocketCount()); });
+    r.addGauge("keyhole_open_sockets", "Every open socket, as --max-connections counts them.", {},
+               [this] { return double(m_budget->used()); });
+    r.addGauge("keyhole_bus_up",
+               "1 when this instance can reach the others (always 1 without --redis), 0 when its Redis bus is down.",
+               {}, [this] { return m_visitors->healthy() ? 1.0 : 0.0; });
+    r.addGauge("keyhole_redis_enabled", "1 when instances share tunnels through Redis (--redis).", {},
+               [this] { return m_config.redisUrl.isEmpty() ? 0.0 : 1.0; });
+}
+
+QByteArray ProxyServer::metricsText() const
+{
+    return util::MetricsRenderer::render(m_metricsRegistry);
+}
+
+quint16 ProxyServer::metricsPort() const
+{
+    return m_metricsServer ? m_metricsServer->port() : 0;
 }
 
 quint16 ProxyServer::port() const

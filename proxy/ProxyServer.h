@@ -1,6 +1,8 @@
 #pragma once
 
 #include "ProxyConfig.h"
+#include "bus/ProxyMetrics.h"
+#include "util/MetricsRegistry.h"
 #include "visitors/VisitorOptions.h"
 #include "tunnels/TunnelOptions.h"
 
@@ -15,7 +17,8 @@ class RegistrationVerifier;
 }
 namespace keyhole::util {
 class Clock;
-}
+class MetricsServer;
+} // namespace keyhole::util
 
 namespace keyhole::proxy {
 
@@ -44,6 +47,14 @@ public:
     quint16 port() const;
     QUrl publicUrl() const { return m_publicUrl; }
     int tunnelCount() const;
+    // The Prometheus text of GET /metrics; the port of --metrics-listen (0: none).
+    QByteArray metricsText() const;
+    quint16 metricsPort() const;
+
+    // SIGHUP: applies what `next` changes that can change while tunnels stay up (authorized keys,
+    // TLS certificate and key, per-tunnel limits, log format) and logs what needs a restart.
+    // Returns one line per change, applied or not, for the log and for tests.
+    QStringList reload(const ProxyConfig &next);
 
     // Stops accepting, lets in-flight requests finish for the grace period, then closes every
     // tunnel with a reason. Emits stopped() when done.
@@ -58,6 +69,7 @@ private:
     VisitorOptions visitorOptions() const;
     TunnelOptions tunnelOptions() const;
     void finishShutdown();
+    void setUpMetrics();
 
     ProxyConfig m_config;
     const util::Clock *m_clock;
@@ -70,6 +82,9 @@ private:
     ControlEndpoint *m_control = nullptr;
     std::unique_ptr<crypto::RegistrationVerifier> m_verifier;
     std::unique_ptr<AuthorizedKeys> m_authorizedKeys;
+    ProxyMetrics m_metrics;
+    util::MetricsRegistry m_metricsRegistry;
+    util::MetricsServer *m_metricsServer = nullptr;
     bool m_stopping = false;
     bool m_shutdownFinished = false;
 };

@@ -35,6 +35,7 @@ int main(int argc, char *argv[])
         return parsed.exitCode;
     }
     util::installLogFormat(parsed.config->jsonLogs ? util::LogFormat::Json : util::LogFormat::Text);
+    util::installLogLevel(parsed.config->logLevel);
     util::BatchedOutput::standardError().enableBatching(); // the per-request access log
 
     // Every socket is a descriptor: take what the hard limit allows, and say when it is not enough.
@@ -67,10 +68,24 @@ int main(int argc, char *argv[])
                          qCInfo(lcProxy).noquote() << signalName << "received";
                          server.shutdown();
                      });
+    // SIGHUP: the same command line and --config file read again; a bad file changes nothing.
+    termination.watchReload();
+    const QStringList arguments = app.arguments();
+    QObject::connect(&termination, &util::TerminationWatcher::reloadRequested, &server, [&server, arguments] {
+        const proxy::ParsedCommandLine reparsed = proxy::parseProxyCommandLine(arguments);
+        if (!reparsed.config) {
+            qCWarning(lcProxy).noquote() << "reload refused, nothing changed:" << reparsed.error;
+            return;
+        }
+        server.reload(*reparsed.config);
+    });
     QObject::connect(&server, &proxy::ProxyServer::stopped, &app, [] { QCoreApplication::exit(0); });
 
     QTextStream(stdout) << "keyhole-proxy listening on " << parsed.config->listenAddress.toString() << ':'
                         << server.port() << " (public URL " << server.publicUrl().toString() << ")\n";
+    if (server.metricsPort() != 0)
+        QTextStream(stdout) << "keyhole-proxy metrics on " << parsed.config->metricsAddress.toString() << ':'
+                            << server.metricsPort() << "/metrics\n";
     std::fflush(stdout);
     return app.exec();
 }

@@ -17,8 +17,9 @@ else
     build_dir=${BUILD_DIR:-build}
 fi
 
-# the browser test; the benchmark smoke check; scale-out; the packages (manual pages, checks: scripts/package.sh)
-scripts/install-deps.sh chromium nginx wrk redis-server haproxy help2man lintian rpm appstream desktop-file-utils file
+# the browser test; the benchmark smoke check; scale-out; promtool for test_operations; the packages
+# (manual pages, checks: scripts/package.sh)
+scripts/install-deps.sh chromium nginx wrk redis-server haproxy prometheus help2man lintian rpm appstream desktop-file-utils file
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

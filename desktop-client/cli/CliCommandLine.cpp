@@ -1,6 +1,7 @@
 #include "CliCommandLine.h"
 
 #include "util/EventLoopChoice.h"
+#include "util/ConfigFile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -52,12 +53,50 @@ struct Flags {
     // for --help and so that the parser accepts it.
     QCommandLineOption eventLoop{QStringLiteral("event-loop"), util::eventLoopOptionDescription(),
                                  QStringLiteral("LOOP")};
+    QCommandLineOption metricsListen{QStringLiteral("metrics-listen"),
+                                     QStringLiteral("Serve GET /metrics (Prometheus) on this plain-HTTP ADDR:PORT."),
+                                     QStringLiteral("ADDR:PORT")};
+    QCommandLineOption config{QStringLiteral("config"),
+                              QStringLiteral("Read options from FILE: one 'name = value' per line, names as the long "
+                                             "flags; flags given here win."),
+                              QStringLiteral("FILE")};
+
+    QList<QCommandLineOption> all() const
+    {
+        return {proxy,  port,       target,    key,           name,   stateFile,
+                caFile, hostHeader, logFormat, metricsListen, config, eventLoop};
+    }
 };
+
+CliCommandLine::Result parseArguments(const QStringList &arguments);
 
 } // namespace
 
 CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
 {
+    const util::ConfigFile::Layered layered = util::ConfigFile::layer(
+        arguments, Flags(client::ClientSettings::defaultKeyPath()).all(),
+        {{QStringLiteral("port"), QStringLiteral("target")}}, QStringLiteral("config"), {QStringLiteral("event-loop")});
+    if (!layered.ok()) {
+        Result result;
+        result.error = layered.error;
+        return result;
+    }
+    Result result = parseArguments(layered.arguments);
+    if (result.action == Action::Fail) {
+        result.error = util::ConfigFile::attribute(
+            layered, result.error, [](const QStringList &reparsed) { return parseArguments(reparsed).error; });
+    }
+    return result;
+}
+
+namespace {
+
+CliCommandLine::Result parseArguments(const QStringList &arguments)
+{
+    using Action = CliCommandLine::Action;
+    using Result = CliCommandLine::Result;
+    using Settings = CliCommandLine::Settings;
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Exposes a local HTTP service on a public hostname through a keyhole proxy.\n"
@@ -65,8 +104,7 @@ CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
     const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption versionOption = parser.addVersionOption();
     const Flags f(client::ClientSettings::defaultKeyPath());
-    parser.addOptions({f.proxy, f.port, f.target, f.key, f.name, f.stateFile, f.caFile, f.hostHeader, f.logFormat,
-                       f.eventLoop});
+    parser.addOptions(f.all());
 
     Result result;
     auto fail = [&result](const QString &error, bool suggestHelp = false) {
@@ -118,11 +156,28 @@ CliCommandLine::Result CliCommandLine::parse(const QStringList &arguments)
     client.caFile = parser.value(f.caFile);
     client.hostHeader = parser.value(f.hostHeader);
     settings.stateFile = parser.value(f.stateFile);
+    if (parser.isSet(f.metricsListen)) {
+        const QString metrics = parser.value(f.metricsListen);
+        const qsizetype colon = metrics.lastIndexOf(u':');
+        bool portOk = false;
+        const uint port = colon < 0 ? 0 : metrics.mid(colon + 1).toUInt(&portOk);
+        QString host = colon < 0 ? QString() : metrics.left(colon);
+        if (host.startsWith(u'[') && host.endsWith(u']'))
+            host = host.mid(1, host.size() - 2);
+        if (!portOk || port > 65535
+            || !settings.metricsAddress.setAddress(host.isEmpty() ? QStringLiteral("127.0.0.1") : host))
+            return fail(
+                QStringLiteral("--metrics-listen: expected ADDR:PORT such as 127.0.0.1:9101, got '%1'").arg(metrics));
+        settings.metricsPort = quint16(port);
+        settings.metricsListener = true;
+    }
 
     if (const QString problem = client.validate(); !problem.isEmpty())
         return fail(problem);
     result.action = Action::Run;
     return result;
 }
+
+} // namespace
 
 } // namespace keyhole::cli

@@ -3,6 +3,7 @@
 #include "ClientSettings.h"
 #include "util/Logging.h"
 
+#include <QHostAddress>
 #include <QString>
 #include <QStringList>
 
@@ -26,6 +27,9 @@ public:
         client::ClientSettings client;
         QString stateFile; // empty: none written
         util::LogFormat logFormat = util::LogFormat::Text;
+        bool metricsListener = false; // --metrics-listen
+        QHostAddress metricsAddress;
+        quint16 metricsPort = 0;
     };
 
     struct Result {

@@ -6,6 +6,7 @@
 // retried with backoff), 4 replaced by another client with the same key.
 
 #include "CliCommandLine.h"
+#include "CliMetrics.h"
 #include "ClientSettings.h"
 #include "KeyFile.h"
 #include "ReplaceFile.h"
@@ -16,6 +17,7 @@
 #include "util/EventLoopChoice.h"
 #include "ClientLogging.h"
 #include "util/Logging.h"
+#include "util/MetricsServer.h"
 #include "util/TerminationWatcher.h"
 
 #include <QCoreApplication>
@@ -25,6 +27,7 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
 
 using namespace keyhole;
 
@@ -99,6 +102,20 @@ int main(int argc, char *argv[])
     client::TunnelClient tunnel(settings, std::move(*key.key));
     qCInfo(lcClient, "tunnel label %s, local service %s", qPrintable(tunnel.label()),
            qPrintable(settings.targetAuthority()));
+
+    std::unique_ptr<cli::CliMetrics> metrics;
+    std::unique_ptr<util::MetricsServer> metricsServer;
+    if (parsed.settings.metricsListener) {
+        metrics = std::make_unique<cli::CliMetrics>(&tunnel);
+        metricsServer = std::make_unique<util::MetricsServer>([&metrics] { return metrics->render(); });
+        QString error;
+        if (!metricsServer->listen(parsed.settings.metricsAddress, parsed.settings.metricsPort, &error)) {
+            printErr(error);
+            return ExitUsage;
+        }
+        qCInfo(lcClient, "metrics on http://%s:%d/metrics", qPrintable(parsed.settings.metricsAddress.toString()),
+               int(metricsServer->port()));
+    }
 
     int exitCode = ExitOk;
     bool exiting = false;

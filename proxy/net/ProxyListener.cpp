@@ -109,6 +109,8 @@ void ProxyListener::incomingConnection(qintptr descriptor)
         return;
     }
     if (!m_budget->admit(socket)) {
+        if (m_refusals)
+            ++*m_refusals;
         if (mayLog()) {
             qCWarning(lcProxy).nospace().noquote()
                 << "refusing a connection from " << socket->peerAddress().toString() << ": " << m_budget->used()

@@ -31,6 +31,8 @@ public:
     ~ProxyListener() override;
 
     void setTls(const QSslConfiguration &tls, int handshakeTimeoutMs);
+    // Counts each connection refused for --max-connections (for /metrics); must outlive the listener.
+    void setRefusalCounter(quint64 *counter) { m_refusals = counter; }
     // listen() and close() with our own accepting; false (see errorString()) when it cannot listen.
     bool start(const QHostAddress &address, quint16 port);
     void stop();
@@ -51,6 +53,7 @@ private:
 
     ConnectionBudget *m_budget;
     std::optional<QSslConfiguration> m_tls;
+    quint64 *m_refusals = nullptr;
     int m_handshakeTimeoutMs = 10'000;
     QSocketNotifier *m_notifier = nullptr; // the listening socket, when we accept by ourselves (Linux: accept4)
     bool m_paused = false;

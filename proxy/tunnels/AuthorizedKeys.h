@@ -17,6 +17,7 @@ public:
 
     bool contains(const QString &keyLabel) const { return m_labels.contains(keyLabel); }
     qsizetype size() const { return m_labels.size(); }
+    bool operator==(const AuthorizedKeys &other) const { return m_labels == other.m_labels; }
 
 private:
     QSet<QString> m_labels;

@@ -50,4 +50,16 @@ void ControlEndpoint::shutdownSessions()
         session->shutdown();
 }
 
+void ControlEndpoint::applyLimits(const TunnelOptions &options)
+{
+    m_context.options.rateLimitPerSec = options.rateLimitPerSec;
+    m_context.options.rateBurst = options.rateBurst;
+    m_context.options.wsBytesPerSec = options.wsBytesPerSec;
+    m_context.options.maxPendingPerTunnel = options.maxPendingPerTunnel;
+    m_context.options.maxWebSocketsPerTunnel = options.maxWebSocketsPerTunnel;
+    const auto sessions = findChildren<TunnelSession *>(Qt::FindDirectChildrenOnly);
+    for (TunnelSession *session : sessions)
+        session->applyLimits(options);
+}
+
 } // namespace keyhole::proxy

@@ -23,6 +23,9 @@ public:
     void adopt(QTcpSocket *socket, const keyhole::http::RequestHead &request);
     // Says goodbye to every session; they delete themselves once closed.
     void shutdownSessions();
+    // A reload: the per-tunnel limits of `options` (see TunnelSession::applyLimits) for every session,
+    // and for those to come.
+    void applyLimits(const TunnelOptions &options);
 
 private:
     TunnelContext m_context;

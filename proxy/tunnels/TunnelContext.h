@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bus/ProxyMetrics.h"
 #include "tunnels/TunnelOptions.h"
 
 #include <QUrl>
@@ -28,6 +29,7 @@ struct TunnelContext {
     TunnelRegistry *registry = nullptr;
     MessageBus *bus = nullptr;
     const util::Clock *clock = nullptr;
+    ProxyMetrics *metrics = &ProxyMetrics::unused();
 };
 
 } // namespace keyhole::proxy

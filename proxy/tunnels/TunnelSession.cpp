@@ -76,6 +76,7 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
     std::visit(Overloaded{
                    [this, &message](const HttpRequest &request) {
                        if (request.streamed && m_streams.size() >= m_context.options.maxPendingPerTunnel) {
+                           ++m_context.metrics->refused[ProxyMetrics::RefusedBodies];
                            m_context.bus->failVisitorExchange(
                                {request.id, 503, QStringLiteral("This tunnel has too many bodies in flight."), 1});
                            return;
@@ -160,9 +161,34 @@ void TunnelSession::onThrottleEnd()
         Q_EMIT m_context.bus->flowResumed();
 }
 
+void TunnelSession::applyLimits(const TunnelOptions &options)
+{
+    m_context.options.rateLimitPerSec = options.rateLimitPerSec;
+    m_context.options.rateBurst = options.rateBurst;
+    m_context.options.wsBytesPerSec = options.wsBytesPerSec;
+    m_context.options.maxPendingPerTunnel = options.maxPendingPerTunnel;
+    m_context.options.maxWebSocketsPerTunnel = options.maxWebSocketsPerTunnel;
+    if (m_state != State::Online)
+        return; // registration reads them from m_context
+    m_rateLimiter = m_context.bus->rateLimiterFor(m_label, options.rateLimitPerSec, options.rateBurst, m_context.clock);
+    if (options.wsBytesPerSec > 0) {
+        const double rate = double(options.wsBytesPerSec);
+        m_wsBytes = std::make_unique<util::TokenBucket>(rate, rate, m_context.clock);
+    } else if (m_wsBytes) {
+        m_wsBytes.reset();
+        m_throttleTimer.stop();
+        const bool wasThrottled = m_wsThrottled;
+        m_wsThrottled = false;
+        m_wsBytesOwed = 0;
+        if (wasThrottled && !congested())
+            Q_EMIT m_context.bus->flowResumed();
+    }
+}
+
 bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
 {
     if (!m_rateLimiter->tryAcquire()) {
+        ++m_context.metrics->rateLimited;
         const int retryAfter = int(std::ceil(m_rateLimiter->retryAfterMs() / 1000.0));
         m_context.bus->failVisitorExchange(
             {id, 429, QStringLiteral("This tunnel is receiving too many requests; try again shortly."),
@@ -170,6 +196,7 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
         return false;
     }
     if (isUpgrade && m_webSockets.size() + m_upgrades.size() >= m_context.options.maxWebSocketsPerTunnel) {
+        ++m_context.metrics->refused[ProxyMetrics::RefusedWebSockets];
         m_context.bus->failVisitorExchange({id, 503, QStringLiteral("This tunnel has too many open WebSockets."), 5});
         return false;
     }
@@ -185,6 +212,7 @@ bool TunnelSession::admit(const QByteArray &id, bool isUpgrade)
             }
         }
         if (m_pending.size() >= m_context.options.maxPendingPerTunnel) {
+            ++m_context.metrics->refused[ProxyMetrics::RefusedPending];
             m_context.bus->failVisitorExchange(
                 {id, 503, QStringLiteral("This tunnel has too many requests in flight."), 1});
             return false;
@@ -409,6 +437,7 @@ void TunnelSession::sendOrFail(const QByteArray &id, const protocol::Message &me
     m_pending.remove(id);
     m_upgrades.remove(id);
     m_streams.remove(id);
+    ++m_context.metrics->refused[ProxyMetrics::RefusedClientSlow];
     m_context.bus->failVisitorExchange(
         {id, 503, QStringLiteral("This tunnel's client is not keeping up; try again shortly."), 1});
 }

@@ -45,6 +45,9 @@ public:
     void replaced();
     // Proxy shutdown: say goodbye and close.
     void shutdown();
+    // A reload changed the per-tunnel limits (rate, burst, WebSocket bytes, pending, WebSockets): they
+    // apply from the next request on; the rate limiter starts full again.
+    void applyLimits(const TunnelOptions &options);
     QString label() const { return m_label; }
     State state() const { return m_state; }
 
@@ -103,7 +106,7 @@ private:
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel
     // Exchanges with a body streaming either way; an id may be in m_pending too (no head yet).
     QHash<QByteArray, TunnelStream> m_streams;
-    QBasicTimer m_timer; // registration deadline, then the heartbeat; no QObject per idle tunnel
+    QBasicTimer m_timer;            // registration deadline, then the heartbeat; no QObject per idle tunnel
     bool m_heartbeatSteady = false; // false until the first heartbeat, which comes at a random offset
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;

@@ -65,6 +65,7 @@ void TunnelSession::refuseVersion(int clientVersion)
     qCWarning(lcProxyTunnel).noquote() << "registration from" << m_socket->peerAddress().toString()
                                        << "refused:" << reason;
     m_peerVersion = clientVersion;
+    ++m_context.metrics->registrations[ProxyMetrics::RegistrationVersion];
     protocol::RegistrationResponse response;
     response.reason = reason;
     response.code = protocol::Goodbye::CodeVersion;
@@ -75,6 +76,8 @@ void TunnelSession::refuseVersion(int clientVersion)
 void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Result &result)
 {
     m_state = State::AwaitingRegistration;
+    static_assert(int(crypto::RegistrationVerifier::Outcome::Busy) == ProxyMetrics::RegistrationBusy);
+    ++m_context.metrics->registrations[int(result.outcome)];
     protocol::RegistrationResponse response;
     if (!result.accepted()) {
         qCWarning(lcProxyTunnel).noquote()

@@ -1,5 +1,7 @@
 #include "visitors/VisitorConnection.h"
 
+#include "bus/ProxyMetrics.h"
+
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
 #include "visitors/TunnelRequest.h"
@@ -94,7 +96,7 @@ void VisitorConnection::onBytesWritten()
     // The last answer is out: read and answer the next request, if the visitor sent one ahead.
     arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     if (m_socket->bytesAvailable() > 0)
-        m_in.append(m_socket->readAll());
+        readSocket();
     processInput();
 }
 
@@ -118,8 +120,15 @@ void VisitorConnection::onReadyRead()
     if (m_phase == Phase::ReadingBody && m_dispatched
         && (m_upload.room() <= 0 || m_in.size() - m_inPos >= kSocketReadBuffer))
         return;
-    m_in.append(m_socket->readAll());
+    readSocket();
     processInput();
+}
+
+void VisitorConnection::readSocket()
+{
+    const QByteArray bytes = m_socket->readAll();
+    m_gateway->metrics().receivedBytes += quint64(bytes.size());
+    m_in.append(bytes);
 }
 
 void VisitorConnection::resumeReading()
@@ -392,10 +401,13 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
 
 void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
 {
+    const qint64 elapsedMs = m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0;
+    m_gateway->metrics().countRequest(m_route.kind != HostRouter::Kind::Tunnel ? ProxyMetrics::RouteProxy
+                                          : m_route.pathRouted                 ? ProxyMetrics::RoutePath
+                                                                               : ProxyMetrics::RouteHost,
+                                      status, double(elapsedMs) / 1000.0);
     qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
-                                  << QString::number(
-                                         m_startedMs >= 0 ? m_gateway->options().clock->monotonicMs() - m_startedMs : 0)
-            + "ms"
+                                  << QString::number(elapsedMs) + "ms"
                                   << "id=" + QString::fromLatin1(m_requestId);
     m_requestId.clear();
     m_startedMs = -1;
@@ -416,7 +428,7 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     arm(TimerPurpose::Idle, m_gateway->options().idleTimeoutMs);
     // Pipelined requests may already be buffered here or in the socket.
     if (m_socket->bytesAvailable() > 0)
-        m_in.append(m_socket->readAll());
+        readSocket();
     processInput();
 }
 

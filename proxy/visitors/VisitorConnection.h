@@ -79,6 +79,7 @@ private:
     bool publish(const protocol::Message &message);
     void onDisconnected();
     void onBytesWritten();
+    void readSocket(); // all the socket holds into m_in, counted
     void closeAfterFlush();
 
     void respondError(int status, const QString &message, bool close, int retryAfterSecs = 0);

@@ -58,6 +58,10 @@ void VisitorGateway::acceptConnection(QTcpSocket *socket, bool tls)
         socket->deleteLater();
         return;
     }
+    ++m_metrics->visitorConnections;
+    // Plaintext bytes: after TLS, like the request bytes read.
+    connect(socket, &QTcpSocket::bytesWritten, this,
+            [metrics = m_metrics](qint64 bytes) { metrics->sentBytes += quint64(bytes); });
     auto *connection = new VisitorConnection(socket, tls, this, this);
     m_connections.insert(connection);
 }
@@ -85,6 +89,7 @@ void VisitorGateway::unregisterPending(const QByteArray &id)
 
 void VisitorGateway::handOverControlChannel(QTcpSocket *socket, const http::RequestHead &request)
 {
+    disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr); // a client's traffic, not a visitor's
     Q_EMIT controlChannelRequested(socket, request);
 }
 
@@ -92,6 +97,7 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
                                      const QByteArray &afterHandshake, const QByteArray &id, const QString &label,
                                      const QString &peer, const QByteArray &path, const QByteArray &subprotocol)
 {
+    disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr); // from here on its messages are counted
     const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(handshake, subprotocol);
     socket->write(answer.bytes);
     if (answer.status != 101 || socket->state() != QAbstractSocket::ConnectedState) {
@@ -112,6 +118,8 @@ void VisitorGateway::acceptWebSocket(QTcpSocket *socket, const http::RequestHead
     auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, afterHandshake);
     auto *webSocket = new VisitorWebSocket(id, label, peer, path, channel, this, this);
     m_webSockets.insert(id, webSocket);
+    ++m_metrics->webSocketOpens;
+    ++m_metrics->requests[ProxyMetrics::RouteWebSocket][0]; // 101: 1xx
 }
 
 void VisitorGateway::webSocketClosed(VisitorWebSocket *webSocket)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bus/MessageBus.h"
+#include "bus/ProxyMetrics.h"
 #include "bus/RequestIds.h"
 #include "visitors/HostRouter.h"
 #include "http/HttpMessageHead.h"
@@ -12,6 +13,8 @@
 #include <QSet>
 #include <QTimer>
 #include <QUrl>
+
+#include <functional>
 
 class QTcpSocket;
 
@@ -61,6 +64,14 @@ public:
     void webSocketClosed(VisitorWebSocket *webSocket) override;
     void connectionClosed(VisitorConnection *connection) override;
     QByteArray healthReport() const override;
+    QByteArray metricsReport() const override { return m_metricsReport ? m_metricsReport() : QByteArray(); }
+    ProxyMetrics &metrics() override { return *m_metrics; }
+    // Where this side counts, and what GET /metrics on the proxy's own host answers (unset: 404).
+    void setMetrics(ProxyMetrics *metrics, std::function<QByteArray()> report)
+    {
+        m_metrics = metrics;
+        m_metricsReport = std::move(report);
+    }
     bool healthy() const override;
     void pauseForFlow(VisitorConnection *connection) override { m_paused.insert(connection); }
     void pauseWebSocketForFlow(VisitorWebSocket *webSocket) override { m_pausedWebSockets.insert(webSocket); }
@@ -76,6 +87,8 @@ Q_SIGNALS:
 
 private:
     const VisitorOptions m_options;
+    ProxyMetrics *m_metrics = &ProxyMetrics::unused();
+    std::function<QByteArray()> m_metricsReport;
     QUrl m_publicUrl;
     HostRouter m_router;
     MessageBus *m_bus;

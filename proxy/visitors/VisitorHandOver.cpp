@@ -73,7 +73,7 @@ QTcpSocket *VisitorConnection::releaseSocket(QByteArray *afterHandshake)
     m_timer.stop();
     m_phase = Phase::Closing;
     disconnect(m_socket, nullptr, this, nullptr);
-    m_in.append(m_socket->readAll());
+    readSocket();
     *afterHandshake = m_in.mid(m_headEnd);
     m_in.clear();
     m_inPos = m_msgStart = m_headEnd = 0;

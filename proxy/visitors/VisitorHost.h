@@ -10,6 +10,7 @@ class QTcpSocket;
 namespace keyhole::proxy {
 
 class HostRouter;
+struct ProxyMetrics;
 class MessageBus;
 class VisitorConnection;
 class VisitorWebSocket;
@@ -41,6 +42,9 @@ public:
     virtual void connectionClosed(VisitorConnection *connection) = 0;
     virtual void webSocketClosed(VisitorWebSocket *webSocket) = 0;
     virtual QByteArray healthReport() const = 0;
+    // GET /metrics on the proxy's own host; empty when metrics are served elsewhere (--metrics-listen).
+    virtual QByteArray metricsReport() const = 0;
+    virtual ProxyMetrics &metrics() = 0;
     virtual bool healthy() const = 0;
     // The bus is behind for this connection's tunnel: read it again when the flow resumes.
     virtual void pauseForFlow(VisitorConnection *connection) = 0;

@@ -5,6 +5,7 @@
 #include "http/HttpWriter.h"
 #include "visitors/VisitorHost.h"
 #include "visitors/VisitorOptions.h"
+#include "util/MetricsRenderer.h"
 
 namespace keyhole::proxy {
 
@@ -48,6 +49,12 @@ VisitorResponse VisitorResponse::proxyPage(const QByteArray &method, const QByte
         return {host.healthy() ? 200 : 503,
                 {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
                 host.healthReport()};
+    }
+    if (get && (path == "/metrics" || path.startsWith("/metrics?"))) {
+        QByteArray report = host.metricsReport();
+        if (!report.isEmpty())
+            return {
+                200, {{QByteArrayLiteral("Content-Type"), util::MetricsRenderer::contentType()}}, std::move(report)};
     }
     if (get && path == "/") {
         return {200,

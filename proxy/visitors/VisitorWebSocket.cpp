@@ -1,5 +1,7 @@
 #include "visitors/VisitorWebSocket.h"
 
+#include "bus/ProxyMetrics.h"
+
 #include "visitors/VisitorHost.h"
 #include "visitors/VisitorOptions.h"
 #include "util/Clock.h"
@@ -60,6 +62,9 @@ void VisitorWebSocket::onMessage(const QByteArray &payload, bool binary)
     m_lastHeardMs = m_gateway->options().clock->monotonicMs();
     ++m_messagesIn;
     m_bytesIn += payload.size();
+    ProxyMetrics &metrics = m_gateway->metrics();
+    ++metrics.webSocketMessagesToService;
+    metrics.receivedBytes += quint64(payload.size());
     MessageBus *bus = m_gateway->bus();
     if (!bus->publishToTunnel(m_label, protocol::WsMessage{m_id, binary, payload})) {
         closeBoth(websocket::CloseGoingAway, QStringLiteral("the tunnel went away"));
@@ -98,6 +103,9 @@ void VisitorWebSocket::sendToVisitor(const protocol::WsMessage &message)
         return; // closing: the visitor is not waiting for more
     ++m_messagesOut;
     m_bytesOut += message.payload.size();
+    ProxyMetrics &metrics = m_gateway->metrics();
+    ++metrics.webSocketMessagesToVisitor;
+    metrics.sentBytes += quint64(message.payload.size());
     // A text message the service sent must reach a browser as valid UTF-8, or the browser drops the
     // whole socket; replacement characters are what QWebSocket used to make of it.
     const bool sent = message.binary || isValidUtf8(message.payload)

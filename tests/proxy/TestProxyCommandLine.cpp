@@ -1,5 +1,7 @@
 #include "ProxyCommandLine.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace keyhole::proxy;
@@ -42,6 +44,90 @@ private Q_SLOTS:
         QVERIFY(parsed.config->isTrustedProxy(QHostAddress("10.1.2.3")));
         QVERIFY(parsed.config->isTrustedProxy(QHostAddress("::ffff:192.0.2.1")));
         QVERIFY(!parsed.config->isTrustedProxy(QHostAddress("192.0.2.2")));
+    }
+
+    // --config: the file's options, the command line's winning; a bad line named by file and line.
+    void testConfigFile_data()
+    {
+        QTest::addColumn<QByteArray>("file");
+        QTest::addColumn<QStringList>("flags");
+        QTest::addColumn<QString>("domain"); // empty: the parse fails
+        QTest::addColumn<int>("trusted");    // how many --trusted-proxy entries
+        QTest::addColumn<double>("rateLimit");
+        QTest::addColumn<QString>("error"); // after "<path>"
+        QTest::newRow("file only") << QByteArray("domain = a.example\ntrusted-proxy = 10.0.0.0/8\n"
+                                                 "trusted-proxy = ::1\nrate-limit = 5\n")
+                                   << QStringList() << "a.example" << 2 << 5.0 << QString();
+        QTest::newRow("flags win") << QByteArray("domain = a.example\ntrusted-proxy = 10.0.0.0/8\n"
+                                                 "trusted-proxy = ::1\nrate-limit = 5\n")
+                                   << QStringList{"--domain", "b.example", "--trusted-proxy", "192.0.2.1"}
+                                   << "b.example" << 1 << 5.0 << QString();
+        QTest::newRow("a flag fixes the file's bad value")
+            << QByteArray("rate-limit = lots\n") << QStringList{"--rate-limit", "7"} << "localhost" << 0 << 7.0
+            << QString();
+        QTest::newRow("unknown option") << QByteArray("\n# x\nrate-limits = 5\n") << QStringList() << QString() << 0
+                                        << 0.0 << QStringLiteral(":3: unknown option \"rate-limits\"");
+        QTest::newRow("bad value") << QByteArray("domain = a.example\nrate-limit = lots\n") << QStringList()
+                                   << QString() << 0 << 0.0
+                                   << QStringLiteral(
+                                          ":2: --rate-limit: expected a number from 0.001 to 1e+09, got 'lots'");
+        QTest::newRow("bad pair") << QByteArray("ping-interval = 60\n") << QStringList() << QString() << 0 << 0.0
+                                  << QStringLiteral(":1: --tunnel-timeout must be longer than --ping-interval");
+        QTest::newRow("the command line's own fault is not the file's")
+            << QByteArray("domain = a.example\n") << QStringList{"--rate-limit", "x"} << QString() << 0 << 0.0
+            << QStringLiteral("--rate-limit: expected a number from 0.001 to 1e+09, got 'x'");
+    }
+
+    void testConfigFile()
+    {
+        QFETCH(QByteArray, file);
+        QFETCH(QStringList, flags);
+        QFETCH(QString, domain);
+        QFETCH(int, trusted);
+        QFETCH(double, rateLimit);
+        QFETCH(QString, error);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("proxy.conf"));
+        QFile out(path);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(file);
+        out.close();
+        const ParsedCommandLine parsed = parseProxyCommandLine(QStringList{"keyhole-proxy", "--config", path} + flags);
+        if (domain.isEmpty()) {
+            QVERIFY(!parsed.config);
+            QCOMPARE(parsed.exitCode, 2);
+            QCOMPARE(parsed.error, error.startsWith(u':') ? path + error : error);
+            return;
+        }
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QCOMPARE(parsed.config->domain, domain);
+        QCOMPARE(int(parsed.config->trustedProxies.size()), trusted);
+        QCOMPARE(parsed.config->rateLimitPerSec, rateLimit);
+        QCOMPARE(parsed.config->configFile, path);
+    }
+
+    void testMissingConfigFile()
+    {
+        const ParsedCommandLine parsed = parseProxyCommandLine(
+            {"keyhole-proxy", "--config", "/nonexistent/proxy.conf"});
+        QVERIFY(!parsed.config);
+        QCOMPARE(parsed.exitCode, 2);
+        QVERIFY2(parsed.error.startsWith(QStringLiteral("/nonexistent/proxy.conf: ")), qPrintable(parsed.error));
+    }
+
+    void testMetricsListen()
+    {
+        ParsedCommandLine parsed = parseProxyCommandLine({"keyhole-proxy"});
+        QVERIFY(parsed.config);
+        QVERIFY(!parsed.config->metricsListener);
+        parsed = parseProxyCommandLine({"keyhole-proxy", "--metrics-listen", "127.0.0.1:9100"});
+        QVERIFY2(parsed.config, qPrintable(parsed.error));
+        QVERIFY(parsed.config->metricsListener);
+        QCOMPARE(parsed.config->metricsAddress, QHostAddress(QHostAddress::LocalHost));
+        QCOMPARE(parsed.config->metricsPort, quint16(9100));
+        parsed = parseProxyCommandLine({"keyhole-proxy", "--metrics-listen", "9100"});
+        QVERIFY(!parsed.config);
+        QVERIFY2(parsed.error.startsWith(QStringLiteral("--metrics-listen:")), qPrintable(parsed.error));
     }
 
     void testPathRouting_data()

@@ -35,8 +35,7 @@ using keyhole::eventloop::TimerHeap;
 namespace {
 
 // Two connected local stream sockets, closed on destruction.
-struct SocketPair
-{
+struct SocketPair {
     int fds[2] = {-1, -1};
     SocketPair() { ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds); }
     ~SocketPair() { closeBoth(); }
@@ -72,7 +71,10 @@ class CustomEvent : public QEvent
 {
 public:
     static QEvent::Type kind() { return QEvent::Type(QEvent::User + 14); }
-    CustomEvent() : QEvent(kind()) {}
+    CustomEvent()
+        : QEvent(kind())
+    {
+    }
 };
 
 class EventCounter : public QObject
@@ -245,8 +247,16 @@ void TestEpollEventDispatcher::deletedFromAnotherCallback()
     QPointer<QSocketNotifier> pb(b);
     int activations = 0;
     // Both ready in the same pass; whichever runs first deletes the other, which must not run.
-    connect(a, &QSocketNotifier::activated, this, [&] { ++activations; delete pb.data(); a->setEnabled(false); });
-    connect(b, &QSocketNotifier::activated, this, [&] { ++activations; delete pa.data(); b->setEnabled(false); });
+    connect(a, &QSocketNotifier::activated, this, [&] {
+        ++activations;
+        delete pb.data();
+        a->setEnabled(false);
+    });
+    connect(b, &QSocketNotifier::activated, this, [&] {
+        ++activations;
+        delete pa.data();
+        b->setEnabled(false);
+    });
     QVERIFY(first.send("x"));
     QVERIFY(second.send("y"));
     QVERIFY(runUntil([&] { return activations > 0; }));
@@ -268,8 +278,16 @@ void TestEpollEventDispatcher::deletedBySiblingOnSameDescriptor()
     QPointer<QSocketNotifier> pr(reader);
     QPointer<QSocketNotifier> pw(writer);
     int activations = 0;
-    connect(reader, &QSocketNotifier::activated, this, [&] { ++activations; delete pw.data(); reader->setEnabled(false); });
-    connect(writer, &QSocketNotifier::activated, this, [&] { ++activations; delete pr.data(); writer->setEnabled(false); });
+    connect(reader, &QSocketNotifier::activated, this, [&] {
+        ++activations;
+        delete pw.data();
+        reader->setEnabled(false);
+    });
+    connect(writer, &QSocketNotifier::activated, this, [&] {
+        ++activations;
+        delete pr.data();
+        writer->setEnabled(false);
+    });
     QVERIFY(pair.send("x"));
     QTest::qSleep(20); // both conditions hold before the first wait
     QVERIFY(runUntil([&] { return activations > 0; }));
@@ -489,7 +507,7 @@ void TestEpollEventDispatcher::rearmedFromExpectedTime()
     QVERIFY2(std::llabs(coarse - (start + 2007 * ms)) <= 100 * ms, qPrintable(QString::number(coarse - start)));
     QCOMPARE(coarse % (100 * ms), std::int64_t(0));
     heap.add(4, 2400, Qt::VeryCoarseTimer, &owner, start + 300 * ms);
-    QCOMPARE(heap.find(4)->fireNs, start + 2000 * ms); // 2.4 s rounds to 2 s, from 1000.3 s: 1002 s
+    QCOMPARE(heap.find(4)->fireNs, start + 2000 * ms);              // 2.4 s rounds to 2 s, from 1000.3 s: 1002 s
     heap.add(5, 25'000, Qt::CoarseTimer, &owner, start + 300 * ms); // 20 s or more: very coarse
     QCOMPARE(heap.find(5)->fireNs % (1000 * ms), std::int64_t(0));
 }
@@ -701,7 +719,8 @@ void TestEpollEventDispatcher::postedEvents()
     QCOMPARE(counter.count, 0);
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(counter.count, 3);
-    QMetaObject::invokeMethod(&counter, [&counter] { counter.count += 10; }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        &counter, [&counter] { counter.count += 10; }, Qt::QueuedConnection);
     QTRY_COMPARE(counter.count, 13);
 }
 

@@ -38,11 +38,11 @@ void TestEventLoopChoice::choose_data()
     QTest::newRow("empty equals") << QStringList{"--event-loop="} << QByteArray() << fallback << true;
     QTest::newRow("environment") << QStringList{} << QByteArray("qt") << EventLoopKind::Qt << false;
     QTest::newRow("bad environment") << QStringList{} << QByteArray("select") << fallback << true;
-    QTest::newRow("flag beats environment") << QStringList{"--event-loop", "epoll"} << QByteArray("qt")
-                                            << EventLoopKind::Epoll << false;
+    QTest::newRow("flag beats environment")
+        << QStringList{"--event-loop", "epoll"} << QByteArray("qt") << EventLoopKind::Epoll << false;
     QTest::newRow("after --") << QStringList{"--", "--event-loop", "qt"} << QByteArray() << fallback << false;
-    QTest::newRow("other option's value") << QStringList{"--name", "--event-loopy"} << QByteArray() << fallback
-                                          << false;
+    QTest::newRow("other option's value")
+        << QStringList{"--name", "--event-loopy"} << QByteArray() << fallback << false;
 }
 
 void TestEventLoopChoice::choose()

@@ -17,6 +17,7 @@ private Q_SLOTS:
     void signalBecomesQtSignal();
     void repeatedRequestsAreEmittedAgain();
     void sigpipeIgnored();
+    void sighupAsksForReload();
 };
 
 void TestTerminationWatcher::signalBecomesQtSignal_data()
@@ -66,6 +67,24 @@ void TestTerminationWatcher::sigpipeIgnored()
     struct sigaction current = {};
     QCOMPARE(::sigaction(SIGPIPE, nullptr, &current), 0);
     QVERIFY(current.sa_handler == SIG_IGN);
+#endif
+}
+
+void TestTerminationWatcher::sighupAsksForReload()
+{
+#ifdef Q_OS_WIN
+    QSKIP("POSIX signals only");
+#else
+    TerminationWatcher watcher;
+    QSignalSpy reloads(&watcher, &TerminationWatcher::reloadRequested);
+    QSignalSpy terminations(&watcher, &TerminationWatcher::terminationRequested);
+    watcher.watchReload();
+    // Without watchReload() this would end the test process.
+    std::raise(SIGHUP);
+    QTRY_COMPARE(reloads.count(), 1);
+    std::raise(SIGHUP);
+    QTRY_COMPARE(reloads.count(), 2);
+    QCOMPARE(terminations.count(), 0);
 #endif
 }
 

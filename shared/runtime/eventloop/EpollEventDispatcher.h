@@ -10,8 +10,6 @@
 #include <cstdint>
 #include <vector>
 
-
-
 namespace keyhole::eventloop {
 
 // A Linux event dispatcher over epoll, for processes that hold thousands of mostly idle sockets.
@@ -85,8 +83,7 @@ public:
 private:
     // The notifiers of one descriptor, indexed by QSocketNotifier::Type; a notifier is here only while
     // it is enabled.
-    struct Descriptor
-    {
+    struct Descriptor {
         QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr};
         std::uint32_t registeredEvents = 0; // what the epoll interest set holds for it
         bool dirty = false;                 // in m_dirty: the interest set is to be brought up to date

@@ -27,8 +27,7 @@ namespace keyhole::eventloop {
 class TimerHeap
 {
 public:
-    struct Timer
-    {
+    struct Timer {
         int id = 0;
         qint64 intervalMs = 0;                // as registered (reported back by timersOf())
         Qt::TimerType type = Qt::CoarseTimer; // as registered
@@ -39,7 +38,7 @@ public:
         std::int64_t fireNs = 0;     // when it fires: expectedNs adjusted for its type (the heap key)
         std::uint64_t serial = 0;    // tells a timer from a later one re-registered under the same id
         std::size_t heapIndex = 0;
-        bool inCallback = false;     // its timer event is being delivered: a nested loop skips it
+        bool inCallback = false; // its timer event is being delivered: a nested loop skips it
     };
 
     TimerHeap() = default;

@@ -32,8 +32,9 @@ EventLoopChoice parseValue(const QByteArray &value, const char *source)
 #else
     const char *expected = "qt (epoll is Linux only)";
 #endif
-    return {kDefault, QStringLiteral("%1 must be %2, not '%3'")
-                          .arg(QLatin1String(source), QLatin1String(expected), QString::fromLocal8Bit(value))};
+    return {kDefault,
+            QStringLiteral("%1 must be %2, not '%3'")
+                .arg(QLatin1String(source), QLatin1String(expected), QString::fromLocal8Bit(value))};
 }
 
 } // namespace

@@ -18,8 +18,7 @@ void preferPlainEventLoop();
 // exists (Linux); elsewhere only qt is accepted.
 enum class EventLoopKind { Qt, Epoll };
 
-struct EventLoopChoice
-{
+struct EventLoopChoice {
     EventLoopKind kind = EventLoopKind::Qt;
     QString error; // non-empty: the value given was not understood; kind is the default then
 };

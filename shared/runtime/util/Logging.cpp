@@ -94,6 +94,34 @@ void messageHandler(QtMsgType type, const QMessageLogContext &context, const QSt
 
 } // namespace
 
+void installLogLevel(LogLevel level)
+{
+    switch (level) {
+    case LogLevel::Debug:
+        QLoggingCategory::setFilterRules(QStringLiteral("keyhole.*.debug=true\nkeyhole.*.info=true"));
+        break;
+    case LogLevel::Info:
+        QLoggingCategory::setFilterRules(QStringLiteral("keyhole.*.debug=false\nkeyhole.*.info=true"));
+        break;
+    case LogLevel::Warning:
+        QLoggingCategory::setFilterRules(QStringLiteral("keyhole.*.debug=false\nkeyhole.*.info=false"));
+        break;
+    }
+}
+
+bool parseLogLevel(const QString &text, LogLevel *level)
+{
+    if (text == QLatin1String("debug"))
+        *level = LogLevel::Debug;
+    else if (text == QLatin1String("info"))
+        *level = LogLevel::Info;
+    else if (text == QLatin1String("warning"))
+        *level = LogLevel::Warning;
+    else
+        return false;
+    return true;
+}
+
 void installLogFormat(LogFormat format)
 {
     g_format = format;

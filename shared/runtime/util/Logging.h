@@ -14,4 +14,12 @@ enum class LogFormat { Text, Json };
 // ({"ts":..,"level":..,"category":..,"msg":..}). Safe to call once at startup.
 void installLogFormat(LogFormat format);
 
+enum class LogLevel { Debug, Info, Warning };
+
+// What keyhole.* categories log from `level` up (Warning: no access log). QT_LOGGING_RULES still
+// wins where it is set. May be called again (a reload).
+void installLogLevel(LogLevel level);
+// "debug", "info", "warning"; false for anything else.
+bool parseLogLevel(const QString &text, LogLevel *level);
+
 } // namespace keyhole::util

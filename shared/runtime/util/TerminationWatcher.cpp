@@ -75,6 +75,7 @@ struct TerminationWatcher::Platform {
         SetConsoleCtrlHandler(&consoleHandler, FALSE);
         g_watcher.store(nullptr);
     }
+    void watchReload() { }
 };
 
 #else
@@ -107,7 +108,9 @@ struct TerminationWatcher::Platform {
     struct sigaction oldInt = {};
     struct sigaction oldTerm = {};
     struct sigaction oldPipe = {};
+    struct sigaction oldHup = {};
     bool installed = false;
+    bool hupInstalled = false;
 
     explicit Platform(TerminationWatcher *watcher)
     {
@@ -130,6 +133,10 @@ struct TerminationWatcher::Platform {
         QObject::connect(notifier, &QSocketNotifier::activated, watcher, [this, watcher] {
             unsigned char byte = 0;
             while (::read(fds[0], &byte, 1) == 1) {
+                if (byte == SIGHUP) {
+                    Q_EMIT watcher->reloadRequested();
+                    continue;
+                }
                 const QString name = byte == SIGINT ? QStringLiteral("SIGINT")
                     : byte == SIGTERM               ? QStringLiteral("SIGTERM")
                                                     : QStringLiteral("SIG%1").arg(int(byte));
@@ -146,12 +153,26 @@ struct TerminationWatcher::Platform {
         installed = true;
     }
 
+    void watchReload()
+    {
+        if (!installed || hupInstalled)
+            return;
+        struct sigaction action = {};
+        action.sa_handler = &signalHandler;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        ::sigaction(SIGHUP, &action, &oldHup);
+        hupInstalled = true;
+    }
+
     ~Platform()
     {
         if (installed) {
             ::sigaction(SIGINT, &oldInt, nullptr);
             ::sigaction(SIGTERM, &oldTerm, nullptr);
         }
+        if (hupInstalled)
+            ::sigaction(SIGHUP, &oldHup, nullptr);
         g_writeFd = -1;
         delete notifier;
         for (int fd : fds) {
@@ -171,5 +192,10 @@ TerminationWatcher::TerminationWatcher(QObject *parent)
 }
 
 TerminationWatcher::~TerminationWatcher() = default;
+
+void TerminationWatcher::watchReload()
+{
+    m_platform->watchReload();
+}
 
 } // namespace keyhole::util

@@ -900,8 +900,8 @@ void TestHttpParser::bodyFromAByteArray_data()
     const QByteArray chunked = "3\r\nabc\r\n" + QByteArray::number(big.size(), 16) + "\r\n" + big + "\r\n0\r\n\r\n";
     QTest::newRow("chunked, one piece") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
                                         << chunked << "abc" + big << 1;
-    QTest::newRow("chunked, five pieces") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-                                          << chunked << "abc" + big << 5;
+    QTest::newRow("chunked, five pieces")
+        << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") << chunked << "abc" + big << 5;
 }
 
 // Fed from a QByteArray, the body is a slice of it where it can be (no copy), and the same bytes as

@@ -787,8 +787,8 @@ void TestCodec::partsShareLargeBodies_data()
     for (qsizetype size : QList<qsizetype>{at - 1, at, at + 1, at + 3, qsizetype(100 * 1024 + 1)}) {
         const QByteArray body = patterned(size);
         const bool split = size >= at;
-        QTest::addRow("response %lld", qint64(size)) << Message(HttpResponse{"r", 200, cookieHeaders(), body}) << body
-                                                     << split;
+        QTest::addRow("response %lld", qint64(size))
+            << Message(HttpResponse{"r", 200, cookieHeaders(), body}) << body << split;
         QTest::addRow("streamed response %lld", qint64(size))
             << Message(HttpResponse{"r", 200, {}, body, true}) << body << split;
         QTest::addRow("body chunk, end %lld", qint64(size)) << Message(HttpBody{"r7", body, true}) << body << split;

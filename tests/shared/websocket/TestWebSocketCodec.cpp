@@ -222,7 +222,8 @@ void TestWebSocketCodec::testHeaderLengthEncoding()
 void TestWebSocketCodec::testMaskingRoundTrip_data()
 {
     QTest::addColumn<int>("length");
-    for (int length : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 39, 40, 63, 64, 65, 71, 95, 97, 125, 1001, 65537})
+    for (int length :
+         {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 39, 40, 63, 64, 65, 71, 95, 97, 125, 1001, 65537})
         QTest::addRow("%d", length) << length;
 }
 
