@@ -22,10 +22,10 @@ ControlEndpoint::ControlEndpoint(const TunnelContext &context, QObject *parent)
 
 void ControlEndpoint::adopt(QTcpSocket *socket, const http::RequestHead &request)
 {
-    socket->setParent(this);
     const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(request);
     socket->write(answer.bytes);
     if (answer.status != 101) {
+        socket->setParent(this);
         qCInfo(lcProxyTunnel).noquote() << "refused a control channel handshake from"
                                         << socket->peerAddress().toString() << "with" << answer.status << "-"
                                         << answer.error;
@@ -39,7 +39,10 @@ void ControlEndpoint::adopt(QTcpSocket *socket, const http::RequestHead &request
             socket->deleteLater();
         return;
     }
-    auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, {}, this);
+    // The channel takes the socket and the session the channel, each before it has another parent:
+    // taking a child from a parent searches that parent's children, and this endpoint has one per
+    // tunnel, which made every registration cost O(tunnels).
+    auto *channel = new websocket::WebSocketChannel(socket, websocket::Role::Server, {}, nullptr);
     new TunnelSession(channel, m_context, this);
 }
 
