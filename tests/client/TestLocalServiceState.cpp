@@ -91,6 +91,8 @@ private Q_SLOTS:
         QTRY_COMPARE(changed.size(), 2);
         QVERIFY(changed.last().first().toString().isEmpty());
         QVERIFY(tunnel->localServiceProblem().isEmpty());
+        // The change is told when the service's answer arrives, before that answer reaches the proxy.
+        QTRY_COMPARE(proxy.all<protocol::HttpResponse>().size(), 3);
         QCOMPARE(proxy.all<protocol::HttpResponse>().last().status, 200);
     }
 
