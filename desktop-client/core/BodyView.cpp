@@ -89,20 +89,27 @@ QString BodyView::prettyJson(const QByteArray &body)
     return QString::fromUtf8(document.toJson(QJsonDocument::Indented)).trimmed();
 }
 
-QString BodyView::prettyForm(const QByteArray &body)
+QList<QPair<QByteArray, QByteArray>> BodyView::formFields(const QByteArray &text)
 {
-    QString out;
-    const QList<QByteArray> fields = body.trimmed().split('&');
-    for (const QByteArray &field : fields) {
+    QList<QPair<QByteArray, QByteArray>> fields;
+    for (const QByteArray &field : text.split('&')) {
         if (field.isEmpty())
             continue;
         const qsizetype equals = field.indexOf('=');
         QByteArray name = equals < 0 ? field : field.left(equals);
         QByteArray value = equals < 0 ? QByteArray() : field.mid(equals + 1);
-        name.replace('+', ' ');
-        value.replace('+', ' ');
-        const QString nameText = cleanText(QByteArray::fromPercentEncoding(name));
-        const QString valueText = cleanText(QByteArray::fromPercentEncoding(value));
+        fields.append({QByteArray::fromPercentEncoding(name.replace('+', ' ')),
+                       QByteArray::fromPercentEncoding(value.replace('+', ' '))});
+    }
+    return fields;
+}
+
+QString BodyView::prettyForm(const QByteArray &body)
+{
+    QString out;
+    for (const auto &[name, value] : formFields(body.trimmed())) {
+        const QString nameText = cleanText(name);
+        const QString valueText = cleanText(value);
         if (nameText.isNull() || valueText.isNull() || nameText.contains(QLatin1Char('\n'))
             || valueText.contains(QLatin1Char('\n')))
             return QString();

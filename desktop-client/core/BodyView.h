@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
+#include <QPair>
 #include <QString>
 
 namespace keyhole::client {
@@ -20,6 +22,9 @@ public:
     static QString prettyJson(const QByteArray &body);
     // "name = value" a line, both percent-decoded; a null string when a field is not clean text.
     static QString prettyForm(const QByteArray &body);
+    // application/x-www-form-urlencoded (a body or a query): each name=value, '+' as space and
+    // percent-decoded; empty fields skipped.
+    static QList<QPair<QByteArray, QByteArray>> formFields(const QByteArray &text);
     // 16 bytes a line: offset, hex, and the printable ASCII (others as '.').
     static QString hexDump(const QByteArray &bytes);
     // The text of `bytes` when they are UTF-8 (or the declared Latin-1) with no control characters

@@ -1,8 +1,8 @@
 #include "CurlCommand.h"
+#include "http/HttpSyntax.h"
 
 #include <QStringList>
 
-#include <cstring>
 #include <optional>
 
 namespace keyhole::client {
@@ -62,18 +62,6 @@ QString urlPart(const QByteArray &raw)
     return out;
 }
 
-bool isToken(const QByteArray &text)
-{
-    if (text.isEmpty())
-        return false;
-    for (const char ch : text) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (byte <= 0x20 || byte >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", ch) != nullptr)
-            return false;
-    }
-    return true;
-}
-
 } // namespace
 
 QString CurlCommand::shellQuoted(const QString &text)
@@ -93,7 +81,8 @@ QString CurlCommand::build(const RequestRecord &record, const QUrl &base)
     QStringList parts{QStringLiteral("curl")};
     if (record.method != "GET")
         parts << QStringLiteral("-X")
-              << shellQuoted(isToken(record.method) ? QString::fromLatin1(record.method) : urlPart(record.method));
+              << shellQuoted(http::isToken(record.method) ? QString::fromLatin1(record.method)
+                                                          : urlPart(record.method));
     parts << shellQuoted(url);
     for (const Header &header : record.requestHeaders) {
         // curl computes these itself.
@@ -102,7 +91,7 @@ QString CurlCommand::build(const RequestRecord &record, const QUrl &base)
         // A header that cannot be written as it came is left out rather than changed: it was not a
         // valid header for the local service either.
         const std::optional<QString> value = safeText(header.second);
-        if (!isToken(header.first) || !value)
+        if (!http::isToken(header.first) || !value)
             continue;
         parts << QStringLiteral("-H") << shellQuoted(QString::fromLatin1(header.first) + QStringLiteral(": ") + *value);
     }

@@ -34,16 +34,9 @@ QJsonArray queryJson(const QByteArray &query)
     QJsonArray out;
     if (query.isEmpty())
         return out;
-    for (const QByteArray &field : query.split('&')) {
-        if (field.isEmpty())
-            continue;
-        const qsizetype equals = field.indexOf('=');
-        QByteArray name = equals < 0 ? field : field.left(equals);
-        QByteArray value = equals < 0 ? QByteArray() : field.mid(equals + 1);
-        name.replace('+', ' ');
-        value.replace('+', ' ');
-        out.append(QJsonObject{{QStringLiteral("name"), QString::fromUtf8(QByteArray::fromPercentEncoding(name))},
-                               {QStringLiteral("value"), QString::fromUtf8(QByteArray::fromPercentEncoding(value))}});
+    for (const auto &[name, value] : BodyView::formFields(query)) {
+        out.append(QJsonObject{{QStringLiteral("name"), QString::fromUtf8(name)},
+                               {QStringLiteral("value"), QString::fromUtf8(value)}});
     }
     return out;
 }

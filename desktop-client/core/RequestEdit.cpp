@@ -1,24 +1,11 @@
 #include "RequestEdit.h"
 
 #include "BodyView.h"
-
-#include <cstring>
+#include "http/HttpSyntax.h"
 
 namespace keyhole::client {
 
 namespace {
-
-bool isToken(const QByteArray &text)
-{
-    if (text.isEmpty())
-        return false;
-    for (const char ch : text) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (byte <= 0x20 || byte >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", ch) != nullptr)
-            return false;
-    }
-    return true;
-}
 
 // A header value may hold anything but line ends and NUL (RFC 9110 field-value, obs-text allowed).
 bool isFieldValue(const QByteArray &value)
@@ -69,7 +56,7 @@ std::optional<HeaderList> RequestEdit::parseHeaders(const QString &text, QString
         const qsizetype colon = line.indexOf(QLatin1Char(':'));
         const QByteArray name = (colon < 0 ? line : line.left(colon)).trimmed().toUtf8();
         const QByteArray value = colon < 0 ? QByteArray() : line.mid(colon + 1).trimmed().toUtf8();
-        if (colon < 0 || !isToken(name)) {
+        if (colon < 0 || !http::isToken(name)) {
             *error = QStringLiteral("line %1: not \"Name: value\"").arg(i + 1);
             return std::nullopt;
         }
@@ -87,7 +74,7 @@ std::optional<HeaderList> RequestEdit::parseHeaders(const QString &text, QString
 std::optional<RequestRecord> RequestEdit::apply(const RequestRecord &original, const Fields &fields, QString *error)
 {
     const QByteArray method = fields.method.trimmed().toUtf8();
-    if (!isToken(method)) {
+    if (!http::isToken(method)) {
         *error = QStringLiteral("the method must be one word, such as GET or POST");
         return std::nullopt;
     }

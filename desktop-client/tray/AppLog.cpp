@@ -1,5 +1,7 @@
 #include "AppLog.h"
 
+#include "util/Logging.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -27,23 +29,6 @@ LogState &state()
     return s;
 }
 
-const char *levelName(QtMsgType type)
-{
-    switch (type) {
-    case QtDebugMsg:
-        return "debug";
-    case QtInfoMsg:
-        return "info";
-    case QtWarningMsg:
-        return "warning";
-    case QtCriticalMsg:
-        return "critical";
-    case QtFatalMsg:
-        return "fatal";
-    }
-    return "?";
-}
-
 bool openFile(LogState &s)
 {
     s.file = std::make_unique<QFile>(s.path);
@@ -63,7 +48,7 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
             text.replace('\n', "\\n"); // one message, one line
             QByteArray line = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toLatin1();
             line += ' ';
-            line += levelName(type);
+            line += util::messageTypeName(type);
             line += ' ';
             line += context.category ? context.category : "default";
             line += ": ";

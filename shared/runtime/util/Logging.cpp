@@ -16,23 +16,6 @@ namespace {
 
 LogFormat g_format = LogFormat::Text;
 
-const char *levelName(QtMsgType type)
-{
-    switch (type) {
-    case QtDebugMsg:
-        return "debug";
-    case QtInfoMsg:
-        return "info";
-    case QtWarningMsg:
-        return "warning";
-    case QtCriticalMsg:
-        return "critical";
-    case QtFatalMsg:
-        return "fatal";
-    }
-    return "info";
-}
-
 // "2026-01-01T00:00:00.000Z". The part up to the second is formatted once per second: formatting
 // a QDateTime for every line was a tenth of the proxy's CPU at full load.
 void appendTimestamp(QByteArray &out)
@@ -67,7 +50,7 @@ void messageHandler(QtMsgType type, const QMessageLogContext &context, const QSt
         QByteArray ts;
         appendTimestamp(ts);
         obj.insert(QStringLiteral("ts"), QString::fromLatin1(ts));
-        obj.insert(QStringLiteral("level"), QLatin1String(levelName(type)));
+        obj.insert(QStringLiteral("level"), QLatin1String(messageTypeName(type)));
         obj.insert(QStringLiteral("category"), QLatin1String(category));
         obj.insert(QStringLiteral("msg"), msg);
         line = QJsonDocument(obj).toJson(QJsonDocument::Compact);
@@ -79,7 +62,7 @@ void messageHandler(QtMsgType type, const QMessageLogContext &context, const QSt
         line.reserve(64 + text.size());
         appendTimestamp(line);
         line += ' ';
-        line += levelName(type);
+        line += messageTypeName(type);
         line += ' ';
         line += category;
         line += ": ";
@@ -126,6 +109,23 @@ void installLogFormat(LogFormat format)
 {
     g_format = format;
     qInstallMessageHandler(&messageHandler);
+}
+
+const char *messageTypeName(QtMsgType type)
+{
+    switch (type) {
+    case QtDebugMsg:
+        return "debug";
+    case QtInfoMsg:
+        return "info";
+    case QtWarningMsg:
+        return "warning";
+    case QtCriticalMsg:
+        return "critical";
+    case QtFatalMsg:
+        return "fatal";
+    }
+    return "info";
 }
 
 } // namespace keyhole::util

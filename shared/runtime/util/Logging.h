@@ -22,4 +22,7 @@ void installLogLevel(LogLevel level);
 // "debug", "info", "warning"; false for anything else.
 bool parseLogLevel(const QString &text, LogLevel *level);
 
+// "debug", "info", "warning", "critical" or "fatal", as log lines name a message's type.
+const char *messageTypeName(QtMsgType type);
+
 } // namespace keyhole::util
