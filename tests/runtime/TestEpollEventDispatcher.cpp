@@ -155,6 +155,7 @@ private slots:
     void deleteLater();
     void singleShot();
     void tcpRoundTrip();
+    void writesWithoutInterestSetChanges();
 };
 
 void TestEpollEventDispatcher::isTheMainThreadDispatcher()
@@ -797,6 +798,43 @@ void TestEpollEventDispatcher::tcpRoundTrip()
     QVERIFY(echoed == payload);
     client.disconnectFromHost();
     QTRY_COMPARE(client.state(), QAbstractSocket::UnconnectedState);
+}
+
+// A socket given a few bytes at a time writes them in the pass that follows, without the usual
+// epoll_ctl() pair (write notifier on, then off) per write; one that fills up is still watched.
+void TestEpollEventDispatcher::writesWithoutInterestSetChanges()
+{
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, server.serverPort());
+    QVERIFY(server.waitForNewConnection(5000));
+    QTcpSocket *peer = server.nextPendingConnection();
+    QTRY_COMPARE(client.state(), QAbstractSocket::ConnectedState);
+    QByteArray received;
+    connect(peer, &QTcpSocket::readyRead, this, [&] { received += peer->readAll(); });
+
+    auto *loop = static_cast<EpollEventDispatcher *>(dispatcher());
+    const std::uint64_t changesBefore = loop->interestSetChanges();
+    constexpr int kWrites = 200;
+    QByteArray expected;
+    for (int i = 0; i < kWrites; ++i) {
+        const QByteArray line = QByteArray::number(i) + '\n';
+        expected += line;
+        client.write(line);
+        QTRY_COMPARE(received.size(), expected.size());
+    }
+    QCOMPARE(received, expected);
+    // The reading side's notifier stays on throughout; the writing side's is never registered.
+    QVERIFY2(loop->interestSetChanges() - changesBefore < 10,
+             qPrintable(QString::number(loop->interestSetChanges() - changesBefore)));
+
+    // Bytes the kernel cannot take at once: the rest waits for EPOLLOUT as before and arrives whole.
+    QByteArray big(16 * 1024 * 1024, 'x');
+    received.clear();
+    client.write(big);
+    QTRY_COMPARE_WITH_TIMEOUT(received.size(), big.size(), 20000);
+    QVERIFY(received == big);
 }
 
 int main(int argc, char *argv[])

@@ -82,14 +82,16 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
     const bool includeTimers = !(flags & QEventLoop::X11ExcludeTimers);
     const bool includeNotifiers = !(flags & QEventLoop::ExcludeSocketNotifiers);
-    const bool canWait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted.load(std::memory_order_relaxed);
+    int activated = includeNotifiers ? activateNewWriteNotifiers() : 0;
+    // Having delivered something, the pass must not block: its caller is waiting for what came.
+    const bool canWait = (flags & QEventLoop::WaitForMoreEvents) && activated == 0
+        && !m_interrupted.load(std::memory_order_relaxed);
     if (canWait)
         emit aboutToBlock();
     if (m_interrupted.load(std::memory_order_relaxed))
         return false;
 
     const int timeoutMs = waitTimeoutMs(canWait, includeTimers);
-    int activated = 0;
     bool wokenUp = false;
     if (includeNotifiers) {
         syncInterestSet();
@@ -156,8 +158,10 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     if (!descriptor.notifiers[0] && !descriptor.notifiers[1] && !descriptor.notifiers[2]) {
         // Leave the interest set now, not at the next sync: the descriptor is usually closed next and
         // its number reused by a new socket, which must then be added afresh, not found "unchanged".
-        if (descriptor.registeredEvents != 0)
+        if (descriptor.registeredEvents != 0) {
             epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr);
+            ++m_interestSetChanges;
+        }
         descriptor.registeredEvents = 0;
         return;
     }
@@ -236,6 +240,7 @@ void EpollEventDispatcher::syncInterestSet()
         epoll_event event{};
         event.events = wanted;
         event.data.fd = fd;
+        ++m_interestSetChanges;
         if (wanted == 0) {
             // Closed already (the kernel dropped it then) or not ours: nothing left to undo either way.
             epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr);
@@ -261,6 +266,27 @@ void EpollEventDispatcher::syncInterestSet()
         }
     }
     m_dirty.clear();
+}
+
+int EpollEventDispatcher::activateNewWriteNotifiers()
+{
+    int activated = 0;
+    // By index and looked up afresh: a callback may enable more notifiers (appending to m_dirty),
+    // disable or delete this one, or grow m_descriptors. A descriptor is in m_dirty once until the
+    // sync, so each is tried once per pass; one left enabled (the socket was full) is in the
+    // interest set after the sync and waits for EPOLLOUT like any other.
+    for (std::size_t i = 0; i < m_dirty.size(); ++i) {
+        if (m_interrupted.load(std::memory_order_relaxed))
+            break;
+        const Descriptor &descriptor = m_descriptors[std::size_t(m_dirty[i])];
+        QSocketNotifier *notifier = descriptor.notifiers[QSocketNotifier::Write];
+        if (!notifier || (descriptor.registeredEvents & EPOLLOUT))
+            continue;
+        QEvent event(QEvent::SockAct);
+        QCoreApplication::sendEvent(notifier, &event);
+        ++activated;
+    }
+    return activated;
 }
 
 int EpollEventDispatcher::activateNotifiers(const epoll_event *events, int count, bool *wokenUp)

@@ -27,6 +27,10 @@ namespace keyhole::eventloop {
 // Enabling and disabling a notifier (QAbstractSocket flips its write notifier around every write)
 // only marks its descriptor; the interest set is brought up to date with one epoll_ctl() per
 // changed descriptor just before the next wait, so a disable followed by an enable costs nothing.
+// A write notifier enabled since the last wait is activated before that wait without asking the
+// kernel: a socket that has just been given bytes is almost always writable, so QAbstractSocket's
+// usual write (notifier on, bytes out, notifier off) then costs one write() and no epoll_ctl() or
+// extra pass. A socket that was not writable after all keeps its notifier and is watched as usual.
 // When a descriptor's last enabled notifier goes, the descriptor leaves the set at once rather than
 // staying with an empty mask: epoll reports hang-ups and errors even for an empty mask, which would
 // spin the loop, and the descriptor is usually closed next and its number reused by a new socket,
@@ -65,6 +69,8 @@ public:
 
     // False when the kernel refused the epoll or eventfd descriptor: use Qt's dispatcher then.
     bool isValid() const { return m_epollFd >= 0 && m_wakeFd >= 0; }
+    // How many epoll_ctl() calls changed the interest set so far (for tests and profiling).
+    std::uint64_t interestSetChanges() const { return m_interestSetChanges; }
 
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
 
@@ -91,6 +97,7 @@ private:
 
     void markDirty(int fd);
     void syncInterestSet();
+    int activateNewWriteNotifiers();
     int activateNotifiers(const epoll_event *events, int count, bool *wokenUp);
     int activateTimers();
     int waitTimeoutMs(bool canWait, bool includeTimers) const;
@@ -103,6 +110,7 @@ private:
     std::vector<epoll_event> m_ready;
     TimerHeap m_timers;
     std::int64_t m_passNs = 0; // when the last timer pass started
+    std::uint64_t m_interestSetChanges = 0;
     std::atomic<bool> m_wakeUpPending{false};
     std::atomic<bool> m_interrupted{false};
 };
