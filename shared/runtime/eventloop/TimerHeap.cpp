@@ -23,10 +23,10 @@ std::int64_t coarseGranularityMs(qint64 intervalMs)
     return 1;
 }
 
-bool firesBefore(const TimerHeap::Timer *a, const TimerHeap::Timer *b)
+template <typename Entry> bool firesBefore(const Entry &a, const Entry &b)
 {
     // Equal times keep registration order, as Qt's timer list does.
-    return a->fireNs < b->fireNs || (a->fireNs == b->fireNs && a->serial < b->serial);
+    return a.fireNs < b.fireNs || (a.fireNs == b.fireNs && a.serial < b.serial);
 }
 
 } // namespace
@@ -68,7 +68,7 @@ void TimerHeap::add(int id, qint64 intervalMs, Qt::TimerType type, QObject *obje
     m_byId.emplace(id, std::move(timer));
     m_byObject.emplace(object, id);
     raw->heapIndex = m_heap.size();
-    m_heap.push_back(raw);
+    m_heap.push_back({raw->fireNs, raw->serial, raw});
     siftUp(raw->heapIndex);
 }
 
@@ -141,6 +141,7 @@ void TimerHeap::rearm(Timer *timer, std::int64_t nowNs)
             timer->fireNs = timer->expectedNs;
     }
     // Only ever later: sifting down is enough.
+    m_heap[timer->heapIndex].fireNs = timer->fireNs;
     siftDown(timer->heapIndex);
 }
 
@@ -193,8 +194,8 @@ void TimerHeap::siftDown(std::size_t index)
 void TimerHeap::swapAt(std::size_t a, std::size_t b)
 {
     std::swap(m_heap[a], m_heap[b]);
-    m_heap[a]->heapIndex = a;
-    m_heap[b]->heapIndex = b;
+    m_heap[a].timer->heapIndex = a;
+    m_heap[b].timer->heapIndex = b;
 }
 
 void TimerHeap::removeAt(std::size_t index)
