@@ -16,7 +16,9 @@
 #include <QTimerEvent>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 
 namespace keyhole::proxy {
 
@@ -56,7 +58,8 @@ TunnelSession::TunnelSession(websocket::WebSocketChannel *socket, const TunnelCo
             Q_EMIT m_context.bus->flowResumed();
     });
 
-    m_timer.start(context.options.registrationTimeoutMs, this);
+    m_timerPeriodMs = context.options.registrationTimeoutMs;
+    m_timer.start(m_timerPeriodMs, this);
     qCDebug(lcProxyTunnel) << "control channel from" << m_socket->peerAddress().toString();
 }
 
@@ -83,8 +86,10 @@ void TunnelSession::deliverToTunnel(const protocol::Message &message)
                        }
                        if (!admit(request.id, false))
                            return;
-                       if (request.streamed)
+                       if (request.streamed) {
                            m_streams.insert(request.id, {true, false, 0, 0, m_context.clock->monotonicMs()});
+                           watchStreams();
+                       }
                        sendOrFail(request.id, message);
                    },
                    [this, &message](const WsRequest &upgrade) {
@@ -357,6 +362,7 @@ void TunnelSession::onHttpResponse(protocol::HttpResponse &response)
         stream.responseInFlight = response.body.size();
         stream.responseBytes = response.body.size();
         stream.lastMovedMs = m_context.clock->monotonicMs();
+        watchStreams();
     } else {
         settle(id); // a request body may still be streaming: its entry stays until it ends
     }
@@ -380,26 +386,57 @@ void TunnelSession::onHeartbeat()
                   websocket::ClosePolicyViolated);
         return;
     }
-    if (!m_heartbeatSteady) { // the first, randomly placed beat: a period apart from now on
-        m_heartbeatSteady = true;
-        m_timer.start(heartbeatPeriodMs(), this);
-    }
     const qint64 now = m_context.clock->monotonicMs();
-    if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs) {
+    // A coarse timer may fire a little early (it is rounded to share wake-ups with others).
+    const qint64 slack = m_context.options.pingIntervalMs / 20;
+    if (now - m_lastHeardMs >= m_context.options.tunnelTimeoutMs - slack) {
         qCInfo(lcProxyTunnel).noquote() << "tunnel" << m_label << "silent for" << (now - m_lastHeardMs) / 1000
                                         << "s: dropped";
         closeWith(protocol::Goodbye::CodeIdle, QStringLiteral("no traffic"), websocket::CloseGoingAway);
         return;
     }
     cutIdleStreams(now);
-    const int interval = m_context.options.pingIntervalMs;
-    if (now - m_lastHeardMs >= interval && now - m_lastPingMs >= interval) {
+    if (m_state != State::Online)
+        return;
+    if (now - qMax(m_lastHeardMs, m_lastPingMs) >= m_pingAfterMs - slack) {
         m_lastPingMs = now;
         send(protocol::Ping{++m_pingNonce});
     }
+    scheduleHeartbeat(now, true);
 }
 
-int TunnelSession::heartbeatPeriodMs() const
+void TunnelSession::scheduleHeartbeat(qint64 nowMs, bool justFired)
+{
+    qint64 due = qMin(qMax(m_lastHeardMs, m_lastPingMs) + m_pingAfterMs,
+                      m_lastHeardMs + m_context.options.tunnelTimeoutMs);
+    if (!m_streams.isEmpty())
+        due = qMin(due, nowMs + streamCheckPeriodMs());
+    armHeartbeat(due, nowMs, justFired);
+}
+
+void TunnelSession::armHeartbeat(qint64 dueMs, qint64 nowMs, bool justFired)
+{
+    const int delayMs = int(std::clamp<qint64>(dueMs - nowMs, 0, INT_MAX));
+    // An idle tunnel's timer is due again one period after it fired (it pinged, the answer came at
+    // once): the running timer repeats on its own then, without being stopped and started.
+    if (justFired && m_timer.isActive()
+        && std::abs(delayMs - m_timerPeriodMs) <= m_context.options.pingIntervalMs / 20) {
+        m_timerDueMs = nowMs + m_timerPeriodMs;
+        return;
+    }
+    m_timerDueMs = dueMs;
+    m_timerPeriodMs = delayMs;
+    m_timer.start(delayMs, Qt::CoarseTimer, this);
+}
+
+void TunnelSession::watchStreams()
+{
+    const qint64 now = m_context.clock->monotonicMs();
+    if (m_state == State::Online && m_timerDueMs > now + streamCheckPeriodMs())
+        armHeartbeat(now + streamCheckPeriodMs(), now, false);
+}
+
+int TunnelSession::streamCheckPeriodMs() const
 {
     return qMax(500, m_context.options.pingIntervalMs / 2);
 }

@@ -76,7 +76,14 @@ private:
     bool admit(const QByteArray &id, bool isUpgrade);
     void tearDownBoth(const QByteArray &id, int code, const QString &reason);
     void onHeartbeat();
-    int heartbeatPeriodMs() const;
+    // Arms m_timer for the first thing due: a ping, the silence that drops the tunnel, or (while
+    // bodies stream) the next look for idle ones. One timer event per ping for an idle tunnel.
+    // justFired: called from the timer's own event, so a running timer's next tick is a period away.
+    void scheduleHeartbeat(qint64 nowMs, bool justFired);
+    void armHeartbeat(qint64 dueMs, qint64 nowMs, bool justFired);
+    // While bodies stream, idle ones are looked for at least this often.
+    void watchStreams();
+    int streamCheckPeriodMs() const;
     void chargeWebSocketBytes(qint64 bytes);
     void onThrottleEnd();
     void onDisconnected();
@@ -106,8 +113,13 @@ private:
     QSet<QByteArray> m_webSockets;       // open WebSockets of this tunnel
     // Exchanges with a body streaming either way; an id may be in m_pending too (no head yet).
     QHash<QByteArray, TunnelStream> m_streams;
-    QBasicTimer m_timer;            // registration deadline, then the heartbeat; no QObject per idle tunnel
-    bool m_heartbeatSteady = false; // false until the first heartbeat, which comes at a random offset
+    QBasicTimer m_timer; // registration deadline, then the heartbeat; no QObject per idle tunnel
+    qint64 m_timerDueMs = 0;
+    int m_timerPeriodMs = 0; // what m_timer repeats at
+    // A ping goes after this much silence: the ping interval plus a random part of half of it, fixed
+    // per session, so that tunnels that registered together (a proxy restart, a client fleet) ping,
+    // and are answered, spread over time rather than all at once.
+    int m_pingAfterMs = 0;
     qint64 m_lastHeardMs = 0;
     qint64 m_lastPingMs = 0;
     quint64 m_pingNonce = 0;

@@ -6,6 +6,7 @@
 #include "tunnels/AuthorizedKeys.h"
 #include "tunnels/TunnelLogging.h"
 #include "tunnels/TunnelRegistry.h"
+#include "util/Clock.h"
 #include "websocket/WebSocketChannel.h"
 
 #include <QPointer>
@@ -115,12 +116,9 @@ void TunnelSession::completeRegistration(const crypto::RegistrationVerifier::Res
     qCInfo(lcProxyTunnel).noquote() << "tunnel online:" << response.publicUrl << "from"
                                     << m_socket->peerAddress().toString();
 
-    // The first heartbeat comes at a random point of the first period, the next ones a period apart:
-    // tunnels that registered together (a proxy restart, a client fleet) are spread evenly over the
-    // period instead of pinging, and answering, all at once. Never later than a full period.
-    const int period = heartbeatPeriodMs();
-    m_heartbeatSteady = false;
-    m_timer.start(int(QRandomGenerator::global()->bounded(period / 2, period + 1)), this);
+    const int interval = m_context.options.pingIntervalMs;
+    m_pingAfterMs = interval + int(QRandomGenerator::global()->bounded(interval / 2 + 1));
+    scheduleHeartbeat(m_context.clock->monotonicMs(), false);
 }
 
 } // namespace keyhole::proxy
