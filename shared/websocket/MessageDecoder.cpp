@@ -66,7 +66,9 @@ qsizetype MessageDecoder::take(char *dst, qsizetype max, QIODevice *device)
         }
         return n;
     }
-    if (!device)
+    // Only when something is there: a small read of an empty QIODevice makes it reserve a read
+    // chunk (16 KiB) that it then keeps for good, a page or two of RSS per idle tunnel.
+    if (!device || device->bytesAvailable() <= 0)
         return 0;
     const qint64 n = device->read(dst, max);
     return n > 0 ? qsizetype(n) : 0;
