@@ -203,7 +203,8 @@ bool ScaleOutCluster::startHaproxy()
           "  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost\n"
           "  http-check expect status 200\n"
           "  timeout check 2s\n"
-          "  default-server inter 400ms fall 2 rise 2\n";
+          "  default-server inter 400ms fall 2 rise 2\n"
+          "  http-response set-header X-Balancer-Server %[srv_name]\n";
     for (int i = 0; i < kInstances; ++i)
         config += "  server p" + QByteArray::number(i + 1) + " 127.0.0.1:" + QByteArray::number(m_proxyPorts[size_t(i)])
             + " check\n";
@@ -237,15 +238,18 @@ bool ScaleOutCluster::haproxyListening()
 
 bool ScaleOutCluster::waitAllHealthy(int timeoutMs)
 {
-    // Round robin: kInstances consecutive 200s from /healthz through haproxy cover every instance.
+    // Round robin: kInstances consecutive 200s from /healthz through haproxy, each from a checked server
+    // (p1..), cover every instance as haproxy sees it. A backup (b1..) answering means haproxy still
+    // counts some instance down, and until it rises again every new connection lands on the others.
     QSet<QByteArray> seen;
     const bool ok = QTest::qWaitFor(
         [&] {
             const CurlResult r = runCurl({QStringLiteral("-m"), QStringLiteral("3"),
                                           QStringLiteral("http://localhost:%1/healthz").arg(m_haPort)},
                                          5000);
-            if (r.status == 200)
-                seen.insert(r.header("X-Keyhole-Request-Id").split('-').first());
+            const QByteArray server = r.header("X-Balancer-Server");
+            if (r.status == 200 && server.startsWith('p'))
+                seen.insert(server);
             else
                 seen.clear();
             return seen.size() == kInstances;

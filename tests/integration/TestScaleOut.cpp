@@ -481,17 +481,28 @@ void TestScaleOut::testSlowInstanceDroppedAndRecovers()
                                 QStringLiteral("client-output-buffer-limit"), QStringLiteral("pubsub 2mb 1mb 1")});
     });
     m_cluster->freezeProxy(slow);
-    // The other instances stream bodies to it until Redis gives up on its subscription.
+    // The other instances stream bodies to it until Redis gives up on its subscription. What the kernel
+    // holds for the stopped instance before Redis's own buffer grows depends on the socket buffers that
+    // earlier traffic grew (up to megabytes), so uploads start in waves until Redis drops it.
     std::vector<std::unique_ptr<CurlJob>> uploads;
-    for (int i = 0; i < 12; ++i) {
-        const int via = (slow + 1 + i % 2) % ScaleOutCluster::kInstances;
-        const quint16 port = m_cluster->proxyPort(via);
-        uploads.push_back(startCurl(
-            m_cluster->resolveArgs(m_cluster->label(), port) + NoExpect
-            + QStringList{QStringLiteral("-m"), QStringLiteral("20"), QStringLiteral("--data-binary"), u'@' + file,
-                          m_cluster->url(m_cluster->label(), port, QStringLiteral("/echo?raw=1"))}));
+    const auto subscriptionDropped = [&] { return m_cluster->redis().subscriberCount(inbox) == 0; };
+    constexpr int kWave = 12;
+    constexpr int kMaxUploads = 8 * kWave; // 96 windows of 256 KiB: 24 MiB in flight at most
+    bool dropped = false;
+    while (!dropped && int(uploads.size()) < kMaxUploads) {
+        for (int i = 0; i < kWave; ++i) {
+            const int via = (slow + 1 + i % 2) % ScaleOutCluster::kInstances;
+            const quint16 port = m_cluster->proxyPort(via);
+            uploads.push_back(startCurl(
+                m_cluster->resolveArgs(m_cluster->label(), port) + NoExpect
+                + QStringList{QStringLiteral("-m"), QStringLiteral("60"), QStringLiteral("--data-binary"), u'@' + file,
+                              m_cluster->url(m_cluster->label(), port, QStringLiteral("/echo?raw=1"))}));
+        }
+        dropped = QTest::qWaitFor(subscriptionDropped, 2500);
     }
-    const bool dropped = QTest::qWaitFor([&] { return m_cluster->redis().subscriberCount(inbox) == 0; }, 10000);
+    if (!dropped)
+        dropped = QTest::qWaitFor(subscriptionDropped, 5000);
+    qInfo() << uploads.size() << "uploads to the stopped instance before Redis dropped it";
     m_cluster->thawProxy(slow);
     QVERIFY2(dropped, "Redis dropped the stopped instance's subscription");
 
