@@ -1,5 +1,6 @@
 #include "tunnels/ControlEndpoint.h"
 
+#include "net/SocketWriteThrough.h"
 #include "tunnels/TunnelSession.h"
 #include "tunnels/TunnelLogging.h"
 #include "websocket/Handshake.h"
@@ -23,7 +24,9 @@ ControlEndpoint::ControlEndpoint(const TunnelContext &context, QObject *parent)
 void ControlEndpoint::adopt(QTcpSocket *socket, const http::RequestHead &request)
 {
     const websocket::handshake::ServerAnswer answer = websocket::handshake::answerClientRequest(request);
-    socket->write(answer.bytes);
+    // Straight to the kernel when it takes it: a socket that never queues a write in Qt never
+    // allocates Qt's write buffer, which thousands of idle tunnels would each keep.
+    net::SocketWriteThrough::writeAll(socket, answer.bytes);
     if (answer.status != 101) {
         socket->setParent(this);
         qCInfo(lcProxyTunnel).noquote() << "refused a control channel handshake from"

@@ -2,6 +2,7 @@
 
 #include "websocket/WebSocketLogging.h"
 #include "websocket/Masking.h"
+#include "net/SocketWriteThrough.h"
 
 #include <QPointer>
 #include <QRandomGenerator>
@@ -220,11 +221,13 @@ void WebSocketChannel::abort()
 
 void WebSocketChannel::writeFrame(Opcode opcode, const MessageParts &parts)
 {
+    writeFrameBytes(opcode, parts);
+    if (m_socket->bytesToWrite() == 0)
+        return; // all in the kernel already: nothing to time or to hold back for
     if (m_sendTimeoutMs > 0 && !m_sendTimer.isActive()) {
         m_lastProgress.start();
         m_sendTimer.start(m_sendTimeoutMs, this);
     }
-    writeFrameBytes(opcode, parts);
     if (!m_outputCongested && m_socket->bytesToWrite() > m_highWater)
         m_outputCongested = true;
 }
@@ -234,12 +237,16 @@ void WebSocketChannel::writeFrameBytes(Opcode opcode, const MessageParts &parts)
     const qsizetype payloadSize = partsSize(parts);
     char header[kMaxFrameHeaderBytes];
     if (m_role == Role::Server) {
-        // No copy of a large part: QIODevice keeps a QByteArray of 4 KiB or more as it is.
-        m_socket->write(header, encodeFrameHeader(header, opcode, quint64(payloadSize), true, nullptr));
+        const int headerSize = encodeFrameHeader(header, opcode, quint64(payloadSize), true, nullptr);
+        QVarLengthArray<QByteArrayView, 4> pieces{QByteArrayView(header, headerSize)};
+        QVarLengthArray<const QByteArray *, 4> owners{nullptr};
         for (const QByteArray &part : parts) {
-            if (!part.isEmpty())
-                m_socket->write(part);
+            if (!part.isEmpty()) {
+                pieces.append(part);
+                owners.append(&part);
+            }
         }
+        writePieces(pieces.constData(), owners.constData(), int(pieces.size()));
         return;
     }
     // Masking only guards intermediaries against script-chosen bytes; a fast PRNG is enough.
@@ -252,7 +259,9 @@ void WebSocketChannel::writeFrameBytes(Opcode opcode, const MessageParts &parts)
         char frame[kSmallFrameBytes];
         std::memcpy(frame, header, size_t(headerSize));
         maskParts(frame + headerSize, parts, key);
-        m_socket->write(frame, total);
+        const QByteArrayView piece(frame, total);
+        const QByteArray *owner = nullptr;
+        writePieces(&piece, &owner, 1);
         return;
     }
     QByteArray fresh;
@@ -264,7 +273,20 @@ void WebSocketChannel::writeFrameBytes(Opcode opcode, const MessageParts &parts)
     char *out = frame.data();                         // the only owner: no detach
     std::memcpy(out, header, size_t(headerSize));
     maskParts(out + headerSize, parts, key);
-    m_socket->write(frame);
+    const QByteArrayView piece(frame);
+    const QByteArray *owner = &frame;
+    writePieces(&piece, &owner, 1);
+}
+
+void WebSocketChannel::writePieces(const QByteArrayView *pieces, const QByteArray *const *owners, int count)
+{
+    if (!m_writeThrough) {
+        for (int i = 0; i < count; ++i)
+            m_socket->write(pieces[i].data(), pieces[i].size());
+        return;
+    }
+    if (net::SocketWriteThrough::writeAll(m_socket, pieces, owners, count) > 0)
+        m_lastProgress.start();
 }
 
 void WebSocketChannel::writeClose(quint16 code, const QString &reason)
@@ -362,6 +384,10 @@ void WebSocketChannel::failConnection(quint16 code, const QString &why)
     if (m_violationCode == 0)
         m_violationCode = code;
     m_state = State::Closing;
+    // The Close goes through Qt's buffer, out on the next pass and the connection closed after it,
+    // as before direct writes: the peer may still be sending (the oversized message that failed
+    // us), and closing the same instant we write would reset the connection with our Close unread.
+    m_writeThrough = false;
     writeClose(code, why);
     if (!m_closeTimer.isActive())
         m_closeTimer.start(m_closeTimeoutMs, this);

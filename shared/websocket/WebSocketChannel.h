@@ -132,6 +132,9 @@ private:
     void failConnection(quint16 code, const QString &why);
     void writeFrame(Opcode opcode, const MessageParts &parts);
     void writeFrameBytes(Opcode opcode, const MessageParts &parts);
+    // Writes the pieces in order: what the kernel takes at once goes to it directly
+    // (net::SocketWriteThrough), the rest through the socket's buffer.
+    void writePieces(const QByteArrayView *pieces, const QByteArray *const *owners, int count);
     void writeClose(quint16 code, const QString &reason);
 
     QTcpSocket *m_socket;
@@ -147,7 +150,8 @@ private:
     qint64 m_highWater = kDefaultHighWaterBytes;
     bool m_outputCongested = false;
     bool m_pauseWhenCongested;
-    bool m_pongOwed = false; // a ping came while congested: answered (the latest only) once drained
+    bool m_writeThrough = true; // bytes may go straight to the kernel (see writePieces)
+    bool m_pongOwed = false;    // a ping came while congested: answered (the latest only) once drained
     QByteArray m_owedPong;
     bool m_readPaused = false;
     bool m_resumeQueued = false;
