@@ -7,6 +7,9 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QObject>
+#include <QThread>
+#include <QThreadPool>
 #include <QUrl>
 
 #include <cmath>
@@ -72,7 +75,28 @@ QString RegistrationVerifier::normalizeAudience(const QString &audience)
     return url.toString(QUrl::FullyEncoded);
 }
 
+RegistrationVerifier::~RegistrationVerifier()
+{
+    // No worker may still be running when the receiver its answer is queued to goes.
+    if (m_workers) {
+        m_workers->clear();
+        m_workers->waitForDone();
+    }
+}
+
+RegistrationVerifier::SignatureCheck RegistrationVerifier::checkSignature(const QByteArray &token)
+{
+    SignatureCheck checked;
+    checked.verified = Jws::verify(token, &checked.error, &checked.failure);
+    return checked;
+}
+
 RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allowed)
+{
+    return checkClaims(checkSignature(token), allowed);
+}
+
+RegistrationVerifier::Result RegistrationVerifier::checkClaims(const SignatureCheck &checked, const KeyFilter &allowed)
 {
     Result result;
     const auto refuse = [&result](Outcome outcome, const QString &reason) {
@@ -82,11 +106,10 @@ RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &toke
         return result;
     };
 
-    QString jwsError;
-    Jws::Failure failure = Jws::Failure::None;
-    const auto verified = Jws::verify(token, &jwsError, &failure);
+    const auto &verified = checked.verified;
     if (!verified)
-        return refuse(failure == Jws::Failure::BadSignature ? Outcome::BadSignature : Outcome::Malformed, jwsError);
+        return refuse(checked.failure == Jws::Failure::BadSignature ? Outcome::BadSignature : Outcome::Malformed,
+                      checked.error);
     result.thumbprint = verified->thumbprint;
     const QJsonObject &claims = verified->payload;
 
@@ -154,7 +177,28 @@ RegistrationVerifier::Result RegistrationVerifier::verify(const QByteArray &toke
 void RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allowed,
                                   std::function<void(const Result &)> done)
 {
-    Result result = verify(token, allowed);
+    if (!m_workers) {
+        m_workers = std::make_unique<QThreadPool>();
+        // One core stays with the event loop; the rest may verify.
+        m_workers->setMaxThreadCount(qMax(1, QThread::idealThreadCount() - 1));
+        m_receiver = std::make_unique<QObject>();
+    }
+    // The token is bounded (Jws::kMaxTokenBytes) and each connection has one registration pending at
+    // most, so the pool's queue is bounded by the connections.
+    QObject *receiver = m_receiver.get();
+    m_workers->start([this, receiver, token, allowed, done = std::move(done)]() mutable {
+        auto checked = std::make_shared<SignatureCheck>(checkSignature(token));
+        QMetaObject::invokeMethod(
+            receiver,
+            [this, checked, allowed = std::move(allowed), done = std::move(done)]() mutable {
+                remember(checkClaims(*checked, allowed), std::move(done));
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void RegistrationVerifier::remember(Result result, std::function<void(const Result &)> done)
+{
     if (!result.accepted() || !m_shared) {
         done(result);
         return;

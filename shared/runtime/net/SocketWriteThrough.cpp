@@ -17,8 +17,8 @@ bool SocketWriteThrough::canWrite(const QAbstractSocket *socket)
 {
 #if defined(Q_OS_UNIX)
     return socket && socket->socketType() == QAbstractSocket::TcpSocket
-           && socket->state() == QAbstractSocket::ConnectedState && socket->bytesToWrite() == 0
-           && socket->socketDescriptor() >= 0 && !qobject_cast<const QSslSocket *>(socket);
+        && socket->state() == QAbstractSocket::ConnectedState && socket->bytesToWrite() == 0
+        && socket->socketDescriptor() >= 0 && !qobject_cast<const QSslSocket *>(socket);
 #else
     Q_UNUSED(socket);
     return false;

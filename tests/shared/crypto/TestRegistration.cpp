@@ -8,11 +8,15 @@
 #include "crypto/ReplayCache.h"
 #include "util/Clock.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
+#include <QThread>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace keyhole::crypto;
 using keyhole::util::ManualClock;
@@ -312,6 +316,58 @@ private Q_SLOTS:
         QCOMPARE(verifyAt(kIssuedAt, QByteArray()).outcome, Outcome::Malformed);
     }
 
+    void asynchronousVerifyAnswersOnTheCallingThread()
+    {
+        m_clock.setEpochSecs(kIssuedAt);
+        RegistrationVerifier verifier(kAudience, &m_clock);
+        const QByteArray token = RegistrationToken::create(*m_key, kAudience, "web", kIssuedAt);
+        QList<QByteArray> parts = RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt).split('.');
+        QJsonObject claims = decodePayload(parts.join('.'));
+        claims.insert("name", "stolen");
+        parts[1] = testutil::b64(testutil::json(claims));
+        const QByteArray tampered = parts.join('.');
+
+        QList<RegistrationVerifier::Result> results;
+        QList<QThread *> threads;
+        for (const QByteArray &t : {token, tampered, token}) {
+            verifier.verify(t, {}, [&](const RegistrationVerifier::Result &r) {
+                results.append(r);
+                threads.append(QThread::currentThread());
+            });
+        }
+        QVERIFY(results.isEmpty()); // the signatures are checked elsewhere; nothing answers at once
+        QTRY_COMPARE(results.size(), 3);
+        QCOMPARE(threads, QList<QThread *>(3, QThread::currentThread()));
+        // Whatever order the workers finish in, the claims are checked here, one at a time: the
+        // token is accepted once and its replay refused.
+        QList<Outcome> outcomes;
+        for (const auto &r : results)
+            outcomes.append(r.outcome);
+        std::sort(outcomes.begin(), outcomes.end());
+        QCOMPARE(outcomes, (QList<Outcome>{Outcome::Accepted, Outcome::BadSignature, Outcome::Replayed}));
+        for (const auto &r : results) {
+            if (r.accepted())
+                QCOMPARE(r.label, labelForThumbprint(m_key->thumbprint(), QStringLiteral("web")));
+        }
+    }
+
+    void verifierDestroyedBeforeItsWorkersAnswer()
+    {
+        m_clock.setEpochSecs(kIssuedAt);
+        int answered = 0;
+        {
+            RegistrationVerifier verifier(kAudience, &m_clock);
+            for (int i = 0; i < 50; ++i) {
+                verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), {},
+                                [&answered](const RegistrationVerifier::Result &) { ++answered; });
+            }
+        }
+        // Its destructor waited for the workers; answers they queued to it were dropped with it.
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::processEvents();
+        QCOMPARE(answered, 0);
+    }
+
     void replayed()
     {
         m_clock.setEpochSecs(kIssuedAt);
@@ -467,10 +523,13 @@ private Q_SLOTS:
         }
         for (int i = 0; i < 5; ++i)
             verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), allowed, record);
+        // Signatures are checked on worker threads, which may finish in any order.
+        QTRY_COMPARE(outcomes.size(), 10);
+        std::sort(outcomes.begin(), outcomes.end());
         QCOMPARE(outcomes,
-                 (QList<Outcome>{Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Unauthorized,
-                                 Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Accepted, Outcome::Accepted,
-                                 Outcome::Busy, Outcome::Busy, Outcome::Busy}));
+                 (QList<Outcome>{Outcome::Accepted, Outcome::Accepted, Outcome::Unauthorized, Outcome::Unauthorized,
+                                 Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Unauthorized, Outcome::Busy,
+                                 Outcome::Busy, Outcome::Busy}));
         QCOMPARE(shared.calls, 2);
     }
 
