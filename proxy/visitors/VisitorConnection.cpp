@@ -4,6 +4,7 @@
 
 #include "http/HeaderRules.h"
 #include "http/HttpWriter.h"
+#include "net/SocketWriteThrough.h"
 #include "visitors/TunnelRequest.h"
 #include "visitors/VisitorHost.h"
 #include "visitors/VisitorOptions.h"
@@ -16,6 +17,7 @@
 #include <QHostAddress>
 #include <QSslSocket>
 #include <QTcpSocket>
+#include <QVarLengthArray>
 
 #include <limits>
 
@@ -98,6 +100,23 @@ void VisitorConnection::onBytesWritten()
     if (m_socket->bytesAvailable() > 0)
         readSocket();
     processInput();
+}
+
+void VisitorConnection::writeToVisitor(std::initializer_list<QByteArray> pieces)
+{
+    if (!m_socket || m_socket->state() != QTcpSocket::ConnectedState)
+        return;
+    QVarLengthArray<QByteArrayView, 3> views;
+    QVarLengthArray<const QByteArray *, 3> owners;
+    for (const QByteArray &piece : pieces) {
+        if (!piece.isEmpty()) {
+            views.append(piece);
+            owners.append(&piece);
+        }
+    }
+    const qint64 direct = net::SocketWriteThrough::writeAll(m_socket, views.constData(), owners.constData(),
+                                                            int(views.size()));
+    m_gateway->metrics().sentBytes += quint64(direct);
 }
 
 void VisitorConnection::onReadyRead()
@@ -391,11 +410,7 @@ void VisitorConnection::respond(int status, protocol::HeaderList headers, const 
     // QByteArray is shared, not copied: the body is written from the caller's buffer.
     const QByteArray head = VisitorResponse{status, std::move(headers), body}.encodeHead(m_method, m_requestId, close,
                                                                                          m_http10, &bodyBytes);
-    if (m_socket->state() == QTcpSocket::ConnectedState) {
-        m_socket->write(head);
-        if (bodyBytes > 0)
-            m_socket->write(body);
-    }
+    writeToVisitor({head, bodyBytes > 0 ? body : QByteArray()});
     finishExchange(status, bodyBytes, close);
 }
 

@@ -10,6 +10,8 @@
 
 #include <QObject>
 
+#include <initializer_list>
+
 class QSslSocket;
 class QTcpSocket;
 
@@ -80,6 +82,11 @@ private:
     void onDisconnected();
     void onBytesWritten();
     void readSocket(); // all the socket holds into m_in, counted
+    // A whole answer's pieces, in order: in one system call when the kernel takes them (plain TCP,
+    // nothing queued in Qt: net::SocketWriteThrough), the rest through the socket. Bytes that went
+    // directly are counted here: the socket's bytesWritten() only reports what passed through it.
+    // Not for a streamed answer's pieces: their credit follows what the socket hands the kernel.
+    void writeToVisitor(std::initializer_list<QByteArray> pieces);
     void closeAfterFlush();
 
     void respondError(int status, const QString &message, bool close, int retryAfterSecs = 0);
