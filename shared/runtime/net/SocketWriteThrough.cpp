@@ -9,13 +9,28 @@
 #include <cerrno>
 #endif
 
+// Direct writes need MSG_NOSIGNAL (a peer that has gone is an error to report, not a SIGPIPE):
+// Linux and the BSDs have it; macOS does not, and keeps Qt's path, as Windows does.
+#if defined(Q_OS_UNIX) && defined(MSG_NOSIGNAL)
+#define KEYHOLE_DIRECT_WRITES 1
+#endif
+
 #include <algorithm>
 
 namespace keyhole::net {
 
+bool SocketWriteThrough::available()
+{
+#if defined(KEYHOLE_DIRECT_WRITES)
+    return true;
+#else
+    return false;
+#endif
+}
+
 bool SocketWriteThrough::canWrite(const QAbstractSocket *socket)
 {
-#if defined(Q_OS_UNIX)
+#if defined(KEYHOLE_DIRECT_WRITES)
     return socket && socket->socketType() == QAbstractSocket::TcpSocket
         && socket->state() == QAbstractSocket::ConnectedState && socket->bytesToWrite() == 0
         && socket->socketDescriptor() >= 0 && !qobject_cast<const QSslSocket *>(socket);
@@ -27,7 +42,7 @@ bool SocketWriteThrough::canWrite(const QAbstractSocket *socket)
 
 qint64 SocketWriteThrough::write(QAbstractSocket *socket, const QByteArrayView *parts, int count)
 {
-#if defined(Q_OS_UNIX)
+#if defined(KEYHOLE_DIRECT_WRITES)
     if (count <= 0 || !canWrite(socket))
         return 0;
     constexpr int kMaxParts = 16; // a frame's head and a message's few parts; the rest goes via Qt
@@ -47,7 +62,6 @@ qint64 SocketWriteThrough::write(QAbstractSocket *socket, const QByteArrayView *
     message.msg_iovlen = size_t(used);
     ssize_t sent;
     do {
-        // MSG_NOSIGNAL: a peer that has gone is an error to report, not a SIGPIPE.
         sent = ::sendmsg(int(socket->socketDescriptor()), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     return sent > 0 ? qint64(sent) : 0;

@@ -24,6 +24,8 @@ namespace keyhole::net {
 class SocketWriteThrough
 {
 public:
+    // Whether this platform writes directly at all (Linux and the BSDs; not macOS nor Windows).
+    static bool available();
     // Whether bytes may go directly to this socket now: plain TCP, connected, nothing buffered by Qt.
     static bool canWrite(const QAbstractSocket *socket);
     // Writes the parts in order, as one system call; returns how many bytes the kernel took
