@@ -225,6 +225,59 @@ private Q_SLOTS:
         QVERIFY2(visitor.body.contains("\"tunnels\":1"), visitor.body.constData());
     }
 
+    void testSentBytesCountEveryByteTheVisitorGets()
+    {
+        // Answers go to the kernel directly when they can, past the socket's bytesWritten(): the
+        // counter must still see each byte once. Between two scrapes on one connection, exactly the
+        // first scrape's answer and a tunnelled one were sent.
+        auto client = startWithClient(baseConfig());
+        QVERIFY(client);
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_server->port());
+        QVERIFY(socket.waitForConnected(5000));
+        // The length of the first whole (Content-Length framed) answer in `bytes`, or -1.
+        const auto answerLength = [](const QByteArray &bytes) -> qsizetype {
+            const qsizetype end = bytes.indexOf("\r\n\r\n");
+            static const QRegularExpression contentLength(QStringLiteral("(?i)\r\ncontent-length: *(\\d+)"));
+            const auto m = contentLength.match(QString::fromLatin1(bytes.left(qMax<qsizetype>(end, 0))));
+            const qsizetype total = end + 4 + m.captured(1).toLongLong();
+            return end >= 0 && m.hasMatch() && bytes.size() >= total ? total : -1;
+        };
+        QByteArray wire;
+        const auto readAnswer = [&] {
+            QByteArray answer;
+            if (QTest::qWaitFor([&] { return answerLength(wire += socket.readAll()) >= 0; }, 10000)) {
+                answer = wire.left(answerLength(wire));
+                wire.remove(0, answer.size());
+            }
+            return answer;
+        };
+        const auto sentBytes = [](const QByteArray &answer) {
+            static const QRegularExpression sample(QStringLiteral("\nkeyhole_visitor_sent_bytes_total (\\S+)"));
+            const auto m = sample.match(QString::fromLatin1(answer));
+            return m.hasMatch() ? qint64(m.captured(1).toDouble()) : qint64(-1);
+        };
+        client->answerer = [client = client.get()](const protocol::HttpRequest &request) {
+            protocol::HttpResponse response;
+            response.id = request.id;
+            response.status = 200;
+            response.body = QByteArray(100 * 1024, 'x');
+            client->send(response);
+        };
+
+        socket.write(rawRequest("GET", "localhost", "/metrics"));
+        const QByteArray first = readAnswer();
+        QVERIFY(!first.isEmpty());
+        socket.write(rawRequest("GET", hostFor(*client), "/big"));
+        const QByteArray tunnelled = readAnswer();
+        QVERIFY(tunnelled.endsWith(QByteArray(100 * 1024, 'x')));
+        socket.write(rawRequest("GET", "localhost", "/metrics"));
+        const QByteArray second = readAnswer();
+        QVERIFY(!second.isEmpty());
+        QVERIFY(sentBytes(first) >= 0);
+        QCOMPARE(sentBytes(second) - sentBytes(first), qint64(first.size() + tunnelled.size()));
+    }
+
     void testUnansweredRequestTimesOutWith504()
     {
         ProxyConfig config = baseConfig();
