@@ -183,14 +183,18 @@ void RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allo
         m_workers->setMaxThreadCount(qMax(1, QThread::idealThreadCount() - 1));
         m_receiver = std::make_unique<QObject>();
     }
-    // The token is bounded (Jws::kMaxTokenBytes) and each connection has one registration pending at
-    // most, so the pool's queue is bounded by the connections.
+    if (m_queuedChecks >= kMaxQueuedChecks) {
+        remember(verify(token, allowed), std::move(done));
+        return;
+    }
+    ++m_queuedChecks;
     QObject *receiver = m_receiver.get();
     m_workers->start([this, receiver, token, allowed, done = std::move(done)]() mutable {
         auto checked = std::make_shared<SignatureCheck>(checkSignature(token));
         QMetaObject::invokeMethod(
             receiver,
             [this, checked, allowed = std::move(allowed), done = std::move(done)]() mutable {
+                --m_queuedChecks;
                 remember(checkClaims(*checked, allowed), std::move(done));
             },
             Qt::QueuedConnection);

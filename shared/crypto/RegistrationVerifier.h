@@ -36,6 +36,10 @@ public:
     // A token is remembered for at most 3 minutes (iat up to 60 s ahead, 60 s lifetime, 60 s skew);
     // an honest client registers once per (re)connect and tunnel name, a few times a minute at most.
     static constexpr int kMaxRememberedPerKey = 64;
+    // Signature checks handed to the workers and not yet answered. Past this many, the next is checked
+    // on the calling thread: a flood of registrations (connect, register, leave, again) slows the
+    // event loop as it did before there were workers, instead of growing a queue.
+    static constexpr int kMaxQueuedChecks = 256;
 
     enum class Outcome {
         Accepted,
@@ -75,9 +79,9 @@ public:
     Result verify(const QByteArray &token, const KeyFilter &allowed = {});
     // The same, with the signature checked on a worker thread, then the shared replay cache asked
     // when there is one: `done` runs later, on the calling thread, unless the verifier is destroyed
-    // first. An ECDSA verification is most of a registration's cost (about 0.1 ms): a burst of
-    // tunnels reconnecting after a restart must not stall the event loop that serves visitors. The
-    // shared cache is asked only for tokens this instance accepted, so it is bounded as this one is.
+    // first (or at once, past kMaxQueuedChecks). An ECDSA verification is most of a registration's cost (about 0.1 ms):
+    // a burst of tunnels reconnecting after a restart must not stall the event loop that serves visitors. The shared
+    // cache is asked only for tokens this instance accepted, so it is bounded as this one is.
     void verify(const QByteArray &token, const KeyFilter &allowed, std::function<void(const Result &)> done);
     // Not owned; must outlive the verifier. Null: only the in-memory cache.
     void setSharedReplayCache(ReplayCache *cache) { m_shared = cache; }
@@ -114,6 +118,7 @@ private:
     // answer is queued to it, and dropped with it when the verifier goes first.
     std::unique_ptr<QThreadPool> m_workers;
     std::unique_ptr<QObject> m_receiver;
+    int m_queuedChecks = 0; // handed to the workers, answer not handled yet (kMaxQueuedChecks)
 };
 
 } // namespace keyhole::crypto

@@ -351,6 +351,37 @@ private Q_SLOTS:
         }
     }
 
+    void queuedChecksAreBounded()
+    {
+        // Past kMaxQueuedChecks unanswered checks, the next are done on the calling thread, at once:
+        // a peer that registers faster than the workers verify cannot grow the queue.
+        m_clock.setEpochSecs(kIssuedAt);
+        constexpr int kExtra = 20;
+        constexpr int kTotal = RegistrationVerifier::kMaxQueuedChecks + kExtra;
+        RegistrationVerifier verifier(kAudience, &m_clock, RegistrationVerifier::kMaxRememberedTokens, kTotal);
+        int answered = 0;
+        int answeredAtOnce = 0;
+        for (int i = 0; i < kTotal; ++i) {
+            bool returned = false;
+            verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), {},
+                            [&](const RegistrationVerifier::Result &r) {
+                                QVERIFY(r.accepted());
+                                ++answered;
+                                if (!returned)
+                                    ++answeredAtOnce;
+                            });
+            returned = true;
+        }
+        QCOMPARE(answeredAtOnce, kExtra);
+        QTRY_COMPARE(answered, kTotal);
+        // Answered, the queue has room again.
+        bool last = false;
+        verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), {},
+                        [&](const RegistrationVerifier::Result &) { last = true; });
+        QVERIFY(!last);
+        QTRY_VERIFY(last);
+    }
+
     void verifierDestroyedBeforeItsWorkersAnswer()
     {
         m_clock.setEpochSecs(kIssuedAt);
