@@ -361,19 +361,20 @@ private Q_SLOTS:
         RegistrationVerifier verifier(kAudience, &m_clock, RegistrationVerifier::kMaxRememberedTokens, kTotal);
         int answered = 0;
         int answeredAtOnce = 0;
+        int accepted = 0;
         for (int i = 0; i < kTotal; ++i) {
-            bool returned = false;
+            const int before = answered;
             verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), {},
                             [&](const RegistrationVerifier::Result &r) {
-                                QVERIFY(r.accepted());
                                 ++answered;
-                                if (!returned)
-                                    ++answeredAtOnce;
+                                accepted += r.accepted() ? 1 : 0;
                             });
-            returned = true;
+            if (answered > before)
+                ++answeredAtOnce;
         }
         QCOMPARE(answeredAtOnce, kExtra);
         QTRY_COMPARE(answered, kTotal);
+        QCOMPARE(accepted, kTotal);
         // Answered, the queue has room again.
         bool last = false;
         verifier.verify(RegistrationToken::create(*m_key, kAudience, {}, kIssuedAt), {},
