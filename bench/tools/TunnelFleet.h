@@ -35,9 +35,9 @@ private:
     void onFrame(QWebSocket *socket, const QByteArray &frame);
     void onSettledOne();
 
-    QUrl m_proxyUrl;     // the audience: the proxy's public URL
-    QUrl m_subscribeUrl; // ws://127.0.0.1:<port>/proxy/subscribe
-    std::vector<keyhole::crypto::KeyPair> m_keys;
+    QUrl m_proxyUrl;                  // the audience: the proxy's public URL
+    QUrl m_subscribeUrl;              // ws://127.0.0.1:<port>/proxy/subscribe
+    std::vector<QByteArray> m_tokens; // one signed registration token per key
     int m_concurrency;
     size_t m_next = 0;
     int m_inFlight = 0;

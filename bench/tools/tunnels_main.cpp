@@ -91,10 +91,10 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "could only get %d of %d keys\n", int(keys.size()), count);
         return 1;
     }
-    QElapsedTimer timer;
-    timer.start();
     auto *fleet = new TunnelFleet(QUrl(parser.value(QStringLiteral("proxy"))), std::move(keys),
                                   parser.value(QStringLiteral("concurrency")).toInt(), &app);
+    QElapsedTimer timer;
+    timer.start();
     QObject::connect(fleet, &TunnelFleet::settled, &app, [fleet, &timer] {
         std::printf("registered %d refused %d in %.2f s\n", fleet->registered(), fleet->refused(),
                     double(timer.elapsed()) / 1000.0);

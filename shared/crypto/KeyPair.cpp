@@ -79,25 +79,37 @@ bool isP256(const EVP_PKEY *key)
     return std::strcmp(group, kCurveName) == 0;
 }
 
-QByteArray coordinate(const EVP_PKEY *key, const char *name)
+// P-256's domain parameters alone, built once per thread: a public key copies them and adds its point,
+// which costs a fraction of building the group from its name for every registration.
+const EVP_PKEY *p256Parameters()
 {
-    BIGNUM *raw = nullptr;
-    if (EVP_PKEY_get_bn_param(key, name, &raw) != 1)
-        return {};
-    BnPtr bn(raw);
-    QByteArray out(kCoordinateBytes, Qt::Uninitialized);
-    if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char *>(out.data()), kCoordinateBytes) != kCoordinateBytes)
-        return {};
-    return out;
+    thread_local const PkeyPtr parameters = [] {
+        char curve[] = SN_X9_62_prime256v1;
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, curve, 0),
+            OSSL_PARAM_construct_end(),
+        };
+        PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+        EVP_PKEY *raw = nullptr;
+        if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1
+            || EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEY_PARAMETERS, const_cast<OSSL_PARAM *>(params)) != 1)
+            clearOpensslErrors();
+        return PkeyPtr(raw);
+    }();
+    return parameters.get();
 }
 
-// On the curve and not the point at infinity. P-256 has cofactor 1, so every such point has the
-// group's prime order and the full check's extra order·Q multiplication proves nothing more
-// (SP 800-56A partial validation); that multiplication was most of a registration's CPU time.
-bool hasValidPublicPoint(EVP_PKEY *key)
+// The uncompressed SEC1 encoding 0x04 || x || y of a key's public point; empty on failure.
+QByteArray encodedPublicPoint(const EVP_PKEY *key)
 {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-    return ctx && EVP_PKEY_public_check_quick(ctx.get()) == 1;
+    unsigned char *raw = nullptr;
+    const size_t length = EVP_PKEY_get1_encoded_public_key(const_cast<EVP_PKEY *>(key), &raw);
+    QByteArray point;
+    if (length == 1 + 2 * kCoordinateBytes && raw && raw[0] == 0x04)
+        point = QByteArray(reinterpret_cast<const char *>(raw), qsizetype(length));
+    OPENSSL_free(raw);
+    clearOpensslErrors();
+    return point;
 }
 
 } // namespace
@@ -108,8 +120,14 @@ void KeyPair::PkeyDeleter::operator()(EVP_PKEY *key) const
 }
 
 KeyPair::KeyPair(EVP_PKEY *key, bool hasPrivate)
+    : KeyPair(key, hasPrivate, encodedPublicPoint(key))
+{
+}
+
+KeyPair::KeyPair(EVP_PKEY *key, bool hasPrivate, const QByteArray &publicPoint)
     : m_key(key)
     , m_hasPrivate(hasPrivate)
+    , m_publicPoint(publicPoint)
 {
 }
 
@@ -192,24 +210,21 @@ std::optional<KeyPair> KeyPair::fromPublicJwk(const QJsonObject &jwk, QString *e
     point.reserve(1 + 2 * kCoordinateBytes);
     point.append(char(0x04)).append(*x).append(*y);
 
-    char curve[] = SN_X9_62_prime256v1;
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, curve, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), size_t(point.size())),
-        OSSL_PARAM_construct_end(),
-    };
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    EVP_PKEY *raw = nullptr;
-    const bool built = ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1
-        && EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM *>(params)) == 1;
-    PkeyPtr key(raw);
-    const bool valid = built && key && hasValidPublicPoint(key.get());
+    // OpenSSL refuses a point that is not on the curve here (EC_POINT_oct2point checks), and an
+    // uncompressed encoding cannot name the point at infinity. P-256 has cofactor 1, so every such
+    // point has the group's prime order: this is SP 800-56A's partial validation, complete.
+    const EVP_PKEY *parameters = p256Parameters();
+    PkeyPtr key(parameters ? EVP_PKEY_dup(const_cast<EVP_PKEY *>(parameters)) : nullptr);
+    const bool valid = key
+        && EVP_PKEY_set1_encoded_public_key(key.get(), reinterpret_cast<const unsigned char *>(point.constData()),
+                                            size_t(point.size()))
+            == 1;
     clearOpensslErrors();
     if (!valid) {
         setError(error, QStringLiteral("JWK is not a point on P-256"));
         return std::nullopt;
     }
-    return KeyPair(key.release(), false);
+    return KeyPair(key.release(), false, point);
 }
 
 bool KeyPair::hasPrivateKey() const
@@ -235,31 +250,24 @@ QByteArray KeyPair::privatePem() const
 
 QJsonObject KeyPair::publicJwk() const
 {
-    if (!m_key)
+    if (!m_key || m_publicPoint.isEmpty())
         return {};
-    const QByteArray x = coordinate(m_key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
-    const QByteArray y = coordinate(m_key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
-    if (x.isEmpty() || y.isEmpty()) {
-        clearOpensslErrors();
-        return {};
-    }
     return QJsonObject{
         {QStringLiteral("crv"), QStringLiteral("P-256")},
         {QStringLiteral("kty"), QStringLiteral("EC")},
-        {QStringLiteral("x"), QString::fromLatin1(base64UrlEncode(x))},
-        {QStringLiteral("y"), QString::fromLatin1(base64UrlEncode(y))},
+        {QStringLiteral("x"), QString::fromLatin1(base64UrlEncode(m_publicPoint.mid(1, kCoordinateBytes)))},
+        {QStringLiteral("y"), QString::fromLatin1(base64UrlEncode(m_publicPoint.mid(1 + kCoordinateBytes)))},
     };
 }
 
 QByteArray KeyPair::thumbprint() const
 {
-    const QJsonObject jwk = publicJwk();
-    if (jwk.isEmpty())
+    if (!m_key || m_publicPoint.isEmpty())
         return {};
     // RFC 7638 fixes the member order and forbids whitespace, so the JSON is written by hand.
     const QByteArray canonical = QByteArrayLiteral("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"")
-        + jwk.value(QLatin1String("x")).toString().toLatin1() + QByteArrayLiteral("\",\"y\":\"")
-        + jwk.value(QLatin1String("y")).toString().toLatin1() + QByteArrayLiteral("\"}");
+        + base64UrlEncode(m_publicPoint.mid(1, kCoordinateBytes)) + QByteArrayLiteral("\",\"y\":\"")
+        + base64UrlEncode(m_publicPoint.mid(1 + kCoordinateBytes)) + QByteArrayLiteral("\"}");
     return QCryptographicHash::hash(canonical, QCryptographicHash::Sha256);
 }
 

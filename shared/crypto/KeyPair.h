@@ -43,9 +43,11 @@ private:
         void operator()(EVP_PKEY *key) const;
     };
     explicit KeyPair(EVP_PKEY *key, bool hasPrivate);
+    KeyPair(EVP_PKEY *key, bool hasPrivate, const QByteArray &publicPoint);
 
     std::unique_ptr<EVP_PKEY, PkeyDeleter> m_key;
     bool m_hasPrivate = false;
+    QByteArray m_publicPoint; // 0x04 || x || y, kept so the JWK and thumbprint need no OpenSSL calls
 };
 
 } // namespace keyhole::crypto

@@ -5,6 +5,11 @@
 
 #include <QJsonObject>
 #include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+#include <vector>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -215,6 +220,12 @@ private Q_SLOTS:
         QTest::newRow("x stray low bits") << with("x", "CD4AmPHN2AJudtkA3qFSAoPGqCP7iZJumfftVhCjoXR");
         QTest::newRow("y whitespace") << with("y", " " + testvectors::kY);
         QTest::newRow("y off curve") << with("y", offCurveY);
+        const QString allOnes = QString::fromLatin1(testutil::b64(QByteArray(32, char(0xff))));
+        QTest::newRow("x beyond the field") << with("x", allOnes);
+        QJsonObject origin = good;
+        origin.insert("x", QString::fromLatin1(testutil::b64(QByteArray(32, '\0'))));
+        origin.insert("y", origin.value("x"));
+        QTest::newRow("x and y zero") << origin;
         QTest::newRow("has d") << with("d", QString::fromLatin1(testutil::b64(QByteArray(32, 'd'))));
     }
 
@@ -224,6 +235,30 @@ private Q_SLOTS:
         QString error;
         QVERIFY(!KeyPair::fromPublicJwk(jwk, &error));
         QVERIFY(!error.isEmpty());
+    }
+
+    // Public keys are built from per-thread copies of the curve's parameters (the verifier runs on a
+    // pool): keys made on several threads at once must all be the right key.
+    void publicKeysFromSeveralThreadsAtOnce()
+    {
+        constexpr int kThreads = 4;
+        constexpr int kKeysPerThread = 50;
+        std::atomic<int> right{0};
+        std::vector<std::unique_ptr<QThread>> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back(QThread::create([&right] {
+                for (int i = 0; i < kKeysPerThread; ++i) {
+                    const auto key = KeyPair::fromPublicJwk(testvectors::publicJwk());
+                    if (key && testutil::b64(key->thumbprint()) == testvectors::kThumbprintB64
+                        && key->publicJwk() == testvectors::publicJwk())
+                        ++right;
+                }
+            }));
+            threads.back()->start();
+        }
+        for (const auto &thread : threads)
+            QVERIFY(thread->wait(30000));
+        QCOMPARE(right.load(), kThreads * kKeysPerThread);
     }
 
     void movedFromKeyIsEmpty()
