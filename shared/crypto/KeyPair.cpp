@@ -99,17 +99,28 @@ const EVP_PKEY *p256Parameters()
     return parameters.get();
 }
 
-// The uncompressed SEC1 encoding 0x04 || x || y of a key's public point; empty on failure.
-QByteArray encodedPublicPoint(const EVP_PKEY *key)
+QByteArray coordinate(const EVP_PKEY *key, const char *name)
 {
-    unsigned char *raw = nullptr;
-    const size_t length = EVP_PKEY_get1_encoded_public_key(const_cast<EVP_PKEY *>(key), &raw);
-    QByteArray point;
-    if (length == 1 + 2 * kCoordinateBytes && raw && raw[0] == 0x04)
-        point = QByteArray(reinterpret_cast<const char *>(raw), qsizetype(length));
-    OPENSSL_free(raw);
+    BIGNUM *raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, name, &raw) != 1)
+        return {};
+    BnPtr bn(raw);
+    QByteArray out(kCoordinateBytes, Qt::Uninitialized);
+    if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char *>(out.data()), kCoordinateBytes) != kCoordinateBytes)
+        return {};
+    return out;
+}
+
+// The uncompressed SEC1 encoding 0x04 || x || y of a key's public point, whatever form the key was
+// stored in (a PEM may hold a compressed point); empty on failure.
+QByteArray uncompressedPublicPoint(const EVP_PKEY *key)
+{
+    const QByteArray x = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_X);
+    const QByteArray y = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_Y);
     clearOpensslErrors();
-    return point;
+    if (x.isEmpty() || y.isEmpty())
+        return {};
+    return char(0x04) + x + y;
 }
 
 } // namespace
@@ -120,7 +131,7 @@ void KeyPair::PkeyDeleter::operator()(EVP_PKEY *key) const
 }
 
 KeyPair::KeyPair(EVP_PKEY *key, bool hasPrivate)
-    : KeyPair(key, hasPrivate, encodedPublicPoint(key))
+    : KeyPair(key, hasPrivate, uncompressedPublicPoint(key))
 {
 }
 

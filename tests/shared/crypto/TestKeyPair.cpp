@@ -12,12 +12,25 @@
 #include <vector>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 using namespace keyhole::crypto;
 
 namespace {
+
+// A key's PKCS#8 PEM, written by OpenSSL directly.
+QByteArray pkcs8Pem(EVP_PKEY *key)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PKCS8PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    char *data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    QByteArray pem(data, qsizetype(length));
+    BIO_free(bio);
+    return pem;
+}
 
 // A PEM private key of another type or curve, made with OpenSSL directly (KeyPair only makes P-256).
 QByteArray foreignKeyPem(const char *type, const char *curve)
@@ -26,12 +39,7 @@ QByteArray foreignKeyPem(const char *type, const char *curve)
                           : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
     if (!key)
         return {};
-    BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PKCS8PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char *data = nullptr;
-    const long length = BIO_get_mem_data(bio, &data);
-    QByteArray pem(data, qsizetype(length));
-    BIO_free(bio);
+    QByteArray pem = pkcs8Pem(key);
     EVP_PKEY_free(key);
     return pem;
 }
@@ -113,6 +121,27 @@ private Q_SLOTS:
         QVERIFY(loaded->hasPrivateKey());
         QCOMPARE(loaded->thumbprint(), key->thumbprint());
         QVERIFY(key->verifyEs256("data", loaded->signEs256("data")));
+    }
+
+    // A PEM written with the public point compressed (as some tools do) gives the same JWK.
+    void pemWithCompressedPoint()
+    {
+        EVP_PKEY *raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+        QVERIFY(raw);
+        char compressed[] = "compressed";
+        QCOMPARE(EVP_PKEY_set_utf8_string_param(raw, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, compressed), 1);
+        const QByteArray pem = pkcs8Pem(raw);
+        EVP_PKEY_free(raw);
+
+        QString error;
+        auto key = KeyPair::fromPrivatePem(pem, &error);
+        QVERIFY2(key, qPrintable(error));
+        const QJsonObject jwk = key->publicJwk();
+        QCOMPARE(jwk.value("x").toString().size(), 43);
+        auto publicOnly = KeyPair::fromPublicJwk(jwk, &error);
+        QVERIFY2(publicOnly, qPrintable(error));
+        QCOMPARE(publicOnly->thumbprint(), key->thumbprint());
+        QVERIFY(publicOnly->verifyEs256("data", key->signEs256("data")));
     }
 
     void vectorPems_data()
