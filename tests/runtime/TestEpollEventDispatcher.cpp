@@ -139,6 +139,7 @@ private slots:
     void restartedFromOwnCallback();
     void rearmedFromExpectedTime();
     void nestedLoopDoesNotRefireRunningTimer();
+    void restartedTimerRunsInNestedLoop();
     void remainingTime();
     void registeredTimers();
     void unregisterTimersOfObject();
@@ -533,6 +534,35 @@ void TestEpollEventDispatcher::nestedLoopDoesNotRefireRunningTimer()
     target.startTimer(5, Qt::PreciseTimer);
     QVERIFY(runUntil([&] { return target.fired.size() >= 2; }));
     QCOMPARE(deepest, 1);
+}
+
+void TestEpollEventDispatcher::restartedTimerRunsInNestedLoop()
+{
+    // A callback that kills its timer and starts another (usually under the same id) before a nested
+    // loop: the new timer is not the one being delivered, so it runs inside the nested loop, and it
+    // keeps running once the outer callback has returned.
+    TimerTarget target;
+    int firedInNestedLoop = 0;
+    bool nesting = false;
+    target.onTimer = [&](int id) {
+        if (nesting) {
+            ++firedInNestedLoop;
+            return;
+        }
+        if (target.fired.size() == 1) {
+            target.killTimer(id);
+            target.startTimer(5, Qt::PreciseTimer);
+            nesting = true;
+            QEventLoop nested;
+            QTimer::singleShot(100, &nested, &QEventLoop::quit);
+            nested.exec();
+            nesting = false;
+        }
+    };
+    target.startTimer(5, Qt::PreciseTimer);
+    QVERIFY(runUntil([&] { return firedInNestedLoop >= 2 && !nesting; }));
+    const qsizetype afterNesting = target.fired.size();
+    QVERIFY(runUntil([&] { return target.fired.size() >= afterNesting + 2; }));
 }
 
 void TestEpollEventDispatcher::remainingTime()

@@ -330,16 +330,11 @@ int EpollEventDispatcher::activateTimers()
         m_timers.rearm(timer, m_passNs); // now later than m_passNs: fires at most once in this pass
         if (timer->inCallback)
             continue; // its event is on the stack below this nested loop
-        const int id = timer->id;
-        const std::uint64_t serial = timer->serial;
-        timer->inCallback = true;
-        QTimerEvent event(id);
+        m_timers.beginCallback(timer);
+        QTimerEvent event(timer->id);
         QCoreApplication::sendEvent(timer->object, &event);
+        m_timers.endCallback();
         ++fired;
-        // The callback may have killed it, or killed it and started another under the same id.
-        TimerHeap::Timer *same = m_timers.find(id);
-        if (same && same->serial == serial)
-            same->inCallback = false;
     }
     return fired;
 }

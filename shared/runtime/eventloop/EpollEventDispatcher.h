@@ -43,7 +43,8 @@ namespace keyhole::eventloop {
 // timer types are honoured). A pass fires each timer due at its start at most once, so a zero timer
 // runs once per pass, and a timer whose event is still being delivered is not fired again by a
 // nested loop. Unregistering or re-registering any timer or notifier from inside a callback is safe:
-// every activation looks its timer or notifier up again, by id and serial, after the previous one.
+// the next timer is taken from the heap's top after each callback, the heap forgets a removed
+// timer that is being delivered, and notifiers are looked up again after the previous one.
 //
 // wakeUp() and interrupt() may be called from any thread; the wake-up is an eventfd in the epoll
 // set, written at most once until the loop has read it. Posted events are sent at the start of every

@@ -78,6 +78,10 @@ bool TimerHeap::remove(int id)
     if (it == m_byId.end())
         return false;
     Timer *timer = it->second.get();
+    for (Timer *&delivering : m_inCallback) {
+        if (delivering == timer)
+            delivering = nullptr;
+    }
     removeAt(timer->heapIndex);
     forgetObjectTimer(timer->object, id);
     m_byId.erase(it);
@@ -143,6 +147,19 @@ void TimerHeap::rearm(Timer *timer, std::int64_t nowNs)
     // Only ever later: sifting down is enough.
     m_heap[timer->heapIndex].fireNs = timer->fireNs;
     siftDown(timer->heapIndex);
+}
+
+void TimerHeap::beginCallback(Timer *timer)
+{
+    timer->inCallback = true;
+    m_inCallback.push_back(timer);
+}
+
+void TimerHeap::endCallback()
+{
+    if (Timer *timer = m_inCallback.back())
+        timer->inCallback = false;
+    m_inCallback.pop_back();
 }
 
 void TimerHeap::computeFireTime(Timer *timer) const

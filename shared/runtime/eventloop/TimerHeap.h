@@ -36,7 +36,7 @@ public:
         QObject *object = nullptr;
         std::int64_t expectedNs = 0; // when it should fire by its interval
         std::int64_t fireNs = 0;     // when it fires: expectedNs adjusted for its type (the heap key)
-        std::uint64_t serial = 0;    // tells a timer from a later one re-registered under the same id
+        std::uint64_t serial = 0;    // registration order: breaks ties between timers due at once
         std::size_t heapIndex = 0;
         bool inCallback = false; // its timer event is being delivered: a nested loop skips it
     };
@@ -66,6 +66,11 @@ public:
     // zero timer to just after nowNs, so that it runs once per pass).
     void rearm(Timer *timer, std::int64_t nowNs);
 
+    // Brackets the delivery of a timer's event. The callback may kill the timer (and start another
+    // under the same id): endCallback() then has nothing to clear, without looking the id up again.
+    void beginCallback(Timer *timer);
+    void endCallback();
+
 private:
     // The heap holds each timer's key beside its pointer: sifting compares neighbours in one array
     // instead of chasing a pointer per comparison (with thousands of tunnels' timers, a cache miss
@@ -87,6 +92,7 @@ private:
     std::unordered_map<int, std::unique_ptr<Timer>> m_byId;
     std::unordered_multimap<QObject *, int> m_byObject;
     std::uint64_t m_nextSerial = 1;
+    std::vector<Timer *> m_inCallback; // timers whose events are being delivered, innermost last; null once removed
 };
 
 } // namespace keyhole::eventloop
