@@ -16,6 +16,7 @@
 #include "util/BatchedOutput.h"
 #include "util/EventLoopChoice.h"
 #include "ClientLogging.h"
+#include "util/LogSafe.h"
 #include "util/Logging.h"
 #include "util/MetricsServer.h"
 #include "util/TerminationWatcher.h"
@@ -139,10 +140,14 @@ int main(int argc, char *argv[])
         }
     });
     QObject::connect(&tunnel, &client::TunnelClient::requestFinished, &app, [](const client::RequestRecord &record) {
-        // Built as bytes: this runs for every request.
+        // Built as bytes: this runs for every request. Method and path come from a visitor: no
+        // control characters reach the terminal.
         QByteArray line;
         line.reserve(record.method.size() + record.path.size() + 24);
-        line.append(record.method).append(' ').append(record.path).append(' ');
+        util::appendLogSafe(line, record.method);
+        line.append(' ');
+        util::appendLogSafe(line, record.path);
+        line.append(' ');
         line.append(QByteArray::number(record.status)).append(' ');
         line.append(QByteArray::number(record.durationMs)).append("ms\n");
         util::BatchedOutput::standardOutput().writeLine(line);

@@ -12,6 +12,8 @@
 #include "visitors/VisitorRouting.h"
 #include "protocol/Addressing.h"
 #include "util/Clock.h"
+#include "util/LogSafe.h"
+#include "util/Logging.h"
 #include "visitors/VisitorLogging.h"
 
 #include <QHostAddress>
@@ -421,9 +423,7 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
                                           : m_route.pathRouted                 ? ProxyMetrics::RoutePath
                                                                                : ProxyMetrics::RouteHost,
                                       status, double(elapsedMs) / 1000.0);
-    qCInfo(lcProxyHttp).noquote() << m_peer << m_route.hostName << m_method << m_path << status << bytes
-                                  << QString::number(elapsedMs) + "ms"
-                                  << "id=" + QString::fromLatin1(m_requestId);
+    logAccess(status, bytes, elapsedMs);
     m_requestId.clear();
     m_startedMs = -1;
     m_dispatched = m_bodyComplete = m_requestDone = m_headSent = m_tunnelDone = m_answerClose = false;
@@ -445,6 +445,31 @@ void VisitorConnection::finishExchange(int status, qint64 bytes, bool close)
     if (m_socket->bytesAvailable() > 0)
         readSocket();
     processInput();
+}
+
+// "<peer> <host> <method> <path> <status> <bytes> <ms>ms id=<id>", built as bytes: one per request.
+void VisitorConnection::logAccess(int status, qint64 bytes, qint64 elapsedMs) const
+{
+    if (!lcProxyHttp().isInfoEnabled())
+        return;
+    QByteArray line;
+    line.reserve(128 + std::min<qsizetype>(m_path.size(), 200));
+    line += m_peer.toUtf8();
+    line += ' ';
+    util::appendLogSafe(line, m_route.hostName.toUtf8());
+    line += ' ';
+    util::appendLogSafe(line, m_method);
+    line += ' ';
+    util::appendLogSafe(line, m_path);
+    line += ' ';
+    line += QByteArray::number(status);
+    line += ' ';
+    line += QByteArray::number(bytes);
+    line += ' ';
+    line += QByteArray::number(elapsedMs);
+    line += "ms id=";
+    line += m_requestId;
+    util::logInfoLine(lcProxyHttp(), line);
 }
 
 void VisitorConnection::arm(TimerPurpose purpose, int ms)

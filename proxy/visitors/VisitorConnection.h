@@ -93,6 +93,7 @@ private:
     void respond(int status, protocol::HeaderList headers, const QByteArray &body, bool close);
     void finishExchange(int status, qint64 bytes, bool close);
     void arm(TimerPurpose purpose, int ms);
+    void logAccess(int status, qint64 bytes, qint64 elapsedMs) const;
     void lingerAndClose();
     void handOver();
     // Gives up the socket; with `giveBackHandshake` the current request's head is unread again, for

@@ -6,6 +6,7 @@
 #include "visitors/VisitorLogging.h"
 #include "protocol/ProtocolLogging.h"
 #include "tunnels/TunnelLogging.h"
+#include "util/LogSafe.h"
 #include "util/Logging.h"
 
 #include <QJsonDocument>
@@ -57,6 +58,9 @@ private Q_SLOTS:
     void categories();
     void textFormat();
     void jsonFormat();
+    void preformattedInfoLines();
+    void preformattedLineOffWithItsCategory();
+    void logSafeReplacesControlCharacters();
     void batchedUntilTheLoopWaits(); // last: batching stays on for the process
     void cleanupTestCase();
 };
@@ -118,6 +122,50 @@ void TestLogging::jsonFormat()
     QCOMPARE(obj.value(QStringLiteral("category")).toString(), QStringLiteral("keyhole.client"));
     QVERIFY(obj.value(QStringLiteral("msg")).toString().contains(QStringLiteral("and\nnewline")));
     QVERIFY(obj.value(QStringLiteral("ts")).toString().endsWith(QLatin1Char('Z')));
+}
+
+void TestLogging::preformattedInfoLines()
+{
+    // The access log's lines are built as bytes and bypass QDebug: they must come out as any other.
+    installLogFormat(LogFormat::Text);
+    QByteArray out = captureStderr([] {
+        logInfoLine(lcProxyHttp(), "127.0.0.1 host GET /a 200 5 1ms id=x");
+        qCInfo(lcProxyHttp) << "after";
+    });
+    QList<QByteArray> lines = out.split('\n');
+    QCOMPARE(lines.size(), 3);
+    const QRegularExpression re(QStringLiteral(
+        R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info keyhole\.proxy\.http: 127\.0\.0\.1 host GET /a 200 5 1ms id=x$)"));
+    QVERIFY2(re.match(QString::fromUtf8(lines.at(0))).hasMatch(), lines.at(0).constData());
+    QVERIFY2(lines.at(1).endsWith(" info keyhole.proxy.http: after"), lines.at(1).constData());
+
+    installLogFormat(LogFormat::Json);
+    out = captureStderr([] { logInfoLine(lcProxyHttp(), "GET /b\nforged"); });
+    QCOMPARE(out.count('\n'), 1);
+    const QJsonObject obj = QJsonDocument::fromJson(out.trimmed()).object();
+    QCOMPARE(obj.value(QStringLiteral("level")).toString(), QStringLiteral("info"));
+    QCOMPARE(obj.value(QStringLiteral("category")).toString(), QStringLiteral("keyhole.proxy.http"));
+    QCOMPARE(obj.value(QStringLiteral("msg")).toString(), QStringLiteral("GET /b\nforged"));
+    installLogFormat(LogFormat::Text);
+}
+
+void TestLogging::preformattedLineOffWithItsCategory()
+{
+    installLogFormat(LogFormat::Text);
+    installLogLevel(LogLevel::Warning);
+    const QByteArray quiet = captureStderr([] { logInfoLine(lcProxyHttp(), "not wanted"); });
+    installLogLevel(LogLevel::Info);
+    QVERIFY2(quiet.isEmpty(), quiet.constData());
+    const QByteArray loud = captureStderr([] { logInfoLine(lcProxyHttp(), "wanted"); });
+    QVERIFY2(loud.endsWith(": wanted\n"), loud.constData());
+}
+
+void TestLogging::logSafeReplacesControlCharacters()
+{
+    QByteArray line = "GET ";
+    appendLogSafe(line, QByteArray("/a\r\n2026 info fake\x1b[2J\x7f", 23));
+    QCOMPARE(line, QByteArray("GET /a??2026 info fake?[2J?"));
+    QCOMPARE(logSafe(QByteArray(300, 'p')).size(), 200);
 }
 
 void TestLogging::batchedUntilTheLoopWaits()

@@ -14,6 +14,11 @@ enum class LogFormat { Text, Json };
 // ({"ts":..,"level":..,"category":..,"msg":..}). Safe to call once at startup.
 void installLogFormat(LogFormat format);
 
+// One info line of `category`, already formatted (UTF-8): for lines written per request, such as the
+// proxy's access log, where building them through QDebug and QString was a tenth of the proxy's profile
+// at 1 KiB requests. Nothing when the category's info level is off.
+void logInfoLine(const QLoggingCategory &category, const QByteArray &text);
+
 enum class LogLevel { Debug, Info, Warning };
 
 // What keyhole.* categories log from `level` up (Warning: no access log). QT_LOGGING_RULES still
