@@ -8,6 +8,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -79,11 +80,14 @@ bool isP256(const EVP_PKEY *key)
     return std::strcmp(group, kCurveName) == 0;
 }
 
-// P-256's domain parameters alone, built once per thread: a public key copies them and adds its point,
-// which costs a fraction of building the group from its name for every registration.
+// P-256's domain parameters alone, built once: a public key copies them and adds its point, which
+// costs a fraction of building the group from its name for every registration. Shared by the
+// verification workers: EVP_PKEY_dup() only reads it. (Not one per thread: a worker's thread_local
+// would be freed as the thread ends, and Qt's pool threads end detached, possibly after OpenSSL's
+// own cleanup at exit.)
 const EVP_PKEY *p256Parameters()
 {
-    thread_local const PkeyPtr parameters = [] {
+    static const PkeyPtr parameters = [] {
         char curve[] = SN_X9_62_prime256v1;
         const OSSL_PARAM params[] = {
             OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, curve, 0),
@@ -236,6 +240,11 @@ std::optional<KeyPair> KeyPair::fromPublicJwk(const QJsonObject &jwk, QString *e
         return std::nullopt;
     }
     return KeyPair(key.release(), false, point);
+}
+
+void KeyPair::releaseThreadState()
+{
+    OPENSSL_thread_stop();
 }
 
 bool KeyPair::hasPrivateKey() const

@@ -26,6 +26,11 @@ public:
     // A public key from a JWK {"kty":"EC","crv":"P-256","x":..,"y":..}; checks the point is on the curve.
     static std::optional<KeyPair> fromPublicJwk(const QJsonObject &jwk, QString *error = nullptr);
 
+    // Frees the calling thread's OpenSSL state (its error queue). Worker threads call it after each
+    // job: Qt's pool threads end detached, and OpenSSL frees a thread's state only when the thread
+    // ends, which may come after its own cleanup at process exit (then the state leaks).
+    static void releaseThreadState();
+
     bool hasPrivateKey() const;
     QByteArray privatePem() const; // PKCS#8; empty without a private key
 

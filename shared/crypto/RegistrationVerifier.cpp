@@ -1,6 +1,7 @@
 #include "crypto/RegistrationVerifier.h"
 
 #include "crypto/Jws.h"
+#include "crypto/KeyPair.h"
 #include "crypto/Label.h"
 #include "crypto/ReplayCache.h"
 #include "util/Clock.h"
@@ -191,6 +192,7 @@ void RegistrationVerifier::verify(const QByteArray &token, const KeyFilter &allo
     QObject *receiver = m_receiver.get();
     m_workers->start([this, receiver, token, allowed, done = std::move(done)]() mutable {
         auto checked = std::make_shared<SignatureCheck>(checkSignature(token));
+        KeyPair::releaseThreadState();
         QMetaObject::invokeMethod(
             receiver,
             [this, checked, allowed = std::move(allowed), done = std::move(done)]() mutable {
