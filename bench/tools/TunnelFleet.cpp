@@ -8,20 +8,22 @@
 #include <QWebSocket>
 
 #include <cstdio>
+#include <utility>
 
 using namespace keyhole;
 
 TunnelFleet::TunnelFleet(QUrl proxyUrl, std::vector<crypto::KeyPair> keys, int concurrency, QObject *parent)
     : QObject(parent)
     , m_proxyUrl(std::move(proxyUrl))
+    , m_keys(std::move(keys))
     , m_concurrency(std::max(1, concurrency))
 {
     // In the field each client signs its own token on its own machine: signing them all here, before
     // the clock starts, keeps the tool's share of this machine's two cores out of the proxy's time.
-    m_tokens.reserve(keys.size());
-    const qint64 now = util::Clock::system()->epochSecs();
-    for (const crypto::KeyPair &key : keys)
-        m_tokens.push_back(crypto::RegistrationToken::create(key, m_proxyUrl.toString(), QString(), now));
+    m_tokens.reserve(m_keys.size());
+    m_signedAtSecs = util::Clock::system()->epochSecs();
+    for (const crypto::KeyPair &key : m_keys)
+        m_tokens.push_back(crypto::RegistrationToken::create(key, m_proxyUrl.toString(), QString(), m_signedAtSecs));
     m_subscribeUrl = m_proxyUrl;
     m_subscribeUrl.setScheme(m_proxyUrl.scheme() == QLatin1String("https") ? QStringLiteral("wss")
                                                                            : QStringLiteral("ws"));
@@ -42,7 +44,13 @@ void TunnelFleet::start()
 
 void TunnelFleet::openNext()
 {
-    const QByteArray token = m_tokens[m_next++];
+    const size_t index = m_next++;
+    // A token lives 60 s: one signed up front but still unused after half of that (a slow proxy, a
+    // large count) is signed again rather than refused as expired.
+    const qint64 now = util::Clock::system()->epochSecs();
+    const QByteArray token = now - m_signedAtSecs <= kTokenFreshSecs
+        ? std::exchange(m_tokens[index], QByteArray())
+        : crypto::RegistrationToken::create(m_keys[index], m_proxyUrl.toString(), QString(), now);
     ++m_inFlight;
     auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     auto *pending = new bool(true); // registration outcome not known yet
