@@ -79,9 +79,10 @@ public:
     Result verify(const QByteArray &token, const KeyFilter &allowed = {});
     // The same, with the signature checked on a worker thread, then the shared replay cache asked
     // when there is one: `done` runs later, on the calling thread, unless the verifier is destroyed
-    // first (or at once, past kMaxQueuedChecks). An ECDSA verification is most of a registration's cost (about 0.1 ms):
-    // a burst of tunnels reconnecting after a restart must not stall the event loop that serves visitors. The shared
-    // cache is asked only for tokens this instance accepted, so it is bounded as this one is.
+    // first (or at once, past kMaxQueuedChecks). An ECDSA verification is most of a registration's
+    // cost (about 0.1 ms): a burst of tunnels reconnecting after a restart must not stall the event
+    // loop that serves visitors. The shared cache is asked only for tokens this instance accepted,
+    // so it is bounded as this one is.
     void verify(const QByteArray &token, const KeyFilter &allowed, std::function<void(const Result &)> done);
     // Not owned; must outlive the verifier. Null: only the in-memory cache.
     void setSharedReplayCache(ReplayCache *cache) { m_shared = cache; }
