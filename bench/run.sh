@@ -11,7 +11,8 @@
 # Also: --rounds N, --duration S (HTTP seconds per run), --idle-tunnels N, --idle-event-loop qt|epoll,
 #       --idle-cpu-seconds S (default 20), --out DIR,
 #       --build-dir DIR (default <repo>/build-bench), --no-build (use KEYHOLE_PROXY, KEYHOLE_CLI,
-#       KEYHOLE_BENCH_WS, KEYHOLE_BENCH_TUNNELS from the environment, or the build dir's binaries).
+#       KEYHOLE_BENCH_WS, KEYHOLE_BENCH_TUNNELS, KEYHOLE_BENCH_PING_FLOOR from the environment, or
+#       the build dir's binaries).
 # Needs nginx, wrk and curl (Debian: apt-get install -y nginx wrk curl); exits 77 without them.
 set -euo pipefail
 
@@ -47,18 +48,21 @@ if [[ $build -eq 1 ]]; then
         cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
             -DKEYHOLE_BUILD_TESTS=OFF -DKEYHOLE_BUILD_TRAY=OFF -DKEYHOLE_BUILD_BENCH=ON >&2
     fi
-    ninja -C "$build_dir" keyhole-proxy keyhole-cli keyhole-bench-ws keyhole-bench-tunnels >&2
+    ninja -C "$build_dir" keyhole-proxy keyhole-cli keyhole-bench-ws keyhole-bench-tunnels \
+        keyhole-bench-ping-floor >&2
 fi
 
 export KEYHOLE_PROXY="${KEYHOLE_PROXY:-$build_dir/proxy/keyhole-proxy}"
 export KEYHOLE_CLI="${KEYHOLE_CLI:-$build_dir/desktop-client/cli/keyhole-cli}"
 export KEYHOLE_BENCH_WS="${KEYHOLE_BENCH_WS:-$build_dir/bench/keyhole-bench-ws}"
 export KEYHOLE_BENCH_TUNNELS="${KEYHOLE_BENCH_TUNNELS:-$build_dir/bench/keyhole-bench-tunnels}"
+export KEYHOLE_BENCH_PING_FLOOR="${KEYHOLE_BENCH_PING_FLOOR:-$build_dir/bench/keyhole-bench-ping-floor}"
 if [[ $build -eq 1 ]]; then
     # Just built: never pick up stale binaries named in the environment.
     export KEYHOLE_PROXY="$build_dir/proxy/keyhole-proxy" KEYHOLE_CLI="$build_dir/desktop-client/cli/keyhole-cli"
     export KEYHOLE_BENCH_WS="$build_dir/bench/keyhole-bench-ws"
     export KEYHOLE_BENCH_TUNNELS="$build_dir/bench/keyhole-bench-tunnels"
+    export KEYHOLE_BENCH_PING_FLOOR="$build_dir/bench/keyhole-bench-ping-floor"
 fi
 
 # 1000+ tunnels need as many descriptors in the proxy and in the load tool.
