@@ -15,16 +15,14 @@
 class PingFloor
 {
 public:
-    struct Options
-    {
+    struct Options {
         int connections = 1000;
         int meanPeriodMs = 12'500; // the proxy pings after --ping-interval plus up to half of it again
         int tickMs = 500;          // the step its coarse timers fire on for a 10-15 s interval
         int payloadBytes = 16;     // about a framed Ping
         double measureSeconds = 20;
     };
-    struct Result
-    {
+    struct Result {
         std::int64_t pings = 0;
         std::int64_t answers = 0;
         double cpuSeconds = 0;

@@ -21,10 +21,9 @@ int main(int argc, char *argv[])
         {QStringLiteral("count"), QStringLiteral("Connections."), QStringLiteral("N"), QStringLiteral("1000")},
         {QStringLiteral("mean-period-ms"), QStringLiteral("Mean time between two pings of one connection."),
          QStringLiteral("MS"), QStringLiteral("12500")},
-        {QStringLiteral("tick-ms"), QStringLiteral("Pings due are sent together on this tick."),
-         QStringLiteral("MS"), QStringLiteral("500")},
-        {QStringLiteral("seconds"), QStringLiteral("How long to measure."), QStringLiteral("S"),
-         QStringLiteral("20")},
+        {QStringLiteral("tick-ms"), QStringLiteral("Pings due are sent together on this tick."), QStringLiteral("MS"),
+         QStringLiteral("500")},
+        {QStringLiteral("seconds"), QStringLiteral("How long to measure."), QStringLiteral("S"), QStringLiteral("20")},
     });
     parser.process(app);
 
@@ -36,8 +35,9 @@ int main(int argc, char *argv[])
     options.measureSeconds = parser.value(QStringLiteral("seconds")).toDouble(&ok[3]);
     if (!ok[0] || !ok[1] || !ok[2] || !ok[3] || options.connections < 1 || options.meanPeriodMs < 1
         || options.tickMs < 1 || options.measureSeconds <= 0) {
-        std::fprintf(stderr, "keyhole-bench-ping-floor: --count, --mean-period-ms, --tick-ms and --seconds must "
-                             "be positive numbers\n");
+        std::fprintf(stderr,
+                     "keyhole-bench-ping-floor: --count, --mean-period-ms, --tick-ms and --seconds must "
+                     "be positive numbers\n");
         return 2;
     }
     const PingFloor::Result result = PingFloor(options).run();
