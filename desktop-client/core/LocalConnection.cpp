@@ -200,10 +200,17 @@ bool LocalConnection::readAvailable()
 {
     // A large read takes exactly what is buffered: when that is one chunk of the socket's buffer
     // (the usual case) the chunk itself is handed over instead of copied out. A small one is
-    // copied, so that the socket keeps its chunk for the next read instead of allocating one.
+    // copied into an array of its own size, so that the socket keeps its chunk for the next read
+    // and the body (and the request log's preview of it, which shares it) holds no more than it
+    // needs: read(maxSize) would allocate maxSize, a whole window, for a 1 KiB answer.
     const qint64 available = m_socket->bytesAvailable();
-    const QByteArray data = m_socket->read(available >= kHandOverBytes ? qMin(available, kReadBufferBytes)
-                                                                       : kReadBufferBytes);
+    QByteArray data;
+    if (available >= kHandOverBytes) {
+        data = m_socket->read(qMin(available, kReadBufferBytes));
+    } else if (available > 0) {
+        data.resize(available);
+        data.resize(qMax<qint64>(0, m_socket->read(data.data(), available)));
+    }
     if (data.isEmpty())
         return false;
     m_responseBytes += data.size();

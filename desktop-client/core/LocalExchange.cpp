@@ -24,13 +24,14 @@ void appendPreview(QByteArray &preview, bool &truncated, const QByteArray &data)
     if (room <= 0 || data.isEmpty())
         return;
     // The first bytes of a body share its buffer instead of copying them, as long as that holds at
-    // most twice the preview's size alive: a copy per request costs more than the rest of the
-    // record together.
-    if (preview.isEmpty() && data.size() <= 2 * RequestRecord::kPreviewBytes) {
+    // most twice the preview's size alive (the allocation, not the bytes in use: the records of a
+    // long log must not each keep a read buffer): a copy per request costs more than the rest of
+    // the record together.
+    if (preview.isEmpty() && data.capacity() <= 2 * RequestRecord::kPreviewBytes) {
         preview = data.size() <= room ? data : protocol::sharedSlice(data, 0, room);
         return;
     }
-    preview += data.left(room);
+    preview.append(data.constData(), qMin(room, data.size())); // a copy, never a share of data
 }
 
 QByteArray chunk(const QByteArray &data)

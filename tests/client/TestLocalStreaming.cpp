@@ -177,6 +177,7 @@ private Q_SLOTS:
     void requestLimit();
     void idleBodyIsCancelled();
     void bodyPreviewIsCapped();
+    void smallBodysPreviewHoldsNoReadBuffer();
 };
 
 void TestLocalStreaming::smallCompleteResponseRidesInline()
@@ -575,6 +576,28 @@ void TestLocalStreaming::bodyPreviewIsCapped()
     QCOMPARE(record.responseBodyPreview, body.left(RequestRecord::kPreviewBytes));
     QVERIFY(record.responseBodyTruncated);
     QVERIFY(!record.requestBodyTruncated);
+}
+
+// The request log keeps a thousand records: each must hold about its preview, not the window-sized
+// buffer the answer was read into.
+void TestLocalStreaming::smallBodysPreviewHoldsNoReadBuffer()
+{
+    ScriptedService service;
+    LocalForwarder forwarder(optionsFor(service.url()));
+    ProxySide proxy(forwarder);
+    forwarder.forward(makeRequest());
+    QTRY_VERIFY(service.headReceived());
+    const QByteArray body = pattern(1024);
+    service.socket->write("HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n" + body);
+    QTRY_COMPARE(proxy.records.size(), 1);
+    const RequestRecord &record = proxy.records[0];
+    QCOMPARE(record.responseBodyPreview, body);
+    QVERIFY2(
+        record.responseBodyPreview.capacity() <= 2 * RequestRecord::kPreviewBytes,
+        qPrintable(QStringLiteral("the preview keeps %1 bytes allocated").arg(record.responseBodyPreview.capacity())));
+    QVERIFY2(
+        record.responseBodyPreview.capacity() < 16 * 1024,
+        qPrintable(QStringLiteral("the preview keeps %1 bytes allocated").arg(record.responseBodyPreview.capacity())));
 }
 
 QTEST_GUILESS_MAIN(TestLocalStreaming)
