@@ -251,7 +251,7 @@ bool LocalConnection::parseBuffered()
             }
             return handOver(m_parser->takeBody(), true);
         case http::HttpParser::Status::Error:
-            fail(Failure::Malformed, m_parser->errorText());
+            fail(m_served > 0 && !m_headDone ? Failure::StaleGarbled : Failure::Malformed, m_parser->errorText());
             return true;
         }
         return false;

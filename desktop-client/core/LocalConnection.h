@@ -37,6 +37,8 @@ public:
         Malformed,     // the response is not valid HTTP
         ClosedEarly,   // closed in the middle of the response, or before it on a new connection
         StaleClosed,   // a reused connection closed before any byte of the response (see requestWritten)
+        StaleGarbled,  // a reused connection's first bytes were not a response head: left over from
+                       // the service's previous answer (a body written after a HEAD response, say)
     };
 
     struct Outcome {

@@ -89,8 +89,12 @@ bool LocalExchange::canRetry(const LocalConnection::Outcome &outcome) const
 {
     // The service may have closed because it was done with the connection, or after reading the
     // request: sending it again is only safe if it was never handed over or repeating it is harmless.
-    return outcome.failure == LocalConnection::Failure::StaleClosed && !m_done && !m_retried && !m_wroteAfterStart
-        && !m_headReceived && (!outcome.requestWritten || isIdempotent(m_method));
+    // Bytes that are not a response on a reused connection are most likely the rest of an earlier
+    // answer, not this one's: a fresh connection has none.
+    const bool stale = outcome.failure == LocalConnection::Failure::StaleClosed
+        || outcome.failure == LocalConnection::Failure::StaleGarbled;
+    return stale && !m_done && !m_retried && !m_wroteAfterStart && !m_headReceived
+        && (!outcome.requestWritten || isIdempotent(m_method));
 }
 
 void LocalExchange::attach(LocalConnection *connection)
@@ -339,6 +343,7 @@ void LocalExchange::connectionFinished(const LocalConnection::Outcome &outcome)
              QStringLiteral("keyhole: could not connect to the local service at %1: %2").arg(where, outcome.errorText));
         break;
     case LocalConnection::Failure::Malformed:
+    case LocalConnection::Failure::StaleGarbled:
         fail(502,
              QStringLiteral("keyhole: the local service at %1 sent an invalid response: %2")
                  .arg(where, outcome.errorText));
