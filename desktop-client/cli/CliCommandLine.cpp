@@ -11,6 +11,23 @@ namespace keyhole::cli {
 
 namespace {
 
+// What ngrok and cloudflared users type for the local service: a bare port or host:port means plain
+// http there. Empty with *error set when a bare port is out of range.
+QUrl targetFromArgument(const QString &value, QString *error)
+{
+    if (value.contains(QLatin1String("://")))
+        return QUrl(value, QUrl::StrictMode);
+    bool isNumber = false;
+    const int port = value.toInt(&isNumber);
+    if (!isNumber)
+        return QUrl(QStringLiteral("http://") + value, QUrl::StrictMode);
+    if (port < 1 || port > 65535) {
+        *error = QStringLiteral("the target port %1 is not between 1 and 65535").arg(value);
+        return {};
+    }
+    return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
+}
+
 // The flags, in the order --help lists them.
 struct Flags {
     explicit Flags(const QString &defaultKey)
@@ -28,7 +45,8 @@ struct Flags {
                             QStringLiteral("N")};
     QCommandLineOption target{
         QStringLiteral("target"),
-        QStringLiteral("URL of the local service, e.g. http://127.0.0.1:3000 or https://host:8443."),
+        QStringLiteral("URL of the local service, e.g. http://127.0.0.1:3000 or https://host:8443; a bare port "
+                       "(3000) or host:port (app.local:3000) means http."),
         QStringLiteral("URL")};
     QCommandLineOption key;
     QCommandLineOption name{QStringLiteral("name"),
@@ -149,7 +167,10 @@ CliCommandLine::Result parseArguments(const QStringList &arguments)
             return fail(QStringLiteral("--port must be a number between 1 and 65535"));
         client.target = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
     } else if (parser.isSet(f.target)) {
-        client.target = QUrl(parser.value(f.target), QUrl::StrictMode);
+        QString error;
+        client.target = targetFromArgument(parser.value(f.target), &error);
+        if (!error.isEmpty())
+            return fail(error);
     }
     client.keyPath = parser.value(f.key);
     client.name = parser.value(f.name);

@@ -78,6 +78,12 @@ void TestCliCommandLine::testFlag_data()
                                   << "http://127.0.0.1:65535";
     QTest::newRow("--target") << QStringList{"--target", "https://app.local:8443"} << "target"
                               << "https://app.local:8443";
+    QTest::newRow("--target bare port") << QStringList{"--target", "5173"} << "target"
+                                        << "http://127.0.0.1:5173";
+    QTest::newRow("--target host:port") << QStringList{"--target", "app.local:3000"} << "target"
+                                        << "http://app.local:3000";
+    QTest::newRow("--target localhost:port") << QStringList{"--target", "localhost:8080"} << "target"
+                                             << "http://localhost:8080";
     QTest::newRow("--key") << QStringList{port, "--key", "/tmp/other-key.pem"} << "key"
                            << "/tmp/other-key.pem";
     QTest::newRow("--name") << QStringList{port, "--name", "blog-2"} << "name"
@@ -146,6 +152,12 @@ void TestCliCommandLine::testError_data()
                                       << "the target \"http://127.0.0.1:3000/app\" must not have a path; requests "
                                          "keep the visitor's path"
                                       << false;
+    QTest::newRow("target port too big") << QStringList{"--target", "70000"}
+                                         << "the target port 70000 is not between 1 and 65535" << false;
+    QTest::newRow("target host with path") << QStringList{"--target", "localhost:3000/app"}
+                                           << "the target \"http://localhost:3000/app\" must not have a path; "
+                                              "requests keep the visitor's path"
+                                           << false;
     QTest::newRow("target ftp") << QStringList{"--target", "ftp://127.0.0.1:21"}
                                 << "the target \"ftp://127.0.0.1:21\" is not an http:// or https:// URL with a host"
                                 << false;
