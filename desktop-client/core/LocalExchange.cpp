@@ -5,6 +5,8 @@
 #include "protocol/SharedSlice.h"
 #include "util/LogSafe.h"
 
+#include <QTimerEvent>
+
 namespace keyhole::client {
 
 namespace {
@@ -57,9 +59,7 @@ LocalExchange::LocalExchange(const protocol::HttpRequest &request, const QByteAr
     , m_declaredLength(declaredLength)
 {
     m_elapsed.start();
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &LocalExchange::onTimer);
-    m_timer.start(qMax(1, m_settings.headTimeoutMs));
+    m_timer.start(qMax(1, m_settings.headTimeoutMs), this);
 
     m_initialWire = head;
     m_requestEnded = !m_requestStreamed;
@@ -362,6 +362,16 @@ void LocalExchange::failWith(int status, const QString &message)
     fail(status, message);
 }
 
+void LocalExchange::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId()) {
+        QObject::timerEvent(event);
+        return;
+    }
+    m_timer.stop(); // one-shot
+    onTimer();
+}
+
 void LocalExchange::onTimer()
 {
     if (m_done)
@@ -438,10 +448,10 @@ void LocalExchange::touch()
     if (!m_headReceived) {
         // A request body that keeps flowing is not cut by the wait for the head.
         if (m_requestStreamed)
-            m_timer.start(qMax(1, m_settings.headTimeoutMs));
+            m_timer.start(qMax(1, m_settings.headTimeoutMs), this);
         return;
     }
-    m_timer.start(qMax(1, m_settings.bodyIdleTimeoutMs));
+    m_timer.start(qMax(1, m_settings.bodyIdleTimeoutMs), this);
 }
 
 } // namespace keyhole::client

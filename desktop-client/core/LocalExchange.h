@@ -4,10 +4,10 @@
 #include "RequestRecord.h"
 #include "protocol/Messages.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 namespace keyhole::client {
 
@@ -62,6 +62,9 @@ Q_SIGNALS:
     void messageForProxy(const keyhole::protocol::Message &message);
     void finished(const keyhole::client::RequestRecord &record);
 
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
 private:
     void onHead(const http::ResponseHead &head, const QByteArray &body, bool complete);
     void onBody(const QByteArray &data, bool complete);
@@ -81,7 +84,9 @@ private:
     Settings m_settings;
     RequestRecord m_record;
     QElapsedTimer m_elapsed;
-    QTimer m_timer; // the head timeout, then the body idle timeout
+    // The head timeout, then the body idle timeout. A QBasicTimer: one exchange per request, and a
+    // QTimer is an object and a connection more each time.
+    QBasicTimer m_timer;
     QPointer<LocalConnection> m_connection;
     bool m_done = false;
 

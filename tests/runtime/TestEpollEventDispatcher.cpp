@@ -144,6 +144,7 @@ private slots:
     void registeredTimers();
     void unregisterTimersOfObject();
     void timerHeapOrder();
+    void timerHeapReusesRemovedTimers();
 
     // Waking, interrupting, posted events
     void waitForMoreEventsBlocksUntilTimer();
@@ -628,6 +629,38 @@ void TestEpollEventDispatcher::timerHeapOrder()
     }
     QCOMPARE(seen, 2000 - 667);
     QVERIFY(!heap.removeAll(&owner));
+}
+
+void TestEpollEventDispatcher::timerHeapReusesRemovedTimers()
+{
+    // Removed timers' entries are kept and handed to the next registrations (another id, another
+    // object, another interval): nothing of the old timer may show through.
+    TimerHeap heap;
+    QObject first;
+    QObject second;
+    for (int id = 1; id <= 300; ++id)
+        heap.add(id, 1000 + id, Qt::PreciseTimer, &first, 0);
+    QVERIFY(heap.removeAll(&first));
+    QVERIFY(heap.isEmpty());
+    for (int id = 301; id <= 400; ++id)
+        heap.add(id, 50, Qt::CoarseTimer, &second, 0);
+    QVERIFY(heap.timersOf(&first).isEmpty());
+    const QList<QAbstractEventDispatcher::TimerInfo> timers = heap.timersOf(&second);
+    QCOMPARE(timers.size(), 100);
+    for (const QAbstractEventDispatcher::TimerInfo &info : timers) {
+        QVERIFY(info.timerId >= 301 && info.timerId <= 400);
+        QCOMPARE(info.interval, 50);
+        QCOMPARE(info.timerType, Qt::CoarseTimer);
+    }
+    QVERIFY(!heap.remove(1));
+    QCOMPARE(heap.find(301)->object, &second);
+    QCOMPARE(heap.find(301)->inCallback, false);
+    // Re-registering an id that is in use replaces it, reused entry or not.
+    heap.add(301, 7, Qt::PreciseTimer, &first, 0);
+    QCOMPARE(heap.size(), std::size_t(100));
+    QCOMPARE(heap.top()->id, 301);
+    QCOMPARE(heap.timersOf(&first).size(), 1);
+    QCOMPARE(heap.timersOf(&second).size(), 99);
 }
 
 void TestEpollEventDispatcher::waitForMoreEventsBlocksUntilTimer()

@@ -1,5 +1,7 @@
 #include "eventloop/TimerHeap.h"
 
+#include <QVarLengthArray>
+
 #include <climits>
 #include <ctime>
 
@@ -9,6 +11,9 @@ namespace {
 
 constexpr std::int64_t kNsPerMs = 1'000'000;
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+// Spare nodes kept after removals: enough for the timers of the requests in flight at once, little
+// memory after a burst.
+constexpr std::size_t kMaxSpareNodes = 256;
 
 // A coarse timer fires on a multiple of this many milliseconds: the largest step of at most 5 % of
 // its interval, so that timers due within a step of each other wake the loop once.
@@ -41,7 +46,17 @@ std::int64_t TimerHeap::nowNs()
 void TimerHeap::add(int id, qint64 intervalMs, Qt::TimerType type, QObject *object, std::int64_t nowNs)
 {
     remove(id);
-    auto timer = std::make_unique<Timer>();
+    Timer *timer = nullptr;
+    if (m_spareTimers.empty()) {
+        timer = m_byId.emplace(id, std::make_unique<Timer>()).first->second.get();
+    } else {
+        TimersById::node_type node = std::move(m_spareTimers.back());
+        m_spareTimers.pop_back();
+        node.key() = id;
+        *node.mapped() = Timer();
+        timer = node.mapped().get();
+        m_byId.insert(std::move(node));
+    }
     timer->id = id;
     timer->intervalMs = qMax<qint64>(0, intervalMs);
     timer->type = type;
@@ -60,16 +75,22 @@ void TimerHeap::add(int id, qint64 intervalMs, Qt::TimerType type, QObject *obje
         timer->effectiveMs = (timer->intervalMs + 500) / 1000 * 1000;
 
     timer->expectedNs = nowNs + timer->effectiveMs * kNsPerMs;
-    computeFireTime(timer.get());
+    computeFireTime(timer);
     if (timer->fireNs <= nowNs && timer->effectiveMs > 0)
         timer->fireNs = timer->expectedNs;
 
-    Timer *raw = timer.get();
-    m_byId.emplace(id, std::move(timer));
-    m_byObject.emplace(object, id);
-    raw->heapIndex = m_heap.size();
-    m_heap.push_back({raw->fireNs, raw->serial, raw});
-    siftUp(raw->heapIndex);
+    if (m_spareObjectEntries.empty()) {
+        m_byObject.emplace(object, id);
+    } else {
+        TimerIdsByObject::node_type entry = std::move(m_spareObjectEntries.back());
+        m_spareObjectEntries.pop_back();
+        entry.key() = object;
+        entry.mapped() = id;
+        m_byObject.insert(std::move(entry));
+    }
+    timer->heapIndex = m_heap.size();
+    m_heap.push_back({timer->fireNs, timer->serial, timer});
+    siftUp(timer->heapIndex);
 }
 
 bool TimerHeap::remove(int id)
@@ -84,7 +105,10 @@ bool TimerHeap::remove(int id)
     }
     removeAt(timer->heapIndex);
     forgetObjectTimer(timer->object, id);
-    m_byId.erase(it);
+    if (m_spareTimers.size() < kMaxSpareNodes)
+        m_spareTimers.push_back(m_byId.extract(it));
+    else
+        m_byId.erase(it);
     return true;
 }
 
@@ -93,7 +117,7 @@ bool TimerHeap::removeAll(QObject *object)
     const auto range = m_byObject.equal_range(object);
     if (range.first == range.second)
         return false;
-    std::vector<int> ids;
+    QVarLengthArray<int, 8> ids; // an object has a few timers: no allocation to list them
     for (auto it = range.first; it != range.second; ++it)
         ids.push_back(it->second);
     for (int id : ids)
@@ -233,7 +257,10 @@ void TimerHeap::forgetObjectTimer(QObject *object, int id)
     auto range = m_byObject.equal_range(object);
     for (auto it = range.first; it != range.second; ++it) {
         if (it->second == id) {
-            m_byObject.erase(it);
+            if (m_spareObjectEntries.size() < kMaxSpareNodes)
+                m_spareObjectEntries.push_back(m_byObject.extract(it));
+            else
+                m_byObject.erase(it);
             return;
         }
     }

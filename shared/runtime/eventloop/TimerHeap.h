@@ -88,9 +88,16 @@ private:
     void removeAt(std::size_t index);
     void forgetObjectTimer(QObject *object, int id);
 
+    using TimersById = std::unordered_map<int, std::unique_ptr<Timer>>;
+    using TimerIdsByObject = std::unordered_multimap<QObject *, int>;
+
     std::vector<Entry> m_heap; // the timers are owned by m_byId
-    std::unordered_map<int, std::unique_ptr<Timer>> m_byId;
-    std::unordered_multimap<QObject *, int> m_byObject;
+    TimersById m_byId;
+    TimerIdsByObject m_byObject;
+    // Nodes of removed timers (the first with its Timer), kept to register the next ones: a timer
+    // started and stopped per request would otherwise cost three allocations and three frees.
+    std::vector<TimersById::node_type> m_spareTimers;
+    std::vector<TimerIdsByObject::node_type> m_spareObjectEntries;
     std::uint64_t m_nextSerial = 1;
     std::vector<Timer *> m_inCallback; // timers whose events are being delivered, innermost last; null once removed
 };
