@@ -197,7 +197,21 @@ void LocalForwarder::admit(LocalExchange *exchange, const protocol::HttpRequest 
     }
     m_queue.push_back(exchange);
     // Dispatch from the event loop too: forward() may be called from inside a callback.
-    QMetaObject::invokeMethod(this, &LocalForwarder::dispatch, Qt::QueuedConnection);
+    scheduleDispatch();
+}
+
+void LocalForwarder::scheduleDispatch()
+{
+    if (m_dispatchScheduled)
+        return;
+    m_dispatchScheduled = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_dispatchScheduled = false;
+            dispatch();
+        },
+        Qt::QueuedConnection);
 }
 
 void LocalForwarder::deliverBody(const protocol::HttpBody &body)
@@ -263,7 +277,8 @@ void LocalForwarder::onExchangeFinished(LocalExchange *exchange)
         if (connection->isDead())
             dropConnection(connection);
     }
-    QMetaObject::invokeMethod(this, &LocalForwarder::dispatch, Qt::QueuedConnection);
+    if (!m_queue.empty())
+        scheduleDispatch();
 }
 
 LocalConnection *LocalForwarder::newConnection()

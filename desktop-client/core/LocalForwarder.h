@@ -80,6 +80,8 @@ private:
     LocalExchange *create(const protocol::HttpRequest &request, LocalExchange::Mode mode);
     void admit(LocalExchange *exchange, const protocol::HttpRequest &request);
     void dispatch();
+    // dispatch() from the event loop, once for however many requests arrive before it runs.
+    void scheduleDispatch();
     void onExchangeFinished(LocalExchange *exchange);
     void onConnectionFinished(LocalConnection *connection, const LocalConnection::Outcome &outcome);
     LocalConnection *newConnection();
@@ -91,6 +93,7 @@ private:
     QHash<QByteArray, LocalExchange *> m_streams; // by id, streamed exchanges only
     QList<LocalExchange *> m_exchanges;           // every exchange not finished
     std::deque<QPointer<LocalExchange>> m_queue;
+    bool m_dispatchScheduled = false;
 };
 
 } // namespace keyhole::client
