@@ -4,6 +4,8 @@
 
 #include <QStringDecoder>
 
+#include <cstring>
+
 namespace keyhole::protocol {
 
 namespace {
@@ -247,28 +249,36 @@ CborReader::StringStatus CborReader::readString(QByteArray *out, qsizetype bound
 
 CborReader::StringStatus CborReader::readChunks(QByteArray *out, qsizetype bound)
 {
-    out->clear();
     if (failed() || (m_type != Type::ByteString && m_type != Type::TextString)) {
+        out->clear();
         fail("not a string");
         return StringStatus::Invalid;
     }
     if (!m_indefinite) {
         const quint64 size = m_value;
-        if (bound < 0 || size > quint64(bound))
-            return StringStatus::TooLong;
-        if (size > quint64(left() - m_headSize)) {
+        if (bound < 0 || size > quint64(bound) || size > quint64(left() - m_headSize)) {
+            out->clear();
+            if (bound < 0 || size > quint64(bound))
+                return StringStatus::TooLong;
             failTruncated();
             return StringStatus::Invalid;
         }
         const char *bytes = reinterpret_cast<const char *>(m_pos + m_headSize);
-        if (m_owner && m_type == Type::ByteString && qsizetype(size) >= kShareBytes)
+        const bool share = m_owner && m_type == Type::ByteString
+            && (qsizetype(size) >= kShareBytes || (m_shareSmall && m_owner->capacity() <= kSmallFrameBytes));
+        if (share && size > 0) {
             *out = sharedSlice(*m_owner, qsizetype(bytes - m_owner->constData()), qsizetype(size));
-        else // one allocation and one copy; append() on an empty array costs twice that
+        } else if (out->isDetached() && out->capacity() >= qsizetype(size)) {
+            out->resize(qsizetype(size)); // a buffer the caller reuses (map keys): no allocation
+            std::memcpy(out->data(), bytes, size_t(size));
+        } else { // one allocation and one copy; append() on an empty array costs twice that
             *out = QByteArray(bytes, qsizetype(size));
+        }
         m_pos += m_headSize + qsizetype(size);
         consumed();
         return failed() ? StringStatus::Invalid : StringStatus::Ok;
     }
+    out->clear();
     // Indefinite: definite chunks of the same major type up to a break.
     const uchar major = *m_pos & 0xe0;
     m_pos += m_headSize;

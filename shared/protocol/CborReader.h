@@ -38,6 +38,14 @@ public:
     // A temporary would be freed before the first read (the sanitizer build caught a test doing so).
     explicit CborReader(QByteArray &&) = delete;
 
+    // Frames of at most this allocation may share every byte string, not only large ones (see
+    // setShareSmallStrings()).
+    static constexpr qsizetype kSmallFrameBytes = 16 * 1024;
+    // Byte strings of any size share data's allocation when that allocation is small: for messages
+    // that live as long as one exchange, a header's name and value then cost no allocation each.
+    // Not for what is kept longer (a registration, a tunnel's name): it would keep the frame alive.
+    void setShareSmallStrings(bool share) { m_shareSmall = share; }
+
     Type type() const { return m_type; }
     bool isMap() const { return m_type == Type::Map; }
     bool isArray() const { return m_type == Type::Array; }
@@ -84,6 +92,7 @@ private:
     StringStatus readChunks(QByteArray *out, qsizetype bound);
     qsizetype left() const { return qsizetype(m_end - m_pos); }
 
+    bool m_shareSmall = false;
     const QByteArray *m_owner = nullptr; // the frame's QByteArray, to share large byte strings with
     const uchar *m_begin;
     const uchar *m_pos;

@@ -89,6 +89,7 @@ public:
         , m_frameSize(frame.size())
         , m_limits(limits)
     {
+        m_key.reserve(kMaxKeyBytes); // every key of the frame is read into it: one allocation for all
     }
 
     DecodeResult decode();
@@ -127,6 +128,7 @@ private:
     QString m_context; // message type name once known, prefixes every error
     QString m_error;
     int m_version = 0;
+    QByteArray m_key; // the map key being read
 };
 
 FrameDecoder::StringStatus FrameDecoder::readBytes(QByteArray *out, qsizetype bound)
@@ -314,7 +316,7 @@ template <typename T> DecodeResult FrameDecoder::decodeBody()
     Binder binder;
     fields(binder, message);
 
-    QByteArray key;
+    QByteArray &key = m_key;
     while (m_reader.hasNext()) {
         if (!readKey(&key))
             return fail(m_error);
@@ -375,7 +377,7 @@ DecodeResult FrameDecoder::decode()
         return fail(QStringLiteral("invalid CBOR: %1").arg(cborError()));
 
     // "v" and "t" come first so the rest can be decoded in one pass against the right schema.
-    QByteArray key;
+    QByteArray &key = m_key;
     quint64 envelope[2] = {0, 0};
     const char *const names[2] = {"v", "t"};
     for (int i = 0; i < 2; ++i) {
@@ -407,6 +409,8 @@ DecodeResult FrameDecoder::decode()
             QStringLiteral("unsupported protocol version %1 (expected %2)").arg(envelope[0]).arg(kProtocolVersion));
     m_version = int(envelope[0]);
     m_context = QLatin1String(messageTypeName(type));
+    // A request or an answer lives as long as its exchange: its headers may share the frame.
+    m_reader.setShareSmallStrings(type == MessageType::HttpRequest || type == MessageType::HttpResponse);
     switch (type) {
 #define KEYHOLE_DECODE_CASE(id, name)                                                                                  \
     case MessageType::name:                                                                                            \

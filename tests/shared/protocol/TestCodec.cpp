@@ -247,6 +247,7 @@ private Q_SLOTS:
     void partsShareLargeBodies();
     void largeBodiesShareTheDecodedFrame_data();
     void largeBodiesShareTheDecodedFrame();
+    void smallExchangesShareTheirFrame();
     void benchmarkEncode100KiB();
     void benchmarkDecode100KiB();
 };
@@ -869,6 +870,54 @@ void TestCodec::largeBodiesShareTheDecodedFrame()
     QCOMPARE(shared, copy);
     QCOMPARE(changed.mid(1), body.mid(1));
     QCOMPARE(decodeFrom(shared), body);
+}
+
+// The headers of a request or an answer in a small frame point into it (no allocation each); those
+// of a large frame, and the fields of messages kept longer (a WebSocket's request, here), do not.
+void TestCodec::smallExchangesShareTheirFrame()
+{
+    const auto pointsInto = [](const QByteArray &part, const QByteArray &frame) {
+        return part.constData() >= frame.constData() && part.constData() < frame.constData() + frame.size();
+    };
+    const HeaderList headers = {{"Content-Type", "text/plain"}, {"X-Trace", "abc"}};
+
+    QByteArray small = Codec::encode(HttpResponse{"r1", 200, headers, "hello"});
+    small.detach();
+    QVERIFY(small.capacity() <= CborReader::kSmallFrameBytes);
+    DecodeResult result = Codec::decode(small);
+    QVERIFY(result);
+    HttpResponse response = std::get<HttpResponse>(*result.message);
+    QCOMPARE(response.headers, headers);
+    QCOMPARE(response.body, QByteArray("hello"));
+    QVERIFY(pointsInto(response.id, small));
+    QVERIFY(pointsInto(response.headers.at(1).second, small));
+    QVERIFY(pointsInto(response.body, small));
+    small.fill('x'); // the frame's owner writes: the decoded message detached nothing, so it copies
+    QCOMPARE(response.headers, headers);
+    QCOMPARE(response.id, QByteArray("r1"));
+
+    QByteArray request = Codec::encode(HttpRequest{"q1", "GET", "/a", "", headers, {}, QStringLiteral("::1")});
+    request.detach();
+    result = Codec::decode(request);
+    QVERIFY(result);
+    QVERIFY(pointsInto(std::get<HttpRequest>(*result.message).headers.at(0).first, request));
+
+    QByteArray large = Codec::encode(HttpResponse{"r2", 200, headers, patterned(CborReader::kSmallFrameBytes)});
+    large.detach();
+    result = Codec::decode(large);
+    QVERIFY(result);
+    response = std::get<HttpResponse>(*result.message);
+    QCOMPARE(response.headers, headers);
+    QVERIFY(!pointsInto(response.headers.at(0).second, large));
+    QVERIFY(pointsInto(response.body, large)); // kShareBytes or more: shared whatever the frame
+
+    QByteArray socket = Codec::encode(WsRequest{"w1", "/socket", "", headers, QStringLiteral("1.2.3.4")});
+    socket.detach();
+    result = Codec::decode(socket);
+    QVERIFY(result);
+    const WsRequest ws = std::get<WsRequest>(*result.message);
+    QCOMPARE(ws.headers, headers);
+    QVERIFY(!pointsInto(ws.headers.at(0).second, socket));
 }
 
 void TestCodec::benchmarkEncode100KiB()
