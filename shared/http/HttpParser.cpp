@@ -17,6 +17,9 @@ namespace {
 
 enum class LastCallback { None, Field, Value };
 
+// Headers of a typical browser request or server answer (10 to 20 fields).
+constexpr int kUsualHeaderCount = 16;
+
 QByteArray trimTrailingWhitespace(QByteArray value)
 {
     qsizetype end = value.size();
@@ -167,6 +170,8 @@ struct HttpParser::Private {
             // A new header starts: llhttp may split one name across several calls.
             if (d->headers->size() >= d->limits.maxHeaders)
                 return d->fail(Error::TooManyHeaders, QStringLiteral("more than %1 headers").arg(d->limits.maxHeaders));
+            if (d->headers->isEmpty()) // room for a browser's usual head at once, not 1, 2, 4, 8...
+                d->headers->reserve(qMin(kUsualHeaderCount, d->limits.maxHeaders));
             d->headers->append({QByteArray(), QByteArray()});
             d->last = LastCallback::Field;
         }
