@@ -26,6 +26,9 @@ http::HttpParser::Limits responseLimits()
     limits.maxHeadBytes = 64 * 1024;
     limits.maxHeaders = 256; // what one protocol message may carry
     limits.maxBodyBytes = kParserBodyBytes;
+    // A small answer's headers share the array it was read into (readAvailable() gives each read an
+    // array of its own and never changes it in place), as its body does.
+    limits.shareHeadersFromBufferUpTo = 16 * 1024;
     return limits;
 }
 

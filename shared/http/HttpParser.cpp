@@ -134,13 +134,19 @@ struct HttpParser::Private {
         return 0;
     }
 
-    // Most names and values arrive in one piece: construct them rather than append to an empty array.
-    static void appendPiece(QByteArray &target, const char *at, size_t len)
+    // Most names and values arrive in one piece: construct them (or slice the caller's buffer, see
+    // Limits::shareHeadersFromBufferUpTo) rather than append to an empty array.
+    void appendPiece(QByteArray &target, const char *at, size_t len) const
     {
-        if (target.isEmpty())
-            target = QByteArray(at, qsizetype(len));
-        else
+        if (!target.isEmpty()) {
             target.append(at, qsizetype(len));
+        } else if (source && limits.shareHeadersFromBufferUpTo > 0
+                   && source->capacity() <= limits.shareHeadersFromBufferUpTo && at >= source->constData()
+                   && at + len <= source->constData() + source->size() && len > 0) {
+            target = protocol::sharedSlice(*source, qsizetype(at - source->constData()), qsizetype(len));
+        } else {
+            target = QByteArray(at, qsizetype(len));
+        }
     }
 
     // A trailer field (after a chunked body) is counted against the head's limits, so an endless
@@ -175,7 +181,7 @@ struct HttpParser::Private {
             d->headers->append({QByteArray(), QByteArray()});
             d->last = LastCallback::Field;
         }
-        appendPiece(d->headers->last().first, at, len);
+        d->appendPiece(d->headers->last().first, at, len);
         return 0;
     }
 
@@ -189,7 +195,7 @@ struct HttpParser::Private {
         if (d->headers->isEmpty())
             return 0;
         d->last = LastCallback::Value;
-        appendPiece(d->headers->last().second, at, len);
+        d->appendPiece(d->headers->last().second, at, len);
         return 0;
     }
 

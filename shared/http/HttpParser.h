@@ -31,6 +31,11 @@ public:
         int maxHeaders = 100;
         qsizetype maxUrlBytes = 8 * 1024;
         qint64 maxBodyBytes = 512000;
+        // Header names and values share the buffer given to feed(const QByteArray &, ...) instead
+        // of being copied, when that buffer's allocation is at most this many bytes (0: always
+        // copied). Only for a caller that never changes a buffer it has fed in place: the headers
+        // keep it alive, so it must be small.
+        qsizetype shareHeadersFromBufferUpTo = 0;
     };
 
     enum class Status {

@@ -85,6 +85,8 @@ private Q_SLOTS:
     void errorIsSticky();
     void bodyFromAByteArray_data();
     void bodyFromAByteArray();
+    void headersShareASmallBuffer_data();
+    void headersShareASmallBuffer();
 };
 
 void TestHttpParser::simpleGet()
@@ -906,6 +908,47 @@ void TestHttpParser::bodyFromAByteArray_data()
 
 // Fed from a QByteArray, the body is a slice of it where it can be (no copy), and the same bytes as
 // when fed from a pointer, however the message is cut; the fed array can go away afterwards.
+void TestHttpParser::headersShareASmallBuffer_data()
+{
+    QTest::addColumn<qsizetype>("shareUpTo");
+    QTest::addColumn<qsizetype>("bufferCapacity");
+    QTest::addColumn<bool>("shared");
+    QTest::newRow("off by default") << qsizetype(0) << qsizetype(0) << false;
+    QTest::newRow("small buffer") << qsizetype(16 * 1024) << qsizetype(0) << true;
+    QTest::newRow("buffer beyond the bound") << qsizetype(16 * 1024) << qsizetype(64 * 1024) << false;
+}
+
+// Header names and values may point into the buffer they were read from, when the caller allows it
+// and that buffer is small; they stay valid after the caller lets the buffer go.
+void TestHttpParser::headersShareASmallBuffer()
+{
+    QFETCH(qsizetype, shareUpTo);
+    QFETCH(qsizetype, bufferCapacity);
+    QFETCH(bool, shared);
+
+    HttpParser::Limits limits = defaultLimits();
+    limits.shareHeadersFromBufferUpTo = shareUpTo;
+    HttpParser parser(HttpParser::Mode::Response, limits);
+    auto buffer = std::make_unique<QByteArray>();
+    buffer->reserve(bufferCapacity);
+    buffer->append("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Trace:  abc  \r\nContent-Length: 2\r\n\r\nok");
+    qsizetype consumed = 0;
+    HttpParser::Status status = parser.feed(*buffer, 0, &consumed);
+    if (status == HttpParser::Status::HeadComplete)
+        status = parser.feed(*buffer, consumed, &consumed);
+    QCOMPARE(status, HttpParser::Status::MessageComplete);
+    const HeaderList headers = parser.responseHead().headers;
+    QCOMPARE(headers.size(), 3);
+    const QByteArray &value = headers.at(0).second;
+    const bool inside = value.constData() >= buffer->constData()
+        && value.constData() < buffer->constData() + buffer->size();
+    QCOMPARE(inside, shared);
+    buffer.reset();
+    QCOMPARE(headers.at(0), keyhole::protocol::Header("Content-Type", "text/plain"));
+    QCOMPARE(headers.at(1), keyhole::protocol::Header("X-Trace", "abc")); // trailing blanks trimmed, shared or not
+    QCOMPARE(headers.at(2), keyhole::protocol::Header("Content-Length", "2"));
+}
+
 void TestHttpParser::bodyFromAByteArray()
 {
     QFETCH(QByteArray, head);
