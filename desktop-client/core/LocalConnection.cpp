@@ -1,6 +1,7 @@
 #include "LocalConnection.h"
 
 #include "ClientLogging.h"
+#include "protocol/SharedSlice.h"
 
 #include <QMetaObject>
 #include <QPointer>
@@ -28,7 +29,7 @@ http::HttpParser::Limits responseLimits()
     limits.maxBodyBytes = kParserBodyBytes;
     // A small answer's headers share the array it was read into (readAvailable() gives each read an
     // array of its own and never changes it in place), as its body does.
-    limits.shareHeadersFromBufferUpTo = 16 * 1024;
+    limits.shareHeadersFromBufferUpTo = protocol::kSmallSliceOwnerBytes;
     return limits;
 }
 

@@ -134,16 +134,25 @@ struct HttpParser::Private {
         return 0;
     }
 
+    // Whether [at, at + len) lies in the buffer feed() was given (so it may be shared, not copied).
+    bool inSource(const char *at, size_t len) const
+    {
+        return source && at >= source->constData() && at + len <= source->constData() + source->size();
+    }
+    QByteArray sliceOfSource(const char *at, size_t len) const
+    {
+        return protocol::sharedSlice(*source, qsizetype(at - source->constData()), qsizetype(len));
+    }
+
     // Most names and values arrive in one piece: construct them (or slice the caller's buffer, see
     // Limits::shareHeadersFromBufferUpTo) rather than append to an empty array.
     void appendPiece(QByteArray &target, const char *at, size_t len) const
     {
         if (!target.isEmpty()) {
             target.append(at, qsizetype(len));
-        } else if (source && limits.shareHeadersFromBufferUpTo > 0
-                   && source->capacity() <= limits.shareHeadersFromBufferUpTo && at >= source->constData()
-                   && at + len <= source->constData() + source->size() && len > 0) {
-            target = protocol::sharedSlice(*source, qsizetype(at - source->constData()), qsizetype(len));
+        } else if (len > 0 && limits.shareHeadersFromBufferUpTo > 0 && inSource(at, len)
+                   && source->capacity() <= limits.shareHeadersFromBufferUpTo) {
+            target = sliceOfSource(at, len);
         } else {
             target = QByteArray(at, qsizetype(len));
         }
@@ -272,10 +281,9 @@ struct HttpParser::Private {
         if (d->body.size() + qint64(len) > d->limits.maxBodyBytes)
             return d->fail(Error::BodyTooLarge,
                            QStringLiteral("body larger than %1 bytes").arg(d->limits.maxBodyBytes));
-        if (d->body.isEmpty() && d->source && at >= d->source->constData()
-            && at + len <= d->source->constData() + d->source->size()) {
+        if (d->body.isEmpty() && d->inSource(at, len)) {
             // The first body bytes of this feed: a slice of the caller's buffer, no copy.
-            d->body = protocol::sharedSlice(*d->source, qsizetype(at - d->source->constData()), qsizetype(len));
+            d->body = d->sliceOfSource(at, len);
             return 0;
         }
         if (d->reserveLength > 0) // once per message: one allocation for a body of known length

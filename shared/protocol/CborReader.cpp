@@ -256,10 +256,12 @@ CborReader::StringStatus CborReader::readChunks(QByteArray *out, qsizetype bound
     }
     if (!m_indefinite) {
         const quint64 size = m_value;
-        if (bound < 0 || size > quint64(bound) || size > quint64(left() - m_headSize)) {
+        if (bound < 0 || size > quint64(bound)) {
             out->clear();
-            if (bound < 0 || size > quint64(bound))
-                return StringStatus::TooLong;
+            return StringStatus::TooLong;
+        }
+        if (size > quint64(left() - m_headSize)) {
+            out->clear();
             failTruncated();
             return StringStatus::Invalid;
         }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/SharedSlice.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
@@ -40,7 +42,7 @@ public:
 
     // Frames of at most this allocation may share every byte string, not only large ones (see
     // setShareSmallStrings()).
-    static constexpr qsizetype kSmallFrameBytes = 16 * 1024;
+    static constexpr qsizetype kSmallFrameBytes = kSmallSliceOwnerBytes;
     // Byte strings of any size share data's allocation when that allocation is small: for messages
     // that live as long as one exchange, a header's name and value then cost no allocation each.
     // Not for what is kept longer (a registration, a tunnel's name): it would keep the frame alive.

@@ -12,4 +12,8 @@ namespace keyhole::protocol {
 // since nothing would keep its bytes alive. The range must lie within whole.
 QByteArray sharedSlice(const QByteArray &whole, qsizetype from, qsizetype size);
 
+// An allocation this small may be kept alive whole by a slice of any size: it costs about what
+// copying the parts out of it would, without an allocation per part.
+constexpr qsizetype kSmallSliceOwnerBytes = 16 * 1024;
+
 } // namespace keyhole::protocol
