@@ -82,6 +82,10 @@ PingFloor::Result PingFloor::run()
         result.error = systemError("listen on loopback");
         return result;
     }
+    // accept() gives up when the peer stops connecting (it failed, or was killed) instead of waiting
+    // for ever.
+    const timeval acceptTimeout{10, 0};
+    setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &acceptTimeout, sizeof acceptTimeout);
     const pid_t peer = fork();
     if (peer < 0) {
         result.error = systemError("fork");
@@ -136,7 +140,7 @@ PingFloor::Result PingFloor::ping(int listener)
     while (int(connections.size()) < m_options.connections) {
         const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0 || !watch(epoll, fd)) {
-            result.error = systemError("accept");
+            result.error = systemError("accept (the answering process stopped connecting)");
             break;
         }
         setNoDelay(fd);
